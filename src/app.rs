@@ -1,0 +1,119 @@
+//! The running service: shared state, the router, and serving with a graceful stop.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::slack::verify::MAX_CLOCK_SKEW_SECS;
+use crate::store::Store;
+use crate::{slack, web};
+
+/// Longer than any handler should take; Slack itself gives up after 3 s.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// After SIGTERM, in-flight requests get this long before the process exits anyway:
+/// inside Heroku's 30 s before it sends SIGKILL.
+const DRAIN_DEADLINE: Duration = Duration::from_secs(25);
+
+/// How often remembered signatures older than Slack's window are deleted.
+const SIGNATURE_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Everything a handler needs, shared by all requests.
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub clock: Clock,
+}
+
+/// The cheap-to-clone handle axum passes to handlers.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<App>);
+
+impl AppState {
+    pub fn new(app: App) -> AppState {
+        AppState(Arc::new(app))
+    }
+}
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// Every route the bot serves.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/slack/commands", post(slack::commands::slash_command))
+        .route("/healthz", get(web::healthz))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Serves on `listener` until `shutdown` completes, then lets in-flight requests finish
+/// for up to [`DRAIN_DEADLINE`].
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stopping, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        stopping.send_replace(true);
+    });
+    let pruner = tokio::spawn(prune_signatures(state.clone()));
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(stopped(stop.clone()));
+    let deadline = async move {
+        stopped(stop).await;
+        tokio::time::sleep(DRAIN_DEADLINE).await;
+    };
+    let result = tokio::select! {
+        served = server => served.context("the HTTP server failed"),
+        () = deadline => {
+            tracing::warn!("in-flight requests did not finish within the drain deadline");
+            Ok(())
+        }
+    };
+    pruner.abort();
+    result
+}
+
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    // An Err means the sender is gone, which only happens once shutdown was sent.
+    let _ = stop.wait_for(|stopping| *stopping).await;
+}
+
+async fn prune_signatures(state: AppState) {
+    let mut tick = tokio::time::interval(SIGNATURE_PRUNE_INTERVAL);
+    loop {
+        tick.tick().await;
+        let cutoff = state.clock.now() - 2 * MAX_CLOCK_SKEW_SECS;
+        if let Err(error) = state.store.forget_signatures_before(cutoff).await {
+            tracing::warn!(error = format!("{error:#}"), "pruning signatures failed");
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Database access: the only module that writes SQL.
+//!
+//! One [`Store`] over sqlx's `Any` driver, so SQLite (the default, a local file) and
+//! PostgreSQL (production, several processes) run the same code. Queries use `$1`
+//! placeholders, which both backends accept; each backend has its own migration
+//! folder because their DDL differs. Times are Unix seconds in `BIGINT` columns so
+//! both backends agree on them without driver-specific types.
+
+mod commands;
+mod signatures;
+
+pub use commands::{NewCommand, RecordedCommand};
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How long a request may wait for a pooled connection before it fails.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Which database engine is behind the pool; a few statements differ between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle to the database, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite:…` or `postgres://…`). Does not migrate.
+    pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let options = AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+        let options = match backend {
+            // SQLite has one writer: WAL lets readers proceed during a write and
+            // busy_timeout makes concurrent writers wait instead of failing.
+            Backend::Sqlite => options.max_connections(8).after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
+                        .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options.max_connections(10),
+        };
+        let pool = options
+            .connect(url)
+            .await
+            .with_context(|| format!("cannot connect to the {backend:?} database"))?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Applies the pending migrations of this backend.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("cannot apply database migrations")
+    }
+
+    /// Which engine this store talks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every pooled connection; later calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl Store {
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .context("the database does not answer")?;
+        Ok(())
+    }
+}

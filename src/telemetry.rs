@@ -1,0 +1,19 @@
+//! Logging: `tracing` to stdout, one line per event, text or JSON.
+//!
+//! The filter comes from `RUST_LOG` (default `info`). Nothing logs request bodies,
+//! headers, tokens or signatures; spans carry only method and path.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
+
+/// Installs the global subscriber. Call once, first thing.
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // try_init: a second call (tests) keeps the first subscriber instead of panicking.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}

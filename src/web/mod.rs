@@ -1,0 +1,79 @@
+//! The HTTP edge shared by every route: the error type handlers return, and the
+//! operational endpoints (health).
+//!
+//! Errors here are the only `thiserror` enum that turns into a response: each variant
+//! picks its status and a short plain reason; internal failures are logged in full and
+//! shown to the caller only as "internal error".
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::app::AppState;
+use crate::slack::verify::SignatureError;
+
+/// Why a request was refused. The text is safe to show: no secret, no signature.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("expected Content-Type: application/x-www-form-urlencoded")]
+    UnsupportedMediaType,
+    #[error("missing {0} header")]
+    MissingHeader(&'static str),
+    #[error("the {0} header was sent more than once")]
+    DuplicateHeader(&'static str),
+    #[error("the {0} header is not visible ASCII")]
+    MalformedHeader(&'static str),
+    #[error("request body is larger than 64 KiB")]
+    BodyTooLarge,
+    #[error("{0}")]
+    Signature(#[from] SignatureError),
+    #[error("this request was already received once (replayed signature)")]
+    Replayed,
+    #[error("request body is not UTF-8")]
+    NotUtf8,
+    #[error("request body is not a valid form: {0}")]
+    MalformedForm(String),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl RequestError {
+    fn status(&self) -> StatusCode {
+        use RequestError::*;
+        match self {
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            MissingHeader(_) | Signature(_) | Replayed => StatusCode::UNAUTHORIZED,
+            DuplicateHeader(_) | MalformedHeader(_) | NotUtf8 | MalformedForm(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for RequestError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match &self {
+            RequestError::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "request failed")
+            }
+            refused => {
+                tracing::warn!(status = status.as_u16(), reason = %refused, "request refused")
+            }
+        }
+        (status, self.to_string()).into_response()
+    }
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise.
+pub async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}

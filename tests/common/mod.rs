@@ -1,0 +1,264 @@
+//! Test harness shared by the store and end-to-end suites.
+//!
+//! Every scenario runs once per backend: SQLite always (a fresh temp file), and
+//! PostgreSQL when `TEST_DATABASE_URL` is set (a fresh database on that server, dropped
+//! afterwards), so both backends pass the same tests.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chatops::store::Store;
+use sqlx::Executor;
+
+/// One fresh, migrated database.
+pub struct TestDb {
+    pub store: Store,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    /// The temp dir is deleted when dropped.
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres {
+        server: String,
+        database: String,
+    },
+}
+
+impl TestDb {
+    /// Closes the store and deletes the database.
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Cleanup::Postgres { server, database } = self.cleanup {
+            let admin = admin_pool(&server).await;
+            admin
+                .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
+                .await
+                .expect("drop the test database");
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.cleanup {
+            Cleanup::Sqlite(_) => "sqlite",
+            Cleanup::Postgres { .. } => "postgres",
+        }
+    }
+}
+
+/// A fresh database on every backend under test.
+pub async fn databases() -> Vec<TestDb> {
+    let mut databases = vec![sqlite().await];
+    if let Ok(server) = std::env::var("TEST_DATABASE_URL") {
+        databases.push(postgres(&server).await);
+    }
+    databases
+}
+
+async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+    let store = migrated(&url).await;
+    TestDb {
+        store,
+        url,
+        cleanup: Cleanup::Sqlite(dir),
+    }
+}
+
+async fn postgres(server: &str) -> TestDb {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let database = format!(
+        "chatops_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let admin = admin_pool(server).await;
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
+        .await
+        .expect("drop a stale test database");
+    admin
+        .execute(format!("CREATE DATABASE {database}").as_str())
+        .await
+        .expect("create a test database");
+    admin.close().await;
+    let url = with_database(server, &database);
+    let store = migrated(&url).await;
+    TestDb {
+        store,
+        url,
+        cleanup: Cleanup::Postgres {
+            server: server.into(),
+            database,
+        },
+    }
+}
+
+async fn migrated(url: &str) -> Store {
+    let store = Store::connect(url)
+        .await
+        .expect("connect to the test database");
+    store.migrate().await.expect("migrate the test database");
+    store
+}
+
+async fn admin_pool(server: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(server)
+        .await
+        .expect("connect to TEST_DATABASE_URL")
+}
+
+/// `postgres://user@host:port/db?x` with the database replaced.
+fn with_database(server: &str, database: &str) -> String {
+    let (base, query) = server
+        .split_once('?')
+        .map_or((server, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_end..]
+        .find('/')
+        .map_or(base.len(), |i| authority_end + i);
+    let mut url = format!("{}/{}", &base[..path_start], database);
+    if let Some(query) = query {
+        url.push('?');
+        url.push_str(query);
+    }
+    url
+}
+
+/// The signing secret every test app is configured with.
+pub const SECRET: &str = "test-signing-secret";
+
+/// The real app, serving on a loopback port, over a fresh database.
+pub struct TestApp {
+    pub base_url: String,
+    pub db: TestDb,
+    pub http: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(db: TestDb) -> TestApp {
+        use chatops::app::{App, AppState};
+        use chatops::config::{Config, LogFormat};
+        let config = Config {
+            port: 0,
+            database_url: db.url.clone(),
+            slack_signing_secret: SECRET.into(),
+            log_format: LogFormat::Text,
+        };
+        let state = AppState::new(App {
+            config,
+            store: db.store.clone(),
+            clock: chatops::clock::Clock::system(),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(chatops::app::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            base_url,
+            db,
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+            served,
+        }
+    }
+
+    /// Stops the server, waits for it, and deletes the database.
+    pub async fn finish(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.served).await.unwrap().unwrap();
+        self.db.finish().await;
+    }
+
+    /// POSTs `body` to `path` with the given headers, returning (status, body text).
+    pub async fn post(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, String) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// Sends `/h <text>` exactly as Slack would, signed now with the right secret.
+    pub async fn command(&self, text: &str) -> (u16, String) {
+        let body = slash_body(text);
+        self.post(
+            "/slack/commands",
+            &signed_headers(SECRET, now(), &body),
+            body,
+        )
+        .await
+    }
+
+    /// How many commands and signatures the database holds.
+    pub async fn rows(&self) -> (i64, i64) {
+        let store = &self.db.store;
+        (
+            store.count_commands().await.unwrap(),
+            store.count_signatures().await.unwrap(),
+        )
+    }
+}
+
+/// The Unix time now, in seconds.
+pub fn now() -> i64 {
+    chatops::clock::Clock::system().now()
+}
+
+/// A slash-command form body like Slack's, unique per call so signatures differ.
+pub fn slash_body(text: &str) -> String {
+    static TRIGGER: AtomicU32 = AtomicU32::new(0);
+    let trigger = format!(
+        "{}.{}",
+        std::process::id(),
+        TRIGGER.fetch_add(1, Ordering::Relaxed)
+    );
+    serde_urlencoded::to_string([
+        ("token", "legacy-token-ignored"),
+        ("team_id", "T0TEST"),
+        ("team_domain", "testteam"),
+        ("channel_id", "C0DEPLOYS"),
+        ("channel_name", "deploys"),
+        ("user_id", "U0ALICE"),
+        ("user_name", "alice"),
+        ("command", "/h"),
+        ("text", text),
+        ("api_app_id", "A0TEST"),
+        ("is_enterprise_install", "false"),
+        ("response_url", "http://127.0.0.1:9/commands/T0TEST/1/x"),
+        ("trigger_id", trigger.as_str()),
+    ])
+    .unwrap()
+}
+
+/// The headers Slack sends with a signed form body.
+pub fn signed_headers(secret: &str, timestamp: i64, body: &str) -> Vec<(&'static str, String)> {
+    let timestamp = timestamp.to_string();
+    let signature = chatops::slack::verify::sign(secret.as_bytes(), &timestamp, body.as_bytes());
+    vec![
+        ("content-type", "application/x-www-form-urlencoded".into()),
+        ("x-slack-request-timestamp", timestamp),
+        ("x-slack-signature", signature),
+    ]
+}

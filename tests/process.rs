@@ -1,0 +1,95 @@
+//! The `chatops` binary as an operator runs it: configuration errors, migrate, serve,
+//! and a graceful stop on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn chatops() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chatops"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+#[test]
+fn serve_names_every_missing_or_bad_variable_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = chatops()
+        .current_dir(dir.path())
+        .args(["serve"])
+        .env("PORT", "eighty")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "chatops: invalid configuration:\n\
+         PORT must be a port number from 0 to 65535 (got \"eighty\"), e.g. PORT=5000\n\
+         SLACK_SIGNING_SECRET is required: find it under Basic Information > App Credentials \
+         in your Slack app\n"
+    );
+}
+
+#[test]
+fn migrate_creates_the_default_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = chatops()
+        .current_dir(dir.path())
+        .arg("migrate")
+        .env("SLACK_SIGNING_SECRET", "x")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(dir.path().join("chatops.db").exists());
+}
+
+#[test]
+fn serve_answers_health_checks_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = chatops()
+        .current_dir(dir.path())
+        .arg("serve")
+        .env("SLACK_SIGNING_SECRET", "x")
+        .env("PORT", "0")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let json: serde_json::Value = serde_json::from_str(&line).ok()?;
+            (json["message"] == "listening").then(|| json["address"].as_str().unwrap().to_owned())
+        })
+        .expect("a 'listening' log line with the address");
+    let port = address.rsplit(':').next().unwrap();
+    let health = get_text(&format!("http://127.0.0.1:{port}/healthz"));
+    assert_eq!(health, "ok");
+
+    let started = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        rest.iter().any(|line| line.contains("\"stopped\"")),
+        "{rest:?}"
+    );
+}
+
+/// A GET on a throw-away runtime, so the test itself can stay synchronous.
+fn get_text(url: &str) -> String {
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })
+}

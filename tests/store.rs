@@ -1,0 +1,131 @@
+//! The store's contract, run on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
+
+mod common;
+
+use chatops::store::NewCommand;
+
+fn command(team: &str, text: &str, at: i64) -> NewCommand {
+    NewCommand {
+        team_id: team.into(),
+        channel_id: "C1".into(),
+        user_id: "U1".into(),
+        text: text.into(),
+        parsed: Some(r#"{"command":"help"}"#.into()),
+        error: None,
+        received_at: at,
+    }
+}
+
+#[tokio::test]
+async fn a_signature_can_be_claimed_once() {
+    for db in common::databases().await {
+        let store = &db.store;
+        assert!(
+            store.claim_signature("v0=aa", 100).await.unwrap(),
+            "{}",
+            db.backend_name()
+        );
+        assert!(
+            !store.claim_signature("v0=aa", 101).await.unwrap(),
+            "{}",
+            db.backend_name()
+        );
+        assert!(store.claim_signature("v0=bb", 101).await.unwrap());
+        assert_eq!(store.count_signatures().await.unwrap(), 2);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_claims_of_one_signature_admit_exactly_one() {
+    for db in common::databases().await {
+        let claims = (0..16).map(|_| {
+            let store = db.store.clone();
+            tokio::spawn(async move { store.claim_signature("v0=race", 5).await.unwrap() })
+        });
+        let mut admitted = 0;
+        for claim in claims {
+            admitted += usize::from(claim.await.unwrap());
+        }
+        assert_eq!(admitted, 1, "{}", db.backend_name());
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn old_signatures_are_forgotten_and_new_ones_kept() {
+    for db in common::databases().await {
+        let store = &db.store;
+        store.claim_signature("v0=old", 100).await.unwrap();
+        store.claim_signature("v0=new", 1000).await.unwrap();
+        assert_eq!(store.forget_signatures_before(500).await.unwrap(), 1);
+        assert!(!store.claim_signature("v0=new", 1001).await.unwrap());
+        assert!(store.claim_signature("v0=old", 1001).await.unwrap());
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn commands_are_recorded_with_their_parse_and_read_back_newest_first() {
+    for db in common::databases().await {
+        let store = &db.store;
+        let first = store
+            .record_command(&command("T1", "help", 10))
+            .await
+            .unwrap();
+        let failed = NewCommand {
+            parsed: None,
+            error: Some("`deplyo` is not a /h command".into()),
+            ..command("T1", "deplyo", 11)
+        };
+        let second = store.record_command(&failed).await.unwrap();
+        store
+            .record_command(&command("T2", "help", 12))
+            .await
+            .unwrap();
+        assert!(second > first);
+
+        let recent = store.recent_commands("T1", 10).await.unwrap();
+        let texts: Vec<_> = recent
+            .iter()
+            .map(|c| (c.text.as_str(), c.received_at))
+            .collect();
+        assert_eq!(
+            texts,
+            [("deplyo", 11), ("help", 10)],
+            "{}",
+            db.backend_name()
+        );
+        assert_eq!(recent[0].parsed, None);
+        assert_eq!(
+            recent[0].error.as_deref(),
+            Some("`deplyo` is not a /h command")
+        );
+        assert_eq!(recent[1].parsed.as_deref(), Some(r#"{"command":"help"}"#));
+        assert_eq!(store.count_commands().await.unwrap(), 3);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn text_is_stored_byte_for_byte() {
+    for db in common::databases().await {
+        let text = "deploy paipu/feat-ü to staging 'quoted' \"double\" ; DROP TABLE commands; --";
+        db.store
+            .record_command(&command("T1", text, 1))
+            .await
+            .unwrap();
+        let recent = db.store.recent_commands("T1", 1).await.unwrap();
+        assert_eq!(recent[0].text, text);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn migrating_twice_is_harmless() {
+    for db in common::databases().await {
+        db.store.migrate().await.unwrap();
+        db.store.ping().await.unwrap();
+        db.finish().await;
+    }
+}
