@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use crate::app::{self, App, AppState};
 use crate::clock::Clock;
 use crate::config::{Config, DEFAULT_PORT, LogFormat};
+use crate::sandbox::Sandbox;
 use crate::store::Store;
 use crate::{slack, telemetry};
 
@@ -100,12 +101,20 @@ async fn sandbox() -> anyhow::Result<()> {
         log_format: LogFormat::Text,
     };
     telemetry::init(config.log_format);
+    let fakes = Sandbox::start().await?;
     println!(
-        "chatops sandbox: the bot answers /h on http://127.0.0.1:{port}/slack/commands\n\
-         database: {database}\n\
+        "chatops sandbox\n\
+         \x20 bot (answers /h):  http://127.0.0.1:{port}/slack/commands\n\
+         \x20 fake Heroku:       {heroku}\n\
+         \x20 fake GitHub:       {github}\n\
+         \x20 fake Slack:        {slack}\n\
+         \x20 database:          {database}\n\
          try it from another terminal:\n  cargo run --release -- send help\n  \
          cargo run --release -- send deploy paipu to staging",
         port = config.port,
+        heroku = fakes.heroku_url,
+        github = fakes.github_url,
+        slack = fakes.slack_url,
         database = database.display()
     );
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
@@ -113,6 +122,9 @@ async fn sandbox() -> anyhow::Result<()> {
 }
 
 async fn run_bot(config: Config, address: SocketAddr) -> anyhow::Result<()> {
+    // Parse the embedded command specs now: a malformed one fails the boot, not a
+    // user's first command.
+    crate::command::specs();
     let store = open_store(&config).await?;
     let listener = TcpListener::bind(address)
         .await

@@ -1,0 +1,18 @@
+//! chatops: a self-hostable Heroku ChatOps for Slack.
+//!
+//! `/h` commands arrive signed at [`slack`], are parsed by [`command`], recorded by
+//! [`store`], and answered; [`app`] wires the routes and serves them.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod command;
+pub mod config;
+pub mod github;
+pub mod heroku;
+pub mod outbound;
+pub mod sandbox;
+pub mod slack;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,125 @@
+//! `POST /slack/commands`: a signed `/h` slash command in, an immediate reply out.
+//!
+//! The handler decodes the form, parses the text with the grammar, records the command
+//! (the audit trail starts here), and answers within Slack's 3 s with an ephemeral
+//! message. Capabilities not built yet answer honestly, echoing what was understood.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::reply::Reply;
+use super::signed::{SignedForm, SlackForm};
+use crate::app::AppState;
+use crate::command::{self, Command};
+use crate::store::NewCommand;
+use crate::web::RequestError;
+
+/// The fields of Slack's slash-command form that the bot uses. Unknown fields (token,
+/// team_domain, api_app_id, ...) are ignored; Slack adds new ones from time to time.
+#[derive(Debug, Deserialize)]
+pub struct SlashCommandForm {
+    #[serde(default)]
+    pub team_id: String,
+    #[serde(default)]
+    pub channel_id: String,
+    #[serde(default)]
+    pub user_id: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub response_url: String,
+    /// Present (and `1`) on Slack's periodic certificate checks, which carry no command.
+    pub ssl_check: Option<String>,
+}
+
+impl SlackForm for SlashCommandForm {
+    /// Every command names its team, channel and user; certificate checks name none.
+    fn validate(&self) -> Result<(), RequestError> {
+        if self.ssl_check.is_some() {
+            return Ok(());
+        }
+        for (name, value) in [
+            ("team_id", &self.team_id),
+            ("channel_id", &self.channel_id),
+            ("user_id", &self.user_id),
+        ] {
+            if value.is_empty() {
+                return Err(RequestError::MalformedForm(format!(
+                    "missing field `{name}`"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Answers one slash command.
+pub async fn slash_command(
+    State(state): State<AppState>,
+    SignedForm(form): SignedForm<SlashCommandForm>,
+) -> Result<Response, RequestError> {
+    if form.ssl_check.is_some() {
+        return Ok(().into_response());
+    }
+    let parsed = command::parse(&form.text);
+    state
+        .store
+        .record_command(&to_record(&form, &parsed, state.clock.now()))
+        .await?;
+    tracing::info!(
+        team = %form.team_id,
+        user = %form.user_id,
+        command = parsed.as_ref().map_or("unparsed", Command::name),
+        "slash command"
+    );
+    Ok(Json(reply_to(parsed)).into_response())
+}
+
+fn to_record(
+    form: &SlashCommandForm,
+    parsed: &Result<Command, command::ParseError>,
+    now: i64,
+) -> NewCommand {
+    let mut text = form.text.clone();
+    let (parsed, error) = match parsed {
+        Ok(command) => {
+            if let Some(code) = command.two_factor_code() {
+                text = text.replace(code, command::REDACTED_CODE);
+            }
+            (serde_json::to_string(&command.redacted()).ok(), None)
+        }
+        Err(error) => (None, Some(error.to_string())),
+    };
+    NewCommand {
+        team_id: form.team_id.clone(),
+        channel_id: form.channel_id.clone(),
+        user_id: form.user_id.clone(),
+        text,
+        parsed,
+        error,
+        received_at: now,
+    }
+}
+
+/// The reply for a parsed (or unparsable) command.
+pub fn reply_to(parsed: Result<Command, command::ParseError>) -> Reply {
+    match parsed {
+        Ok(Command::Help { topic: None }) => Reply::ephemeral(command::help_index()),
+        Ok(Command::Help { topic: Some(topic) }) => {
+            Reply::ephemeral(command::help_for(&topic).unwrap_or_else(|error| error.to_string()))
+        }
+        Ok(other) => Reply::ephemeral(not_available_yet(&other)),
+        Err(error) => Reply::ephemeral(error.to_string()),
+    }
+}
+
+fn not_available_yet(command: &Command) -> String {
+    format!(
+        "`/h {}` is not available yet in this version of chatops, so nothing was done. \
+         I understood: {}.",
+        command.name(),
+        command.understood()
+    )
+}
