@@ -1,0 +1,104 @@
+//! The attempt loop around every Slack call: a timeout on each attempt, and bounded
+//! retries with the shared [`RetryPolicy`]'s parameters on what Slack documents as
+//! passing (429 after its `Retry-After`, 5xx, no answer). `ok: false` answers are
+//! final: repeating `channel_not_found` cannot change it.
+//!
+//! slack-morphism's own retrying only covers 429 and also throttles proactively at
+//! Slack's nominal pace, so it stays off and this loop decides.
+
+use std::future::Future;
+use std::time::Duration;
+
+use slack_morphism::ClientResult;
+
+use super::SlackError;
+use crate::outbound::RetryPolicy;
+
+/// Runs `call` until it succeeds, fails for good, or `policy.attempts` are spent;
+/// each attempt is abandoned after `timeout`.
+pub(super) async fn with_retries<T, F, Fut>(
+    policy: &RetryPolicy,
+    timeout: Duration,
+    method: &'static str,
+    call: F,
+) -> Result<T, SlackError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ClientResult<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        let error = match tokio::time::timeout(timeout, call()).await {
+            Ok(Ok(answer)) => return Ok(answer),
+            Ok(Err(error)) => SlackError::from_client(method, error),
+            Err(_) => SlackError::TimedOut {
+                method,
+                after: timeout,
+            },
+        };
+        match retry_in(policy, &error, attempt) {
+            Some(delay) if attempt < policy.attempts => {
+                tracing::debug!(method, attempt, delay_ms = delay.as_millis() as u64, %error, "retrying");
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+            }
+            _ => return Err(error),
+        }
+    }
+}
+
+/// How long to wait before trying again after `error`, or `None` to give up now.
+fn retry_in(policy: &RetryPolicy, error: &SlackError, attempt: u32) -> Option<Duration> {
+    match error {
+        SlackError::RateLimited { retry_after, .. } => Some((*retry_after).min(policy.max_delay)),
+        SlackError::Http { status, .. } if *status >= 500 => Some(policy.backoff(attempt)),
+        SlackError::Unreachable { .. } | SlackError::TimedOut { .. } => {
+            Some(policy.backoff(attempt))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: RetryPolicy = RetryPolicy {
+        attempts: 5,
+        base_delay: Duration::from_millis(100),
+        max_delay: Duration::from_millis(700),
+    };
+
+    #[test]
+    fn only_passing_failures_are_retried() {
+        let method = "chat.postMessage";
+        let limited = SlackError::RateLimited {
+            method,
+            retry_after: Duration::from_secs(30),
+        };
+        assert_eq!(
+            retry_in(&POLICY, &limited, 1),
+            Some(POLICY.max_delay),
+            "Retry-After is capped"
+        );
+        let unavailable = SlackError::Http {
+            method,
+            status: 503,
+            code: None,
+        };
+        assert!(
+            retry_in(&POLICY, &unavailable, 1).is_some_and(|d| d <= Duration::from_millis(100))
+        );
+        let gone = SlackError::Http {
+            method,
+            status: 404,
+            code: Some("used_url".into()),
+        };
+        assert_eq!(retry_in(&POLICY, &gone, 1), None);
+        let refused = SlackError::Api {
+            method,
+            code: "channel_not_found".into(),
+        };
+        assert_eq!(retry_in(&POLICY, &refused, 1), None);
+    }
+}

@@ -1,0 +1,573 @@
+//! The Slack Web API client against the fake Slack over real HTTP on loopback: what
+//! each call leaves in the fake, Slack's refusals, pacing and injected faults, and
+//! the OAuth v2 install from the authorize page to a working bot token.
+
+use std::time::Duration;
+
+use axum::http::Method;
+use chatops::outbound::{RetryPolicy, http_client};
+use chatops::sandbox::slack::{ApiCall, Bucket, ChannelMessage, Edit, Ephemeral, FakeSlack};
+use chatops::sandbox::slack::{Pacing, SlackEvent};
+use chatops::sandbox::{Failure, FaultRule};
+use chatops::slack::api::SlackError;
+use chatops::slack::api::{Button, ButtonStyle, Installation, Message, Posted, SlackApi};
+use chatops::slack::reply::ResponseType::{self, Ephemeral as Private, InChannel};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+const FAST: RetryPolicy = RetryPolicy {
+    attempts: 5,
+    base_delay: Duration::from_millis(5),
+    max_delay: Duration::from_millis(40),
+};
+const DEPLOYS: &str = "C0DEPLOYS";
+const REDIRECT_URI: &str = "http://127.0.0.1:9/slack/oauth/callback";
+
+struct Slack {
+    fake: FakeSlack,
+    api: SlackApi,
+    url: String,
+}
+
+impl Slack {
+    async fn start(retry: RetryPolicy) -> Slack {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let fake = FakeSlack::new(&url);
+        fake.set_pacing(Pacing::unlimited());
+        let router = fake.router();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let api = SlackApi::new(&url, Duration::from_millis(300), retry).unwrap();
+        Slack { fake, api, url }
+    }
+
+    fn token(&self) -> SecretString {
+        self.fake.token_for_team("T0SANDBOX").into()
+    }
+
+    async fn post(&self, channel: &str, message: &Message) -> Result<Posted, SlackError> {
+        self.api
+            .post_message(&self.token(), channel, message, None, false)
+            .await
+    }
+
+    async fn reply(&self, ts: &str, text: &str, broadcast: bool) -> Result<Posted, SlackError> {
+        let message = Message::text(text);
+        let token = self.token();
+        self.api
+            .post_message(&token, DEPLOYS, &message, Some(ts), broadcast)
+            .await
+    }
+
+    async fn update(&self, ts: &str, message: &Message) -> Result<Posted, SlackError> {
+        self.api.update(&self.token(), DEPLOYS, ts, message).await
+    }
+
+    async fn ephemeral(&self, user: &str, message: &Message) -> Result<(), SlackError> {
+        self.api
+            .post_ephemeral(&self.token(), DEPLOYS, user, message)
+            .await
+    }
+
+    async fn respond(&self, url: &str, text: &str, kind: ResponseType) -> Result<(), SlackError> {
+        self.api.respond(url, &Message::text(text), kind).await
+    }
+
+    /// Opens the authorize page as a browser would, then Allows or Cancels as alice;
+    /// the `Location` Slack redirects to.
+    async fn install(&self, decision: &str) -> String {
+        let client_id = self.fake.app().client_id;
+        let scopes = ["commands", "chat:write"];
+        let page = self
+            .api
+            .authorize_url(&client_id, &scopes, REDIRECT_URI, "st4te");
+        let browser = http_client(Duration::from_secs(2));
+        let html = browser
+            .get(&page)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("Sandbox as alice"), "{html}");
+        assert!(html.contains("<code>commands,chat:write</code>"), "{html}");
+        let form = [
+            ("client_id", client_id.as_str()),
+            ("scope", "commands,chat:write"),
+            ("redirect_uri", REDIRECT_URI),
+            ("state", "st4te"),
+            ("install_as", "T0SANDBOX/U0ALICE"),
+            ("decision", decision),
+        ];
+        let answer = browser
+            .post(format!("{}/oauth/v2/authorize", self.url))
+            .form(&form);
+        let answer = answer.send().await.unwrap();
+        assert_eq!(answer.status(), 302);
+        answer.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    async fn exchange(&self, secret: &str, code: &str) -> Result<Installation, SlackError> {
+        let (client_id, secret) = (self.fake.app().client_id, SecretString::from(secret));
+        self.api
+            .oauth_v2_access(&client_id, &secret, code, Some(REDIRECT_URI))
+            .await
+    }
+}
+
+fn bot_message(ts: &str, thread_ts: Option<&str>, text: &str) -> ChannelMessage {
+    ChannelMessage {
+        channel: DEPLOYS.into(),
+        ts: ts.into(),
+        thread_ts: thread_ts.map(Into::into),
+        reply_broadcast: false,
+        user: "U0BOTSANDBOX".into(),
+        text: text.into(),
+        blocks: vec![],
+    }
+}
+
+fn error_code(result: Result<impl std::fmt::Debug, SlackError>) -> String {
+    result
+        .unwrap_err()
+        .code()
+        .expect("Slack named an error")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_post_and_its_thread_are_recorded_as_posted() {
+    let slack = Slack::start(FAST).await;
+    let mut events = slack.fake.subscribe();
+    let cancel = Button::new("deploy_cancel", "Cancel", "1").style(ButtonStyle::Danger);
+    let parent = Message::text("Deploying paipu")
+        .section("*Deploying* paipu-staging")
+        .actions("deploy:1", vec![cancel]);
+    let posted = slack.post(DEPLOYS, &parent).await.unwrap();
+    let expected = Posted {
+        channel: DEPLOYS.into(),
+        ts: "1700000000.000100".into(),
+    };
+    assert_eq!(posted, expected);
+    let step = slack.reply(&posted.ts, "Releasing", false).await.unwrap();
+    // A reply to a reply lands under the parent, as in Slack.
+    let done = slack.reply(&step.ts, "Deployed", true).await.unwrap();
+    assert_eq!(
+        (step.ts.as_str(), done.ts.as_str()),
+        ("1700000000.000200", "1700000000.000300")
+    );
+
+    let recorded_parent = ChannelMessage {
+        blocks: vec![
+            json!({"type": "section", "text": {"type": "mrkdwn", "text": "*Deploying* paipu-staging"}}),
+            json!({"type": "actions", "block_id": "deploy:1", "elements": [{"type": "button",
+                "action_id": "deploy_cancel", "value": "1", "style": "danger",
+                "text": {"type": "plain_text", "text": "Cancel"}}]}),
+        ],
+        ..bot_message(&posted.ts, None, "Deploying paipu")
+    };
+    let first = bot_message(&step.ts, Some(&posted.ts), "Releasing");
+    let broadcast = ChannelMessage {
+        reply_broadcast: true,
+        ..bot_message(&done.ts, Some(&posted.ts), "Deployed")
+    };
+    let in_channel = slack.fake.channel_messages(DEPLOYS);
+    assert_eq!(in_channel, vec![recorded_parent.clone(), broadcast.clone()]);
+    assert_eq!(
+        slack.fake.thread(DEPLOYS, &posted.ts),
+        vec![first, broadcast]
+    );
+    assert_eq!(
+        events.recv().await.unwrap(),
+        SlackEvent::Posted(recorded_parent)
+    );
+}
+
+#[tokio::test]
+async fn an_update_replaces_the_message_and_keeps_its_history() {
+    let slack = Slack::start(FAST).await;
+    let posted = slack
+        .post(DEPLOYS, &Message::text("Deploying").section("building"))
+        .await
+        .unwrap();
+    let releasing = Message::text("Releasing").section("releasing");
+    assert_eq!(slack.update(&posted.ts, &releasing).await.unwrap(), posted);
+    slack
+        .update(&posted.ts, &Message::text("Deployed"))
+        .await
+        .unwrap();
+
+    let current = bot_message(&posted.ts, None, "Deployed");
+    assert_eq!(slack.fake.channel_messages(DEPLOYS), vec![current]);
+    let block = json!({"type": "section", "text": {"type": "mrkdwn", "text": "releasing"}});
+    let first = Edit {
+        text: "Releasing".into(),
+        blocks: vec![block],
+    };
+    let second = Edit {
+        text: "Deployed".into(),
+        blocks: vec![],
+    };
+    assert_eq!(
+        slack.fake.updates_of(DEPLOYS, &posted.ts),
+        vec![first, second]
+    );
+    let unknown = slack.update("1699999999.000100", &releasing).await;
+    assert_eq!(error_code(unknown), "message_not_found");
+
+    slack
+        .ephemeral("U0BOB", &Message::text("only bob"))
+        .await
+        .unwrap();
+    let ephemeral_ts = slack.fake.ephemerals(DEPLOYS, "U0BOB")[0]
+        .message_ts
+        .clone();
+    let of_ephemeral = slack.update(&ephemeral_ts, &releasing).await;
+    assert_eq!(
+        error_code(of_ephemeral),
+        "message_not_found",
+        "ephemerals cannot be updated"
+    );
+}
+
+#[tokio::test]
+async fn an_ephemeral_reaches_only_its_user() {
+    let slack = Slack::start(FAST).await;
+    let message = Message::text("Your Heroku account is not linked").context(["run `/h login`"]);
+    slack.ephemeral("U0BOB", &message).await.unwrap();
+    let seen = Ephemeral {
+        channel: DEPLOYS.into(),
+        user: "U0BOB".into(),
+        message_ts: "1700000000.000100".into(),
+        thread_ts: None,
+        text: "Your Heroku account is not linked".into(),
+        blocks: vec![
+            json!({"type": "context", "elements": [{"type": "mrkdwn", "text": "run `/h login`"}]}),
+        ],
+    };
+    assert_eq!(slack.fake.ephemerals(DEPLOYS, "U0BOB"), vec![seen]);
+    assert_eq!(slack.fake.ephemerals(DEPLOYS, "U0ALICE"), vec![]);
+    assert_eq!(slack.fake.channel_messages(DEPLOYS), vec![]);
+    let stranger = slack.ephemeral("U0DAVE", &message).await;
+    assert_eq!(error_code(stranger), "user_not_in_channel");
+}
+
+#[tokio::test]
+async fn response_url_posts_are_recorded_and_used_up_after_five() {
+    let slack = Slack::start(FAST).await;
+    let url = slack.fake.response_url("T0SANDBOX", DEPLOYS, "U0ALICE");
+    assert!(
+        url.starts_with(&format!("{}/response/", slack.url)),
+        "{url}"
+    );
+    slack
+        .respond(&url, "Deploying paipu", InChannel)
+        .await
+        .unwrap();
+    slack
+        .respond(&url, "Unknown pipeline", Private)
+        .await
+        .unwrap();
+
+    let responses = slack.fake.responses();
+    let kinds: Vec<_> = responses
+        .iter()
+        .map(|r| (r.response_type, r.text.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (InChannel, "Deploying paipu"),
+            (Private, "Unknown pipeline")
+        ]
+    );
+    let origin = ("T0SANDBOX", DEPLOYS, "U0ALICE");
+    for response in &responses {
+        assert_eq!(
+            (
+                response.team.as_str(),
+                response.channel.as_str(),
+                response.user.as_str()
+            ),
+            origin
+        );
+        assert!(!response.replace_original);
+    }
+    let shown: Vec<_> = slack
+        .fake
+        .channel_messages(DEPLOYS)
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(shown, ["Deploying paipu"]);
+    let to_alice: Vec<_> = slack
+        .fake
+        .ephemerals(DEPLOYS, "U0ALICE")
+        .into_iter()
+        .map(|e| e.text)
+        .collect();
+    assert_eq!(to_alice, ["Unknown pipeline"]);
+
+    for _ in 0..3 {
+        slack.respond(&url, "more", Private).await.unwrap();
+    }
+    let sixth = slack.respond(&url, "too many", Private).await.unwrap_err();
+    assert!(
+        matches!(&sixth, SlackError::Http { status: 404, .. }),
+        "{sixth:?}"
+    );
+    assert_eq!(
+        (sixth.code(), sixth.is_transient()),
+        (Some("used_url"), false)
+    );
+    assert_eq!(slack.fake.responses().len(), 5);
+}
+
+#[tokio::test]
+async fn refusals_keep_slacks_code_and_are_not_retried() {
+    let slack = Slack::start(FAST).await;
+    let hello = Message::text("hello");
+    let bogus = SecretString::from("xoxb-1-2-not-a-token");
+    let cases = [
+        (
+            "invalid_auth",
+            slack
+                .api
+                .post_message(&bogus, DEPLOYS, &hello, None, false)
+                .await,
+        ),
+        ("channel_not_found", slack.post("C0NOWHERE", &hello).await),
+        ("channel_not_found", slack.post("C0OTHERGEN", &hello).await),
+        ("not_in_channel", slack.post("C0INCIDENTS", &hello).await),
+        ("no_text", slack.post(DEPLOYS, &Message::text("")).await),
+        (
+            "invalid_blocks",
+            slack.post(DEPLOYS, &Message::text("x").section("")).await,
+        ),
+        (
+            "msg_too_long",
+            slack
+                .post(DEPLOYS, &Message::text("x".repeat(40_001)))
+                .await,
+        ),
+        (
+            "thread_not_found",
+            slack.reply("1699999999.000100", "hello", false).await,
+        ),
+    ];
+    let expected: Vec<_> = cases.iter().map(|(code, _)| code.to_string()).collect();
+    let got: Vec<_> = cases
+        .into_iter()
+        .map(|(_, result)| error_code(result))
+        .collect();
+    assert_eq!(got, expected);
+
+    let revoked = slack.token();
+    assert!(slack.fake.revoke_token(revoked.expose_secret()));
+    let error = slack
+        .api
+        .post_message(&revoked, DEPLOYS, &hello, None, false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, SlackError::Api { code, .. } if code == "token_revoked"),
+        "{error:?}"
+    );
+    assert!(!error.is_transient());
+    assert!(
+        !error.to_string().contains(revoked.expose_secret()),
+        "{error}"
+    );
+
+    let calls = slack.fake.api_calls();
+    assert_eq!(calls.len(), 9, "one request per refused call: {calls:?}");
+    let refused = |call: &ApiCall| call.status == 200 && call.error.is_some();
+    assert!(
+        calls
+            .iter()
+            .all(|call| call.method == "chat.postMessage" && refused(call))
+    );
+}
+
+#[tokio::test]
+async fn ten_posts_at_once_to_one_channel_all_land_through_429s() {
+    let slack = Slack::start(RetryPolicy {
+        attempts: 100,
+        ..FAST
+    })
+    .await;
+    let per_channel = Bucket {
+        burst: 3,
+        per_second: 25.0,
+    };
+    slack.fake.set_pacing(Pacing {
+        post_message: Some(per_channel),
+        update: None,
+    });
+    let messages: Vec<_> = (0..10).map(|n| Message::text(n.to_string())).collect();
+    let posts = messages.iter().map(|message| slack.post(DEPLOYS, message));
+    let posted = futures_util::future::join_all(posts).await;
+    assert!(posted.iter().all(Result::is_ok), "{posted:?}");
+
+    let mut texts: Vec<_> = slack
+        .fake
+        .channel_messages(DEPLOYS)
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    texts.sort_by_key(|text| text.parse::<u32>().unwrap());
+    assert_eq!(texts, (0..10).map(|n| n.to_string()).collect::<Vec<_>>());
+    let calls = slack.fake.api_calls();
+    let limited = calls.iter().filter(|call| call.status == 429).count();
+    assert!(limited > 0, "the fake paced the burst");
+    assert_eq!(calls.len() - limited, 10);
+    let paced = |call: &ApiCall| call.error.as_deref() == Some("ratelimited");
+    assert!(calls.iter().all(|call| call.status == 200 || paced(call)));
+}
+
+#[tokio::test]
+async fn injected_5xx_429_drops_and_timeouts_are_retried() {
+    let slack = Slack::start(FAST).await;
+    let (faults, post, update) = (
+        &slack.fake.faults,
+        "/api/chat.postMessage",
+        "/api/chat.update",
+    );
+    faults.inject(FaultRule::failing(
+        Method::POST,
+        post,
+        Failure::Status(503),
+        2,
+    ));
+    faults.inject(FaultRule::failing(Method::POST, post, Failure::Drop, 1));
+    let posted = slack
+        .post(DEPLOYS, &Message::text("through 503s and a reset"))
+        .await
+        .unwrap();
+
+    let limited = Failure::RateLimited {
+        retry_after_secs: 1,
+    };
+    faults.inject(FaultRule::failing(Method::POST, update, limited, 1));
+    faults.inject(FaultRule::slow(
+        Method::POST,
+        update,
+        Duration::from_secs(2),
+        1,
+    ));
+    let text = "through a 429 and a timeout";
+    slack
+        .update(&posted.ts, &Message::text(text))
+        .await
+        .unwrap();
+
+    let methods: Vec<_> = slack
+        .fake
+        .api_calls()
+        .into_iter()
+        .map(|call| call.method)
+        .collect();
+    assert_eq!(
+        methods,
+        ["chat.postMessage", "chat.update"],
+        "the faults struck first"
+    );
+    let edit = Edit {
+        text: text.into(),
+        blocks: vec![],
+    };
+    assert_eq!(slack.fake.updates_of(DEPLOYS, &posted.ts), vec![edit]);
+}
+
+#[tokio::test]
+async fn a_failing_slack_is_retried_a_bounded_number_of_times() {
+    let slack = Slack::start(FAST).await;
+    let path = "/api/chat.postMessage";
+    let broken = FaultRule::failing(Method::POST, path, Failure::Status(500), 1);
+    slack.fake.faults.inject(broken.after_handling().forever());
+    let error = slack
+        .post("C0GENERAL", &Message::text("hello"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, SlackError::Http { status: 500, .. }),
+        "{error:?}"
+    );
+    assert!(error.is_transient());
+    let handled = ApiCall {
+        method: "chat.postMessage".into(),
+        status: 200,
+        error: None,
+    };
+    assert_eq!(
+        slack.fake.api_calls(),
+        vec![handled; FAST.attempts as usize]
+    );
+
+    slack.fake.faults.clear();
+    slack
+        .fake
+        .faults
+        .inject(FaultRule::failing(Method::POST, path, Failure::Hang, 1).forever());
+    let twice = RetryPolicy {
+        attempts: 2,
+        ..FAST
+    };
+    let impatient = SlackApi::new(&slack.url, Duration::from_millis(100), twice).unwrap();
+    let started = std::time::Instant::now();
+    let hello = Message::text("hello");
+    let error = impatient
+        .post_message(&slack.token(), DEPLOYS, &hello, None, false)
+        .await;
+    let error = error.unwrap_err();
+    assert!(matches!(error, SlackError::TimedOut { .. }), "{error:?}");
+    assert!(error.is_transient());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "two attempts of 100ms, not forever"
+    );
+}
+
+#[tokio::test]
+async fn an_oauth_install_yields_a_working_bot_token_once_per_code() {
+    let slack = Slack::start(FAST).await;
+    let denied = slack.install("deny").await;
+    assert_eq!(
+        denied,
+        format!("{REDIRECT_URI}?error=access_denied&state=st4te")
+    );
+    let location = slack.install("allow").await;
+    let code = location
+        .strip_prefix(&format!("{REDIRECT_URI}?code="))
+        .unwrap();
+    let code = code.strip_suffix("&state=st4te").unwrap();
+
+    assert_eq!(
+        error_code(slack.exchange("not-the-secret", code).await),
+        "bad_client_secret"
+    );
+    let installed = slack
+        .exchange(&slack.fake.app().client_secret, code)
+        .await
+        .unwrap();
+    let team = (installed.team_id.as_str(), installed.team_name.as_deref());
+    assert_eq!(team, ("T0SANDBOX", Some("Sandbox")));
+    let bot = (installed.bot_user_id.as_str(), installed.scope.as_str());
+    assert_eq!(bot, ("U0BOTSANDBOX", "commands,chat:write"));
+    assert_eq!(installed.installer_user_id, "U0ALICE");
+    assert_eq!(
+        installed.access_token.expose_secret(),
+        slack.fake.token_for_team("T0SANDBOX")
+    );
+    let hello = Message::text("installed");
+    let token = &installed.access_token;
+    slack
+        .api
+        .post_message(token, DEPLOYS, &hello, None, false)
+        .await
+        .unwrap();
+
+    let reused = slack.exchange(&slack.fake.app().client_secret, code).await;
+    assert_eq!(error_code(reused), "invalid_code");
+}
