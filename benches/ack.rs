@@ -8,12 +8,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use chatops::app::{self, App, AppState};
+use chatops::app::{self, App, AppState, Patience};
 use chatops::clock::Clock;
-use chatops::config::{Config, LogFormat};
+use chatops::sandbox::{SANDBOX_SIGNING_SECRET as SECRET, Sandbox};
 use chatops::store::Store;
 
-const SECRET: &str = "bench-signing-secret";
 const WARMUP: Duration = Duration::from_secs(1);
 const MEASURE: Duration = Duration::from_secs(5);
 static NEXT_REQUEST: AtomicU64 = AtomicU64::new(0);
@@ -59,21 +58,15 @@ fn backend(url: &str) -> &'static str {
 }
 
 async fn start_bot(url: &str, store: Store) -> anyhow::Result<String> {
-    let config = Config {
-        port: 0,
-        database_url: url.into(),
-        slack_signing_secret: SECRET.into(),
-        log_format: LogFormat::Text,
-    };
-    let state = AppState::new(App {
-        config,
-        store,
-        clock: Clock::system(),
-    });
+    let fakes = Sandbox::start().await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}/slack/commands", listener.local_addr()?);
-    tokio::spawn(app::serve(listener, state, std::future::pending()));
-    Ok(base)
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let config = fakes.bot_config(0, &base_url, url);
+    let app = App::new(config, store, Clock::system(), Patience::default())?;
+    // The fakes must outlive the benchmark; leaking them is the simplest way.
+    std::mem::forget(fakes);
+    tokio::spawn(app::serve(listener, AppState::new(app), std::future::pending()));
+    Ok(format!("{base_url}/slack/commands"))
 }
 
 /// Drives `connections` sequential clients for `duration`; returns every latency.

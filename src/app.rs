@@ -15,7 +15,12 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::accounts::vault::Vault;
 use crate::clock::Clock;
+use crate::github::{GitHubClient, GitHubOAuth};
+use crate::heroku::{HerokuClient, HerokuOAuth};
+use crate::outbound::{self, RetryPolicy};
+use crate::slack::api::SlackApi;
 use crate::config::Config;
 use crate::slack::verify::MAX_CLOCK_SKEW_SECS;
 use crate::store::Store;
@@ -32,11 +37,75 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(25);
 const SIGNATURE_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Everything a handler needs, shared by all requests.
-#[derive(Debug)]
 pub struct App {
     pub config: Config,
     pub store: Store,
     pub clock: Clock,
+    /// Seals and opens the tokens kept in the store.
+    pub vault: Vault,
+    pub heroku: HerokuClient,
+    pub heroku_oauth: HerokuOAuth,
+    pub github: GitHubClient,
+    pub github_oauth: GitHubOAuth,
+    pub slack: SlackApi,
+}
+
+/// How patient outbound calls are: production uses the defaults, tests shorter ones.
+#[derive(Debug, Clone, Copy)]
+pub struct Patience {
+    /// Each request gives up after this long.
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl Default for Patience {
+    fn default() -> Patience {
+        Patience {
+            timeout: outbound::REQUEST_TIMEOUT,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl App {
+    /// Builds the clients of every outside service from `config`.
+    pub fn new(config: Config, store: Store, clock: Clock, patience: Patience) -> anyhow::Result<App> {
+        let http = outbound::http_client(patience.timeout);
+        let endpoints = &config.endpoints;
+        let heroku_oauth = HerokuOAuth::new(
+            http.clone(),
+            &endpoints.heroku_oauth,
+            &config.heroku_oauth.client_id,
+            config.heroku_oauth.client_secret.clone(),
+        )
+        .with_retry(patience.retry);
+        let github_oauth = GitHubOAuth::new(
+            http.clone(),
+            &endpoints.github_oauth,
+            &endpoints.github_api,
+            &config.github_oauth.client_id,
+            config.github_oauth.client_secret.clone(),
+        );
+        let slack = SlackApi::new(&endpoints.slack, patience.timeout, patience.retry)
+            .context("cannot set up the Slack client (are CA certificates installed?)")?;
+        Ok(App {
+            vault: Vault::new(&config.encryption_key, config.encryption_key_previous.as_ref()),
+            heroku: HerokuClient::new(http.clone(), &endpoints.heroku_api, patience.retry),
+            github: GitHubClient::new(http, &endpoints.github_api, patience.retry),
+            heroku_oauth,
+            github_oauth,
+            slack,
+            config,
+            store,
+            clock,
+        })
+    }
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("config", &self.config).finish_non_exhaustive()
+    }
 }
 
 /// The cheap-to-clone handle axum passes to handlers.

@@ -6,16 +6,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::app::{self, App, AppState};
+use crate::app::{self, App, AppState, Patience};
 use crate::clock::Clock;
 use crate::config::{Config, DEFAULT_PORT, LogFormat};
-use crate::sandbox::Sandbox;
+use crate::sandbox::{SANDBOX_SIGNING_SECRET, SANDBOX_TEAM, Sandbox};
 use crate::store::Store;
 use crate::{slack, telemetry};
-
-/// The signing secret of the local sandbox. It protects nothing: the sandbox only
-/// listens on loopback and talks to fakes.
-pub const SANDBOX_SIGNING_SECRET: &str = "sandbox-signing-secret";
 
 /// Heroku ChatOps for Slack, self-hosted.
 #[derive(Debug, Parser)]
@@ -44,7 +40,7 @@ struct SendArgs {
     #[arg(long, default_value = "http://127.0.0.1:5000/slack/commands")]
     url: String,
     /// Slack team (workspace) id to send as.
-    #[arg(long, default_value = "T0SANDBOX")]
+    #[arg(long, default_value = SANDBOX_TEAM)]
     team: String,
     /// Slack user id to send as.
     #[arg(long, default_value = "U0ALICE")]
@@ -93,25 +89,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn sandbox() -> anyhow::Result<()> {
+    telemetry::init(LogFormat::Text);
     let database = std::env::temp_dir().join(format!("chatops-sandbox-{}.db", std::process::id()));
-    let config = Config {
-        port: DEFAULT_PORT,
-        database_url: format!("sqlite://{}?mode=rwc", database.display()),
-        slack_signing_secret: SANDBOX_SIGNING_SECRET.into(),
-        log_format: LogFormat::Text,
-    };
-    telemetry::init(config.log_format);
+    let base_url = format!("http://127.0.0.1:{DEFAULT_PORT}");
     let fakes = Sandbox::start().await?;
+    let database_url = format!("sqlite://{}?mode=rwc", database.display());
+    let config = fakes.bot_config(DEFAULT_PORT, &base_url, &database_url);
     println!(
         "chatops sandbox\n\
-         \x20 bot (answers /h):  http://127.0.0.1:{port}/slack/commands\n\
+         \x20 bot (answers /h):  {base_url}/slack/commands\n\
          \x20 fake Heroku:       {heroku}\n\
          \x20 fake GitHub:       {github}\n\
          \x20 fake Slack:        {slack}\n\
          \x20 database:          {database}\n\
          try it from another terminal:\n  cargo run --release -- send help\n  \
          cargo run --release -- send deploy paipu to staging",
-        port = config.port,
         heroku = fakes.heroku_url,
         github = fakes.github_url,
         slack = fakes.slack_url,
@@ -130,11 +122,8 @@ async fn run_bot(config: Config, address: SocketAddr) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {address}"))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
-    let state = AppState::new(App {
-        config,
-        store,
-        clock: Clock::system(),
-    });
+    let app = App::new(config, store, Clock::system(), Patience::default())?;
+    let state = AppState::new(app);
     app::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -7,6 +7,8 @@ use std::fmt;
 
 use secrecy::SecretString;
 
+use crate::accounts::vault::MIN_KEY_CHARS;
+
 /// The SQLite file used when `DATABASE_URL` is unset, so `cargo run` needs no setup.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://chatops.db?mode=rwc";
 
@@ -22,15 +24,66 @@ pub enum LogFormat {
     Json,
 }
 
+/// An OAuth client registered with a provider (Heroku, GitHub, Slack).
+#[derive(Debug, Clone)]
+pub struct OAuthApp {
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
+/// Where the outside services are. The defaults are the real ones; tests and the
+/// sandbox point them at the fakes, GitHub Enterprise users at their own host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// `HEROKU_API_URL`
+    pub heroku_api: String,
+    /// `HEROKU_OAUTH_URL`
+    pub heroku_oauth: String,
+    /// `GITHUB_API_URL`
+    pub github_api: String,
+    /// `GITHUB_OAUTH_URL`
+    pub github_oauth: String,
+    /// `SLACK_URL`: the Web API is under `{url}/api`.
+    pub slack: String,
+}
+
+impl Default for Endpoints {
+    fn default() -> Endpoints {
+        Endpoints {
+            heroku_api: "https://api.heroku.com".into(),
+            heroku_oauth: "https://id.heroku.com".into(),
+            github_api: crate::github::API_URL.into(),
+            github_oauth: crate::github::OAUTH_URL.into(),
+            slack: crate::slack::api::SLACK_URL.into(),
+        }
+    }
+}
+
 /// The validated configuration of one `chatops serve` process.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `PORT`: where the HTTP server listens.
     pub port: u16,
+    /// `BASE_URL`: the bot's public URL, for OAuth redirects and links.
+    pub base_url: String,
     /// `DATABASE_URL`: `sqlite:` or `postgres://`; a local SQLite file when unset.
     pub database_url: String,
     /// `SLACK_SIGNING_SECRET`: verifies that requests come from Slack.
     pub slack_signing_secret: SecretString,
+    /// `SLACK_BOT_TOKEN`: the bot token of a single-workspace install.
+    pub slack_bot_token: Option<SecretString>,
+    /// `SLACK_CLIENT_ID` / `SLACK_CLIENT_SECRET`: the OAuth v2 install flow for many
+    /// workspaces.
+    pub slack_app: Option<OAuthApp>,
+    /// `HEROKU_OAUTH_ID` / `HEROKU_OAUTH_SECRET`
+    pub heroku_oauth: OAuthApp,
+    /// `GITHUB_CLIENT_ID` / `GITHUB_CLIENT_SECRET`
+    pub github_oauth: OAuthApp,
+    /// `ENCRYPTION_KEY`: seals tokens at rest.
+    pub encryption_key: SecretString,
+    /// `ENCRYPTION_KEY_PREVIOUS`: still opens tokens sealed before a key rotation.
+    pub encryption_key_previous: Option<SecretString>,
+    pub endpoints: Endpoints,
     /// `LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
 }
@@ -48,6 +101,62 @@ impl fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
+/// Reads variables through a lookup function and collects every problem.
+struct Env<F> {
+    lookup: F,
+    errors: Vec<String>,
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    /// The trimmed value, `None` when unset or blank.
+    fn optional(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    fn required(&mut self, name: &str, hint: &str) -> String {
+        self.optional(name).unwrap_or_else(|| {
+            self.errors.push(format!("{name} is required: {hint}"));
+            String::new()
+        })
+    }
+
+    fn secret(&mut self, name: &str, hint: &str) -> SecretString {
+        self.required(name, hint).into()
+    }
+
+    /// Both variables of a pair, or neither; one alone is a mistake worth naming.
+    fn pair(&mut self, id: &str, secret: &str) -> Option<OAuthApp> {
+        match (self.optional(id), self.optional(secret)) {
+            (Some(client_id), Some(client_secret)) => Some(OAuthApp {
+                client_id,
+                client_secret: client_secret.into(),
+            }),
+            (None, None) => None,
+            (Some(_), None) => self.missing_half(secret, id),
+            (None, Some(_)) => self.missing_half(id, secret),
+        }
+    }
+
+    fn missing_half(&mut self, missing: &str, given: &str) -> Option<OAuthApp> {
+        self.errors.push(format!(
+            "{missing} is required when {given} is set: they come as a pair"
+        ));
+        None
+    }
+
+    fn url(&mut self, name: &str, default: &str) -> String {
+        let url = self.optional(name).unwrap_or_else(|| default.into());
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            self.errors.push(format!(
+                "{name} must be an http(s) URL (got {url:?}), e.g. https://example.com"
+            ));
+        }
+        url.trim_end_matches('/').to_owned()
+    }
+}
+
 impl Config {
     /// Reads the process environment (after `.env`, which `main` loads in development).
     pub fn from_env() -> Result<Config, ConfigErrors> {
@@ -57,59 +166,130 @@ impl Config {
     /// Reads the configuration through `lookup`, so tests need not touch the process
     /// environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigErrors> {
-        let mut errors = Vec::new();
-        let value = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-
-        let port = match value("PORT") {
-            None => DEFAULT_PORT,
-            Some(raw) => raw.trim().parse().unwrap_or_else(|_| {
-                errors.push(format!(
-                    "PORT must be a port number from 0 to 65535 (got {raw:?}), e.g. PORT=5000"
-                ));
-                DEFAULT_PORT
-            }),
+        let mut env = Env {
+            lookup,
+            errors: Vec::new(),
         };
-        let database_url = value("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        if !is_supported_database_url(&database_url) {
-            errors.push(
-                "DATABASE_URL must start with sqlite: or postgres:// (e.g. postgres://user:pass@host/db); \
-                 leave it unset to use the local file chatops.db"
+        let port = env.port();
+        let base_url = env.url("BASE_URL", &format!("http://127.0.0.1:{port}"));
+        let database_url = env.database_url();
+        let slack_signing_secret = env.secret(
+            "SLACK_SIGNING_SECRET",
+            "find it under Basic Information > App Credentials in your Slack app",
+        );
+        let slack_bot_token = env.optional("SLACK_BOT_TOKEN").map(SecretString::from);
+        let slack_app = env.pair("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET");
+        if slack_bot_token.is_none() && slack_app.is_none() {
+            env.errors.push(
+                "SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET \
+                 (installable in many) is required: find them in your Slack app"
                     .into(),
             );
         }
-        let slack_signing_secret = value("SLACK_SIGNING_SECRET").unwrap_or_else(|| {
-            errors.push(
-                "SLACK_SIGNING_SECRET is required: find it under Basic Information > App Credentials \
-                 in your Slack app"
-                    .into(),
-            );
-            String::new()
-        });
-        let log_format = match value("LOG_FORMAT").as_deref().map(str::trim) {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                errors.push(format!("LOG_FORMAT must be text or json (got {other:?})"));
-                LogFormat::Text
-            }
+        let heroku_oauth = env.oauth_app(
+            "HEROKU_OAUTH_ID",
+            "HEROKU_OAUTH_SECRET",
+            "register a client at dashboard.heroku.com/account/applications",
+        );
+        let github_oauth = env.oauth_app(
+            "GITHUB_CLIENT_ID",
+            "GITHUB_CLIENT_SECRET",
+            "register an OAuth App at github.com/settings/developers",
+        );
+        let encryption_key = env.encryption_key("ENCRYPTION_KEY");
+        let encryption_key_previous = env
+            .optional("ENCRYPTION_KEY_PREVIOUS")
+            .is_some()
+            .then(|| env.encryption_key("ENCRYPTION_KEY_PREVIOUS"));
+        let defaults = Endpoints::default();
+        let endpoints = Endpoints {
+            heroku_api: env.url("HEROKU_API_URL", &defaults.heroku_api),
+            heroku_oauth: env.url("HEROKU_OAUTH_URL", &defaults.heroku_oauth),
+            github_api: env.url("GITHUB_API_URL", &defaults.github_api),
+            github_oauth: env.url("GITHUB_OAUTH_URL", &defaults.github_oauth),
+            slack: env.url("SLACK_URL", &defaults.slack),
         };
-
-        if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
+        let log_format = env.log_format();
+        if !env.errors.is_empty() {
+            return Err(ConfigErrors(env.errors));
         }
         Ok(Config {
             port,
+            base_url,
             database_url,
-            slack_signing_secret: slack_signing_secret.into(),
+            slack_signing_secret,
+            slack_bot_token,
+            slack_app,
+            heroku_oauth,
+            github_oauth,
+            encryption_key,
+            encryption_key_previous,
+            endpoints,
             log_format,
         })
     }
 }
 
-fn is_supported_database_url(url: &str) -> bool {
-    ["sqlite:", "postgres://", "postgresql://"]
-        .iter()
-        .any(|scheme| url.starts_with(scheme))
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    fn port(&mut self) -> u16 {
+        match self.optional("PORT") {
+            None => DEFAULT_PORT,
+            Some(raw) => raw.parse().unwrap_or_else(|_| {
+                self.errors.push(format!(
+                    "PORT must be a port number from 0 to 65535 (got {raw:?}), e.g. PORT=5000"
+                ));
+                DEFAULT_PORT
+            }),
+        }
+    }
+
+    fn database_url(&mut self) -> String {
+        let url = self
+            .optional("DATABASE_URL")
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let supported = ["sqlite:", "postgres://", "postgresql://"];
+        if !supported.iter().any(|scheme| url.starts_with(scheme)) {
+            self.errors.push(
+                "DATABASE_URL must start with sqlite: or postgres:// (e.g. postgres://user:pass@host/db); \
+                 leave it unset to use the local file chatops.db"
+                    .into(),
+            );
+        }
+        url
+    }
+
+    fn oauth_app(&mut self, id: &str, secret: &str, hint: &str) -> OAuthApp {
+        OAuthApp {
+            client_id: self.required(id, hint),
+            client_secret: self.secret(secret, hint),
+        }
+    }
+
+    fn encryption_key(&mut self, name: &str) -> SecretString {
+        let key = self.required(
+            name,
+            "a random string of at least 32 characters, e.g. from `openssl rand -hex 32`",
+        );
+        if !key.is_empty() && key.chars().count() < MIN_KEY_CHARS {
+            self.errors.push(format!(
+                "{name} must be at least {MIN_KEY_CHARS} characters (got {}), e.g. from `openssl rand -hex 32`",
+                key.chars().count()
+            ));
+        }
+        key.into()
+    }
+
+    fn log_format(&mut self) -> LogFormat {
+        match self.optional("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                self.errors
+                    .push(format!("LOG_FORMAT must be text or json (got {other:?})"));
+                LogFormat::Text
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -117,21 +297,40 @@ mod tests {
     use super::*;
     use secrecy::ExposeSecret;
 
+    const MINIMAL: &[(&str, &str)] = &[
+        ("SLACK_SIGNING_SECRET", "s3cret"),
+        ("SLACK_BOT_TOKEN", "xoxb-1"),
+        ("HEROKU_OAUTH_ID", "h-id"),
+        ("HEROKU_OAUTH_SECRET", "h-secret"),
+        ("GITHUB_CLIENT_ID", "g-id"),
+        ("GITHUB_CLIENT_SECRET", "g-secret"),
+        ("ENCRYPTION_KEY", "0123456789abcdef0123456789abcdef"),
+    ];
+
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
         Config::from_lookup(|name| {
             vars.iter()
+                .rev()
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         })
     }
 
+    fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        MINIMAL.iter().chain(extra).copied().collect()
+    }
+
     #[test]
-    fn defaults_need_only_the_signing_secret() {
-        let config = config(&[("SLACK_SIGNING_SECRET", "s3cret")]).unwrap();
+    fn defaults_fill_everything_optional() {
+        let config = config(MINIMAL).unwrap();
         assert_eq!(config.port, 5000);
+        assert_eq!(config.base_url, "http://127.0.0.1:5000");
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.endpoints, Endpoints::default());
         assert_eq!(config.slack_signing_secret.expose_secret(), "s3cret");
+        assert!(config.slack_app.is_none());
+        assert!(config.encryption_key_previous.is_none());
     }
 
     #[test]
@@ -140,22 +339,65 @@ mod tests {
             ("PORT", "http"),
             ("DATABASE_URL", "mysql://x"),
             ("LOG_FORMAT", "xml"),
+            ("SLACK_CLIENT_ID", "only-half"),
+            ("ENCRYPTION_KEY", "short"),
+            ("GITHUB_API_URL", "api.github.com"),
         ])
         .unwrap_err();
         assert_eq!(
-            errors.to_string(),
-            "PORT must be a port number from 0 to 65535 (got \"http\"), e.g. PORT=5000\n\
-             DATABASE_URL must start with sqlite: or postgres:// (e.g. postgres://user:pass@host/db); \
-             leave it unset to use the local file chatops.db\n\
-             SLACK_SIGNING_SECRET is required: find it under Basic Information > App Credentials \
-             in your Slack app\n\
-             LOG_FORMAT must be text or json (got \"xml\")"
+            errors.0,
+            [
+                "PORT must be a port number from 0 to 65535 (got \"http\"), e.g. PORT=5000",
+                "DATABASE_URL must start with sqlite: or postgres:// (e.g. postgres://user:pass@host/db); \
+                 leave it unset to use the local file chatops.db",
+                "SLACK_SIGNING_SECRET is required: find it under Basic Information > App Credentials in your Slack app",
+                "SLACK_CLIENT_SECRET is required when SLACK_CLIENT_ID is set: they come as a pair",
+                "SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET \
+                 (installable in many) is required: find them in your Slack app",
+                "HEROKU_OAUTH_ID is required: register a client at dashboard.heroku.com/account/applications",
+                "HEROKU_OAUTH_SECRET is required: register a client at dashboard.heroku.com/account/applications",
+                "GITHUB_CLIENT_ID is required: register an OAuth App at github.com/settings/developers",
+                "GITHUB_CLIENT_SECRET is required: register an OAuth App at github.com/settings/developers",
+                "ENCRYPTION_KEY must be at least 32 characters (got 5), e.g. from `openssl rand -hex 32`",
+                "GITHUB_API_URL must be an http(s) URL (got \"api.github.com\"), e.g. https://example.com",
+                "LOG_FORMAT must be text or json (got \"xml\")",
+            ]
         );
     }
 
     #[test]
-    fn the_secret_is_redacted_in_debug_output() {
-        let config = config(&[("SLACK_SIGNING_SECRET", "s3cret")]).unwrap();
-        assert!(!format!("{config:?}").contains("s3cret"));
+    fn a_multi_workspace_install_needs_no_bot_token() {
+        let vars: Vec<_> = with(&[("SLACK_CLIENT_ID", "c"), ("SLACK_CLIENT_SECRET", "s")])
+            .into_iter()
+            .filter(|(k, _)| *k != "SLACK_BOT_TOKEN")
+            .collect();
+        let config = config(&vars).unwrap();
+        assert_eq!(config.slack_app.unwrap().client_id, "c");
+        assert!(config.slack_bot_token.is_none());
+    }
+
+    #[test]
+    fn endpoints_can_be_pointed_elsewhere_without_trailing_slashes() {
+        let config = config(&with(&[(
+            "GITHUB_API_URL",
+            "https://ghe.example.com/api/v3/",
+        )]))
+        .unwrap();
+        assert_eq!(
+            config.endpoints.github_api,
+            "https://ghe.example.com/api/v3"
+        );
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let config = config(MINIMAL).unwrap();
+        let debug = format!("{config:?}");
+        for (_, secret) in &MINIMAL[..] {
+            if secret.contains("secret") || secret.starts_with("xoxb") || secret.starts_with("0123")
+            {
+                assert!(!debug.contains(secret), "{secret} leaked: {debug}");
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! `/h` commands arrive signed at [`slack`], are parsed by [`command`], recorded by
 //! [`store`], and answered; [`app`] wires the routes and serves them.
 
+pub mod accounts;
 pub mod app;
 pub mod cli;
 pub mod clock;

@@ -13,13 +13,30 @@ fn chatops() -> Command {
     command
 }
 
+/// The binary with every required variable set to something valid.
+fn configured() -> Command {
+    let mut command = chatops();
+    command.envs([
+        ("SLACK_SIGNING_SECRET", "x"),
+        ("SLACK_BOT_TOKEN", "xoxb-test"),
+        ("HEROKU_OAUTH_ID", "h"),
+        ("HEROKU_OAUTH_SECRET", "hs"),
+        ("GITHUB_CLIENT_ID", "g"),
+        ("GITHUB_CLIENT_SECRET", "gs"),
+        ("ENCRYPTION_KEY", "an-encryption-key-of-enough-length"),
+    ]);
+    command
+}
+
 #[test]
 fn serve_names_every_missing_or_bad_variable_and_exits_non_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let output = chatops()
+    let output = configured()
         .current_dir(dir.path())
         .args(["serve"])
         .env("PORT", "eighty")
+        .env_remove("SLACK_SIGNING_SECRET")
+        .env_remove("GITHUB_CLIENT_SECRET")
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -28,17 +45,18 @@ fn serve_names_every_missing_or_bad_variable_and_exits_non_zero() {
         "chatops: invalid configuration:\n\
          PORT must be a port number from 0 to 65535 (got \"eighty\"), e.g. PORT=5000\n\
          SLACK_SIGNING_SECRET is required: find it under Basic Information > App Credentials \
-         in your Slack app\n"
+         in your Slack app\n\
+         GITHUB_CLIENT_SECRET is required: register an OAuth App at github.com/settings/developers\n"
     );
+    assert!(!dir.path().join("chatops.db").exists(), "nothing is written on a bad config");
 }
 
 #[test]
 fn migrate_creates_the_default_sqlite_file() {
     let dir = tempfile::tempdir().unwrap();
-    let status = chatops()
+    let status = configured()
         .current_dir(dir.path())
         .arg("migrate")
-        .env("SLACK_SIGNING_SECRET", "x")
         .stdout(Stdio::null())
         .status()
         .unwrap();
@@ -49,10 +67,9 @@ fn migrate_creates_the_default_sqlite_file() {
 #[test]
 fn serve_answers_health_checks_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = chatops()
+    let mut child = configured()
         .current_dir(dir.path())
         .arg("serve")
-        .env("SLACK_SIGNING_SECRET", "x")
         .env("PORT", "0")
         .env("LOG_FORMAT", "json")
         .stdout(Stdio::piped())

@@ -132,12 +132,24 @@ fn with_database(server: &str, database: &str) -> String {
 }
 
 /// The signing secret every test app is configured with.
-pub const SECRET: &str = "test-signing-secret";
+pub const SECRET: &str = chatops::sandbox::SANDBOX_SIGNING_SECRET;
 
-/// The real app, serving on a loopback port, over a fresh database.
+/// Outbound calls in tests: short timeouts and quick retries, so fault tests are fast.
+pub const PATIENCE: chatops::app::Patience = chatops::app::Patience {
+    timeout: std::time::Duration::from_secs(2),
+    retry: chatops::outbound::RetryPolicy {
+        attempts: 3,
+        base_delay: std::time::Duration::from_millis(10),
+        max_delay: std::time::Duration::from_millis(200),
+    },
+};
+
+/// The real app, serving on a loopback port, over a fresh database, wired to a fresh
+/// sandbox.
 pub struct TestApp {
     pub base_url: String,
     pub db: TestDb,
+    pub sandbox: chatops::sandbox::Sandbox,
     pub http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     served: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -146,31 +158,17 @@ pub struct TestApp {
 impl TestApp {
     pub async fn spawn(db: TestDb) -> TestApp {
         use chatops::app::{App, AppState};
-        use chatops::config::{Config, LogFormat};
-        let config = Config {
-            port: 0,
-            database_url: db.url.clone(),
-            slack_signing_secret: SECRET.into(),
-            log_format: LogFormat::Text,
-        };
-        let state = AppState::new(App {
-            config,
-            store: db.store.clone(),
-            clock: chatops::clock::Clock::system(),
-        });
+        let sandbox = chatops::sandbox::Sandbox::start().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let config = sandbox.bot_config(0, &base_url, &db.url);
+        let clock = chatops::clock::Clock::system();
+        let app = App::new(config, db.store.clone(), clock, PATIENCE).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let served = tokio::spawn(chatops::app::serve(listener, state, async {
+        let served = tokio::spawn(chatops::app::serve(listener, AppState::new(app), async {
             let _ = stopped.await;
         }));
-        TestApp {
-            base_url,
-            db,
-            http: reqwest::Client::new(),
-            stop: Some(stop),
-            served,
-        }
+        TestApp { base_url, db, sandbox, http: reqwest::Client::new(), stop: Some(stop), served }
     }
 
     /// Stops the server, waits for it, and deletes the database.
