@@ -1,0 +1,218 @@
+//! The fake's test controls: minting tokens, arming failures and setting timings per
+//! app, and reading back what happened (builds, releases, promotions, dynos, webhook
+//! deliveries, requests). Apps are named as in the seeded world; an unknown name is a
+//! mistake in the test and panics with the name.
+
+use std::time::Duration;
+
+use super::FakeHeroku;
+use super::activity::{Build, Delivery, Dyno, Promotion, Release, SeenRequest, Slug, Webhook};
+use super::oauth::OAuthClient;
+use super::world::{App, Pipeline, Timings, World};
+
+fn app_mut<'w>(world: &'w mut World, name: &str) -> &'w mut App {
+    world
+        .apps
+        .iter_mut()
+        .find(|app| app.name == name)
+        .unwrap_or_else(|| panic!("the fake has no app named {name}"))
+}
+
+fn app_id(world: &World, name: &str) -> String {
+    world
+        .apps
+        .iter()
+        .find(|app| app.name == name)
+        .unwrap_or_else(|| panic!("the fake has no app named {name}"))
+        .id
+        .clone()
+}
+
+impl FakeHeroku {
+    /// A valid `global` access token for the seeded account `email`, living as long as
+    /// [`FakeHeroku::set_token_lifetime`] says (8 hours unless changed).
+    pub fn token_for(&self, email: &str) -> String {
+        self.with_world(|world| {
+            let user_id = world
+                .user_by_email(email)
+                .unwrap_or_else(|| panic!("the fake has no account {email}"))
+                .id
+                .clone();
+            world.issue_token(&user_id, "global")
+        })
+    }
+
+    /// Registers an OAuth client; its authorizations return to `redirect_uri`.
+    pub fn register_oauth_client(&self, client_id: &str, client_secret: &str, redirect_uri: &str) {
+        let client = OAuthClient {
+            id: client_id.into(),
+            secret: client_secret.into(),
+            redirect_uri: redirect_uri.into(),
+        };
+        self.with_world(|world| world.oauth_clients.push(client));
+    }
+
+    /// How long access tokens issued from now on live (`Duration::ZERO`: expired at once).
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.with_world(|world| world.token_lifetime = lifetime);
+    }
+
+    /// Empties (or refills) an account's request budget.
+    pub fn set_rate_limit_remaining(&self, email: &str, remaining: u32) {
+        self.with_world(|world| {
+            let user = world.users.iter_mut().find(|user| user.email == email);
+            user.unwrap_or_else(|| panic!("the fake has no account {email}"))
+                .budget
+                .set(remaining);
+        });
+    }
+
+    /// The same timings for every app (e.g. [`Timings::FAST`] in tests).
+    pub fn set_timings(&self, timings: Timings) {
+        self.with_world(|world| {
+            world
+                .apps
+                .iter_mut()
+                .for_each(|app| app.behaviour.timings = timings)
+        });
+    }
+
+    /// How long `app`'s builds take.
+    pub fn set_build_duration(&self, app: &str, duration: Duration) {
+        self.with_world(|world| app_mut(world, app).behaviour.timings.build = duration);
+    }
+
+    /// How long `app`'s release phase runs.
+    pub fn set_release_phase_duration(&self, app: &str, duration: Duration) {
+        self.with_world(|world| app_mut(world, app).behaviour.timings.release_phase = duration);
+    }
+
+    /// How long `app`'s dynos take to come up after a release.
+    pub fn set_restart_duration(&self, app: &str, duration: Duration) {
+        self.with_world(|world| app_mut(world, app).behaviour.timings.restart = duration);
+    }
+
+    /// Gives `app` a release phase running `command`, or (with `None`) takes it away.
+    pub fn set_release_command(&self, app: &str, command: Option<&str>) {
+        self.with_world(|world| app_mut(world, app).release_command = command.map(str::to_owned));
+    }
+
+    /// `app`'s next build fails to compile, with the buildpack's failure output.
+    pub fn fail_next_build(&self, app: &str) {
+        self.with_world(|world| app_mut(world, app).behaviour.fail_next_build = true);
+    }
+
+    /// `app`'s next release phase fails (give the app one with
+    /// [`FakeHeroku::set_release_command`] if it has none).
+    pub fn fail_next_release(&self, app: &str) {
+        self.with_world(|world| app_mut(world, app).behaviour.fail_next_release = true);
+    }
+
+    /// After `app`'s next restart, dyno `dyno` (e.g. `web.1`) crashes instead of coming up.
+    pub fn crash_after_next_restart(&self, app: &str, dyno: &str) {
+        self.with_world(|world| {
+            app_mut(world, app).behaviour.crash_next_restart = Some(dyno.to_owned())
+        });
+    }
+
+    /// The app named `name`.
+    pub fn app(&self, name: &str) -> App {
+        self.with_world(|world| app_mut(world, name).clone())
+    }
+
+    /// The pipeline named `name`.
+    pub fn pipeline(&self, name: &str) -> Pipeline {
+        self.with_world(|world| {
+            let pipeline = world
+                .pipelines
+                .iter()
+                .find(|pipeline| pipeline.name == name);
+            pipeline
+                .unwrap_or_else(|| panic!("the fake has no pipeline named {name}"))
+                .clone()
+        })
+    }
+
+    /// `app`'s builds, oldest first, with the source each was asked to build.
+    pub fn builds(&self, app: &str) -> Vec<Build> {
+        self.with_world(|world| {
+            let id = app_id(world, app);
+            world
+                .builds
+                .iter()
+                .filter(|build| build.app_id == id)
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// `app`'s releases, oldest first.
+    pub fn releases(&self, app: &str) -> Vec<Release> {
+        self.with_world(|world| {
+            let id = app_id(world, app);
+            world
+                .releases
+                .iter()
+                .filter(|release| release.app_id == id)
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// A slug by id.
+    pub fn slug(&self, id: &str) -> Option<Slug> {
+        self.with_world(|world| world.slug(id).cloned())
+    }
+
+    /// `app`'s dynos now.
+    pub fn dynos(&self, app: &str) -> Vec<Dyno> {
+        self.with_world(|world| {
+            let id = app_id(world, app);
+            world
+                .dynos
+                .iter()
+                .filter(|dyno| dyno.app_id == id)
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// Every promotion, oldest first.
+    pub fn promotions(&self) -> Vec<Promotion> {
+        self.with_world(|world| world.promotions.clone())
+    }
+
+    /// `app`'s webhook subscriptions.
+    pub fn webhooks(&self, app: &str) -> Vec<Webhook> {
+        self.with_world(|world| {
+            let id = app_id(world, app);
+            world
+                .webhooks
+                .iter()
+                .filter(|webhook| webhook.app_id == id)
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// Every webhook delivery and how it went.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.with_world(|world| world.deliveries.clone())
+    }
+
+    /// Every request received, in order, failed or not.
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        self.with_world(|world| world.requests.iter().cloned().collect())
+    }
+
+    /// How many `method path` requests arrived.
+    pub fn count_requests(&self, method: &str, path: &str) -> usize {
+        self.with_world(|world| {
+            world
+                .requests
+                .iter()
+                .filter(|seen| seen.method == method && seen.path == path)
+                .count()
+        })
+    }
+}
