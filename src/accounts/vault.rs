@@ -138,7 +138,9 @@ mod tests {
         assert_eq!(opened.secret.expose_secret(), "HRKU-secret-token");
         assert!(!opened.needs_reseal);
         assert_eq!(
-            vault.open(&sealed, "heroku_access_token:T1:U2").unwrap_err(),
+            vault
+                .open(&sealed, "heroku_access_token:T1:U2")
+                .unwrap_err(),
             VaultError::WrongKey
         );
     }
@@ -159,7 +161,9 @@ mod tests {
         assert!(opened.needs_reseal);
         let without_previous = Vault::new(&key(&"n".repeat(40)), None);
         assert_eq!(
-            without_previous.open(&sealed, "github_token:T1:U1").unwrap_err(),
+            without_previous
+                .open(&sealed, "github_token:T1:U1")
+                .unwrap_err(),
             VaultError::WrongKey
         );
     }
@@ -168,7 +172,11 @@ mod tests {
     fn garbage_is_malformed_not_a_panic() {
         let vault = Vault::new(&key(&"k".repeat(40)), None);
         for garbage in ["", "v1:", "v1:%%%", "v2:abcd", "v1:AAAA", "plain-token"] {
-            assert_eq!(vault.open(garbage, "c").unwrap_err(), VaultError::Malformed, "{garbage}");
+            assert_eq!(
+                vault.open(garbage, "c").unwrap_err(),
+                VaultError::Malformed,
+                "{garbage}"
+            );
         }
     }
 }

@@ -1,0 +1,336 @@
+//! The linking pages: `GET /auth/{heroku,github}/start` sends the browser to the
+//! provider's authorize page, `GET /auth/{heroku,github}/callback` brings it back with
+//! a code, which is exchanged for tokens; the identity is read (`GET /account`,
+//! `GET /user`), stored sealed, and the next step shown: connect the other account, or
+//! "You're all set", with a note in Slack.
+//!
+//! Register these callback URLs with the providers: `{BASE_URL}/auth/heroku/callback`
+//! (Heroku OAuth client) and `{BASE_URL}/auth/github/callback` (GitHub OAuth App).
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::provider::{GITHUB_SCOPES, HEROKU_SCOPE};
+use super::states::{self, Origin, Purpose, StateError};
+use super::tokens::{open_account, save_github, save_heroku};
+use super::{Provider, cookies, notify};
+use crate::app::{App, AppState};
+use crate::web::pages::Page;
+
+/// `?state=` of a start link.
+#[derive(Debug, Deserialize)]
+pub struct StartQuery {
+    state: Option<String>,
+}
+
+/// What a provider sends back: `code` and `state`, or `error` when the person said no.
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Why a code did not become a stored link.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkFailure {
+    #[error("{provider} refused: {detail}")]
+    Refused {
+        provider: &'static str,
+        detail: String,
+    },
+    #[error("{provider} did not answer: {detail}")]
+    Unavailable {
+        provider: &'static str,
+        detail: String,
+    },
+    #[error("{0:#}")]
+    Store(anyhow::Error),
+}
+
+/// `GET /auth/heroku/start`
+pub async fn heroku_start(
+    State(app): State<AppState>,
+    Query(query): Query<StartQuery>,
+) -> Response {
+    start(&app, Provider::Heroku, query).await
+}
+
+/// `GET /auth/github/start`
+pub async fn github_start(
+    State(app): State<AppState>,
+    Query(query): Query<StartQuery>,
+) -> Response {
+    start(&app, Provider::GitHub, query).await
+}
+
+/// `GET /auth/heroku/callback`
+pub async fn heroku_callback(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    callback(&app, Provider::Heroku, &headers, query).await
+}
+
+/// `GET /auth/github/callback`
+pub async fn github_callback(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    callback(&app, Provider::GitHub, &headers, query).await
+}
+
+/// Where `provider` sends the browser back to.
+pub fn callback_url(app: &App, provider: Provider) -> String {
+    format!("{}/auth/{}/callback", app.config.base_url, provider.key())
+}
+
+async fn start(app: &App, provider: Provider, query: StartQuery) -> Response {
+    let purpose = Purpose::Link(provider);
+    if let Err(error) = states::check(app, purpose, query.state.as_deref()).await {
+        return error.page(purpose);
+    }
+    let state = query.state.unwrap_or_default();
+    let location = match provider {
+        Provider::Heroku => app.heroku_oauth.authorize_url(&state, HEROKU_SCOPE),
+        Provider::GitHub => app.github_oauth.authorize_url(
+            &state,
+            GITHUB_SCOPES,
+            &callback_url(app, Provider::GitHub),
+        ),
+    };
+    redirect(&location, cookies::bind(app, purpose, &state))
+}
+
+/// A `302 Found` to `location` that also sets `cookie`.
+pub fn redirect(location: &str, cookie: HeaderValue) -> Response {
+    let Ok(location) = HeaderValue::from_str(location) else {
+        tracing::error!("an authorize URL is not a valid header value");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, location),
+            (header::SET_COOKIE, cookie),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ),
+        ],
+    )
+        .into_response()
+}
+
+async fn callback(
+    app: &AppState,
+    provider: Provider,
+    headers: &HeaderMap,
+    query: CallbackQuery,
+) -> Response {
+    let purpose = Purpose::Link(provider);
+    let origin = match claimed(app, purpose, headers, &query).await {
+        Ok(Some(origin)) => origin,
+        // Link states always have an origin; one without cannot be for this.
+        Ok(None) => return StateError::Unknown.page(purpose),
+        Err(refusal) => return refusal,
+    };
+    let code = query.code.unwrap_or_default();
+    let linked = match provider {
+        Provider::Heroku => link_heroku(app, &origin, &code).await,
+        Provider::GitHub => link_github(app, &origin, &code).await,
+    };
+    let mut page = match linked {
+        Ok(who) => next_step(app, &origin, provider, &who).await,
+        Err(failure) => failure.page(purpose),
+    };
+    page.headers_mut()
+        .append(header::SET_COOKIE, cookies::clear(app, purpose));
+    page
+}
+
+/// The state of a callback, used up; or the page refusing it. Checked before anything
+/// else, so a forged callback learns nothing, not even whether the person said no.
+pub async fn claimed(
+    app: &App,
+    purpose: Purpose,
+    headers: &HeaderMap,
+    query: &CallbackQuery,
+) -> Result<Option<Origin>, Response> {
+    let state = query.state.as_deref();
+    states::check(app, purpose, state)
+        .await
+        .map_err(|error| error.page(purpose))?;
+    if let Some(error) = &query.error {
+        tracing::info!(error = ?error, "the person did not allow access");
+        let page = Page::new("Access was not allowed")
+            .paragraph("You chose not to allow access, so nothing was changed.")
+            .paragraph("You can use the same link again within 10 minutes, or ask for a new one.");
+        return Err(page.respond(StatusCode::OK));
+    }
+    if query.code.as_deref().is_none_or(str::is_empty) {
+        let page = Page::new("This link is incomplete")
+            .paragraph("It carries no authorization code. Nothing was changed.");
+        return Err(page.respond(StatusCode::BAD_REQUEST));
+    }
+    states::claim(app, purpose, state, headers)
+        .await
+        .map_err(|error| error.page(purpose))
+}
+
+/// Exchanges a Heroku code, reads the account, stores the link; the account's email.
+async fn link_heroku(app: &App, origin: &Origin, code: &str) -> Result<String, LinkFailure> {
+    let heroku_failure = |error: crate::heroku::HerokuError| {
+        LinkFailure::new("Heroku", error.is_transient(), &error)
+    };
+    let tokens = app
+        .heroku_oauth
+        .exchange_code(code)
+        .await
+        .map_err(heroku_failure)?;
+    let account = app
+        .heroku
+        .account(&tokens.access_token)
+        .await
+        .map_err(heroku_failure)?;
+    save_heroku(
+        app,
+        &origin.team_id,
+        &origin.user_id,
+        &account.id,
+        &account.email,
+        &tokens,
+    )
+    .await
+    .map_err(LinkFailure::Store)?;
+    Ok(account.email)
+}
+
+/// Exchanges a GitHub code, reads the user, stores the link; the user's login.
+async fn link_github(app: &App, origin: &Origin, code: &str) -> Result<String, LinkFailure> {
+    let github_failure = |error: crate::github::GitHubError| {
+        LinkFailure::new("GitHub", error.is_transient(), &error)
+    };
+    let redirect_uri = callback_url(app, Provider::GitHub);
+    let token = app
+        .github_oauth
+        .exchange_code(code, &redirect_uri)
+        .await
+        .map_err(github_failure)?;
+    let user = app
+        .github
+        .user(&token.access_token)
+        .await
+        .map_err(github_failure)?;
+    save_github(
+        app,
+        &origin.team_id,
+        &origin.user_id,
+        user.id,
+        &user.login,
+        &token.access_token,
+    )
+    .await
+    .map_err(LinkFailure::Store)?;
+    Ok(user.login)
+}
+
+/// After `provider` was linked as `who`: the next account to connect, or "all set".
+async fn next_step(app: &AppState, origin: &Origin, provider: Provider, who: &str) -> Response {
+    let title = format!("{provider} connected as {who}");
+    let opened = match open_account(app, &origin.team_id, &origin.user_id).await {
+        Ok(opened) => opened,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "cannot read linked accounts");
+            return Page::new(title)
+                .paragraph("Run `/h login` in Slack to see what is left to connect.")
+                .respond(StatusCode::OK);
+        }
+    };
+    let (heroku, github) = match (opened.heroku, opened.github) {
+        (Some(heroku), Some(github)) => (heroku.email, github.login),
+        (heroku, _) => {
+            let next = if heroku.is_none() {
+                Provider::Heroku
+            } else {
+                Provider::GitHub
+            };
+            return connect_next(app, origin, title, next).await;
+        }
+    };
+    notify::all_set(app.clone(), origin.clone(), &heroku, &github);
+    Page::new("You're all set")
+        .paragraph(format!(
+            "Go back to Slack: your commands now act as {heroku} on Heroku and {github} on GitHub."
+        ))
+        .paragraph("You can close this tab.")
+        .respond(StatusCode::OK)
+}
+
+async fn connect_next(app: &App, origin: &Origin, title: String, next: Provider) -> Response {
+    let why = match next {
+        Provider::GitHub => "so deploys can read your repositories and record GitHub deployments",
+        Provider::Heroku => "so deploys can build and release your apps",
+    };
+    let page = Page::new(title).paragraph(format!("Next: connect {next}, {why}."));
+    match states::issue(app, Purpose::Link(next), Some(origin)).await {
+        Ok(state) => page
+            .action(
+                format!("Connect {next}"),
+                states::start_url(app, next, &state),
+            )
+            .respond(StatusCode::OK),
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "cannot issue an OAuth state");
+            page.paragraph(format!("Run `/h login` in Slack to connect {next}."))
+                .respond(StatusCode::OK)
+        }
+    }
+}
+
+impl LinkFailure {
+    /// A provider's error, classified as a refusal or an outage.
+    pub fn new(
+        provider: &'static str,
+        transient: bool,
+        error: &dyn std::fmt::Display,
+    ) -> LinkFailure {
+        let detail = error.to_string();
+        if transient {
+            LinkFailure::Unavailable { provider, detail }
+        } else {
+            LinkFailure::Refused { provider, detail }
+        }
+    }
+
+    /// The page telling the person the sign-in did not complete.
+    pub fn page(&self, purpose: Purpose) -> Response {
+        tracing::warn!(failure = %self, "a sign-in did not complete");
+        let (status, title, detail) = match self {
+            LinkFailure::Refused { provider, detail } => (
+                StatusCode::BAD_REQUEST,
+                format!("{provider} did not accept this sign-in"),
+                detail.as_str(),
+            ),
+            LinkFailure::Unavailable { provider, detail } => (
+                StatusCode::BAD_GATEWAY,
+                format!("{provider} did not answer"),
+                detail.as_str(),
+            ),
+            LinkFailure::Store(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong".to_owned(),
+                "The sign-in could not be saved.",
+            ),
+        };
+        Page::new(title)
+            .paragraph(format!("{detail} Nothing was stored."))
+            .paragraph(purpose.retry_hint())
+            .respond(status)
+    }
+}

@@ -1,0 +1,63 @@
+//! Runs a parsed `/h` command as the person who typed it, by handing it to the module
+//! that owns its noun (accounts, deploys, ...). Owns only the routing and the honest
+//! "not available yet" answer for capabilities not built.
+
+use crate::app::AppState;
+use crate::command::{self, Command};
+use crate::deploy::commands::DeployRequest;
+use crate::slack::reply::Reply;
+
+/// Who typed a command, where, and how to answer them later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    pub team_id: String,
+    pub channel_id: String,
+    pub user_id: String,
+    /// Slack's `response_url`: up to 5 follow-ups within 30 minutes.
+    pub response_url: String,
+    /// The text after `/h`, as typed.
+    pub text: String,
+}
+
+/// The immediate reply to `command`. Failures are answered in the reply, never as an
+/// HTTP error: Slack would only show "/h failed".
+pub async fn run(state: &AppState, invocation: &Invocation, command: Command) -> Reply {
+    match command {
+        Command::Help { topic: None } => Reply::ephemeral(command::help_index()),
+        Command::Help { topic: Some(topic) } => {
+            Reply::ephemeral(command::help_for(&topic).unwrap_or_else(|error| error.to_string()))
+        }
+        Command::Login => crate::accounts::commands::login(state, invocation).await,
+        Command::Logout => crate::accounts::commands::logout(state, invocation).await,
+        Command::Whoami => crate::accounts::commands::whoami(state, invocation).await,
+        Command::Deploy {
+            pipeline,
+            branch,
+            target,
+            two_factor_code,
+            forced,
+        } => {
+            let request = DeployRequest {
+                pipeline,
+                branch,
+                target,
+                two_factor_code,
+                forced,
+            };
+            crate::deploy::commands::deploy(state, invocation, request).await
+        }
+        Command::Connect { pipeline, repo } => {
+            crate::deploy::commands::connect(state, invocation, &pipeline, &repo).await
+        }
+        other => Reply::ephemeral(not_available_yet(&other)),
+    }
+}
+
+fn not_available_yet(command: &Command) -> String {
+    format!(
+        "`/h {}` is not available yet in this version of chatops, so nothing was done. \
+         I understood: {}.",
+        command.name(),
+        command.understood()
+    )
+}
