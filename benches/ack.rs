@@ -65,7 +65,11 @@ async fn start_bot(url: &str, store: Store) -> anyhow::Result<String> {
     let app = App::new(config, store, Clock::system(), Patience::default())?;
     // The fakes must outlive the benchmark; leaking them is the simplest way.
     std::mem::forget(fakes);
-    tokio::spawn(app::serve(listener, AppState::new(app), std::future::pending()));
+    tokio::spawn(app::serve(
+        listener,
+        AppState::new(app),
+        std::future::pending(),
+    ));
     Ok(format!("{base_url}/slack/commands"))
 }
 

@@ -10,18 +10,19 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::accounts::vault::Vault;
 use crate::clock::Clock;
+use crate::config::Config;
 use crate::github::{GitHubClient, GitHubOAuth};
 use crate::heroku::{HerokuClient, HerokuOAuth};
 use crate::outbound::{self, RetryPolicy};
 use crate::slack::api::SlackApi;
-use crate::config::Config;
+use crate::slack::outbox::Pacer;
 use crate::slack::verify::MAX_CLOCK_SKEW_SECS;
 use crate::store::Store;
 use crate::{slack, web};
@@ -32,6 +33,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// After SIGTERM, in-flight requests get this long before the process exits anyway:
 /// inside Heroku's 30 s before it sends SIGKILL.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(25);
+
+/// How long the deploy worker and the outbox get to finish their current step.
+const LOOP_STOP_DEADLINE: Duration = Duration::from_secs(4);
 
 /// How often remembered signatures older than Slack's window are deleted.
 const SIGNATURE_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
@@ -48,6 +52,21 @@ pub struct App {
     pub github: GitHubClient,
     pub github_oauth: GitHubOAuth,
     pub slack: SlackApi,
+    /// How patient outbound calls are (also paces outbox retries).
+    pub patience: Patience,
+    /// Wakes the background loops when there is work, instead of waiting a tick.
+    pub wakeups: Wakeups,
+    /// Keeps this process's posts within Slack's per-channel pace.
+    pub pacer: Pacer,
+}
+
+/// Wake-up calls for the background loops.
+#[derive(Debug, Default)]
+pub struct Wakeups {
+    /// A deploy became due (a new one, a webhook).
+    pub deploys: Notify,
+    /// Messages were queued.
+    pub outbox: Notify,
 }
 
 /// How patient outbound calls are: production uses the defaults, tests shorter ones.
@@ -69,7 +88,12 @@ impl Default for Patience {
 
 impl App {
     /// Builds the clients of every outside service from `config`.
-    pub fn new(config: Config, store: Store, clock: Clock, patience: Patience) -> anyhow::Result<App> {
+    pub fn new(
+        config: Config,
+        store: Store,
+        clock: Clock,
+        patience: Patience,
+    ) -> anyhow::Result<App> {
         let http = outbound::http_client(patience.timeout);
         let endpoints = &config.endpoints;
         let heroku_oauth = HerokuOAuth::new(
@@ -89,7 +113,10 @@ impl App {
         let slack = SlackApi::new(&endpoints.slack, patience.timeout, patience.retry)
             .context("cannot set up the Slack client (are CA certificates installed?)")?;
         Ok(App {
-            vault: Vault::new(&config.encryption_key, config.encryption_key_previous.as_ref()),
+            vault: Vault::new(
+                &config.encryption_key,
+                config.encryption_key_previous.as_ref(),
+            ),
             heroku: HerokuClient::new(http.clone(), &endpoints.heroku_api, patience.retry),
             github: GitHubClient::new(http, &endpoints.github_api, patience.retry),
             heroku_oauth,
@@ -98,13 +125,18 @@ impl App {
             config,
             store,
             clock,
+            patience,
+            wakeups: Wakeups::default(),
+            pacer: Pacer::default(),
         })
     }
 }
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -130,16 +162,27 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/slack/commands", post(slack::commands::slash_command))
         .route("/healthz", get(web::healthz))
+        .route(
+            crate::deploy::webhooks::WEBHOOK_PATH,
+            post(crate::deploy::webhooks::receive),
+        )
+        .merge(crate::accounts::routes())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// A request's span: method and path only. The query is left out because OAuth
+/// callbacks carry codes and states in it.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets in-flight requests finish
@@ -155,6 +198,8 @@ pub async fn serve(
         stopping.send_replace(true);
     });
     let pruner = tokio::spawn(prune_signatures(state.clone()));
+    let worker = tokio::spawn(crate::deploy::worker::run(state.clone(), stop.clone()));
+    let outbox = tokio::spawn(crate::slack::outbox::run(state.clone(), stop.clone()));
     let server = axum::serve(listener, router(state)).with_graceful_shutdown(stopped(stop.clone()));
     let deadline = async move {
         stopped(stop).await;
@@ -168,6 +213,15 @@ pub async fn serve(
         }
     };
     pruner.abort();
+    // The loops finish their current step (its save is one transaction) and stop.
+    for background in [worker, outbox] {
+        if tokio::time::timeout(LOOP_STOP_DEADLINE, background)
+            .await
+            .is_err()
+        {
+            tracing::warn!("a background loop did not stop in time");
+        }
+    }
     result
 }
 

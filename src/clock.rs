@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Returns the current Unix time in seconds.
+/// Tells the current Unix time (kept in milliseconds).
 #[derive(Clone)]
 pub struct Clock(Arc<dyn Fn() -> i64 + Send + Sync>);
 
@@ -13,17 +13,22 @@ impl Clock {
         Clock(Arc::new(|| {
             SystemTime::now()
                 .duration_since(UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_secs() as i64)
+                .map_or(0, |elapsed| elapsed.as_millis() as i64)
         }))
     }
 
-    /// A clock driven by `now`, for tests.
+    /// A clock whose time in seconds is `now()`, for tests.
     pub fn from_fn(now: impl Fn() -> i64 + Send + Sync + 'static) -> Clock {
-        Clock(Arc::new(now))
+        Clock(Arc::new(move || now() * 1000))
     }
 
     /// The current Unix time in seconds.
     pub fn now(&self) -> i64 {
+        (self.0)().div_euclid(1000)
+    }
+
+    /// The current Unix time in milliseconds, for durations shown to people.
+    pub fn now_millis(&self) -> i64 {
         (self.0)()
     }
 }

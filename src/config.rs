@@ -4,6 +4,7 @@
 //! [`Config`]. Secrets are [`SecretString`] so they never reach a log line by accident.
 
 use std::fmt;
+use std::time::Duration;
 
 use secrecy::SecretString;
 
@@ -14,6 +15,12 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://chatops.db?mode=rwc";
 
 /// The port Heroku's router would give us when `PORT` is unset.
 pub const DEFAULT_PORT: u16 = 5000;
+
+/// How often a running deploy is checked when no webhook says it moved.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How long a crashed process's deploys wait before another process takes them over.
+pub const DEFAULT_DEPLOY_LEASE: Duration = Duration::from_secs(15);
 
 /// How log lines are written to stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +91,12 @@ pub struct Config {
     /// `ENCRYPTION_KEY_PREVIOUS`: still opens tokens sealed before a key rotation.
     pub encryption_key_previous: Option<SecretString>,
     pub endpoints: Endpoints,
+    /// `POLL_INTERVAL_MS`: how often a running deploy is checked on Heroku (webhooks,
+    /// when they arrive, wake it sooner).
+    pub poll_interval: Duration,
+    /// `DEPLOY_LEASE_MS`: how long a deploy stays claimed by a process that stopped
+    /// renewing it (crashed) before another process takes it over.
+    pub deploy_lease: Duration,
     /// `LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
 }
@@ -209,6 +222,8 @@ impl Config {
             github_oauth: env.url("GITHUB_OAUTH_URL", &defaults.github_oauth),
             slack: env.url("SLACK_URL", &defaults.slack),
         };
+        let poll_interval = env.millis("POLL_INTERVAL_MS", DEFAULT_POLL_INTERVAL, 10);
+        let deploy_lease = env.millis("DEPLOY_LEASE_MS", DEFAULT_DEPLOY_LEASE, 300);
         let log_format = env.log_format();
         if !env.errors.is_empty() {
             return Err(ConfigErrors(env.errors));
@@ -225,6 +240,8 @@ impl Config {
             encryption_key,
             encryption_key_previous,
             endpoints,
+            poll_interval,
+            deploy_lease,
             log_format,
         })
     }
@@ -277,6 +294,23 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             ));
         }
         key.into()
+    }
+
+    /// A duration in milliseconds, at least `min`.
+    fn millis(&mut self, name: &str, default: Duration, min: u64) -> Duration {
+        let Some(raw) = self.optional(name) else {
+            return default;
+        };
+        match raw.parse::<u64>() {
+            Ok(ms) if ms >= min => Duration::from_millis(ms),
+            _ => {
+                self.errors.push(format!(
+                    "{name} must be a number of milliseconds, at least {min} (got {raw:?}), e.g. {}",
+                    default.as_millis()
+                ));
+                default
+            }
+        }
     }
 
     fn log_format(&mut self) -> LogFormat {
@@ -393,7 +427,7 @@ mod tests {
     fn secrets_are_redacted_in_debug_output() {
         let config = config(MINIMAL).unwrap();
         let debug = format!("{config:?}");
-        for (_, secret) in &MINIMAL[..] {
+        for (_, secret) in MINIMAL {
             if secret.contains("secret") || secret.starts_with("xoxb") || secret.starts_with("0123")
             {
                 assert!(!debug.contains(secret), "{secret} leaked: {debug}");

@@ -9,6 +9,8 @@ pub mod cli;
 pub mod clock;
 pub mod command;
 pub mod config;
+pub mod deploy;
+pub mod dispatch;
 pub mod github;
 pub mod heroku;
 pub mod outbound;

@@ -48,7 +48,10 @@ fn serve_names_every_missing_or_bad_variable_and_exits_non_zero() {
          in your Slack app\n\
          GITHUB_CLIENT_SECRET is required: register an OAuth App at github.com/settings/developers\n"
     );
-    assert!(!dir.path().join("chatops.db").exists(), "nothing is written on a bad config");
+    assert!(
+        !dir.path().join("chatops.db").exists(),
+        "nothing is written on a bad config"
+    );
 }
 
 #[test]

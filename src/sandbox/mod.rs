@@ -7,6 +7,7 @@
 //! services enforce (tokens, access, pacing) and fail the way they fail; they never
 //! answer what a caller hopes to hear.
 
+pub mod bot;
 pub mod faults;
 pub mod github;
 pub mod heroku;
@@ -104,6 +105,9 @@ impl Sandbox {
                 github_oauth: self.github_url.clone(),
                 slack: self.slack_url.clone(),
             },
+            // The fakes move in milliseconds to seconds: check often.
+            poll_interval: std::time::Duration::from_millis(50),
+            deploy_lease: crate::config::DEFAULT_DEPLOY_LEASE,
             log_format: LogFormat::Text,
         }
     }

@@ -13,6 +13,7 @@ use super::reply::Reply;
 use super::signed::{SignedForm, SlackForm};
 use crate::app::AppState;
 use crate::command::{self, Command};
+use crate::dispatch::{self, Invocation};
 use crate::store::NewCommand;
 use crate::web::RequestError;
 
@@ -74,7 +75,21 @@ pub async fn slash_command(
         command = parsed.as_ref().map_or("unparsed", Command::name),
         "slash command"
     );
-    Ok(Json(reply_to(parsed)).into_response())
+    let reply = match parsed {
+        Ok(command) => dispatch::run(&state, &invocation(form), command).await,
+        Err(error) => Reply::ephemeral(error.to_string()),
+    };
+    Ok(Json(reply).into_response())
+}
+
+fn invocation(form: SlashCommandForm) -> Invocation {
+    Invocation {
+        team_id: form.team_id,
+        channel_id: form.channel_id,
+        user_id: form.user_id,
+        response_url: form.response_url,
+        text: form.text,
+    }
 }
 
 fn to_record(
@@ -101,25 +116,4 @@ fn to_record(
         error,
         received_at: now,
     }
-}
-
-/// The reply for a parsed (or unparsable) command.
-pub fn reply_to(parsed: Result<Command, command::ParseError>) -> Reply {
-    match parsed {
-        Ok(Command::Help { topic: None }) => Reply::ephemeral(command::help_index()),
-        Ok(Command::Help { topic: Some(topic) }) => {
-            Reply::ephemeral(command::help_for(&topic).unwrap_or_else(|error| error.to_string()))
-        }
-        Ok(other) => Reply::ephemeral(not_available_yet(&other)),
-        Err(error) => Reply::ephemeral(error.to_string()),
-    }
-}
-
-fn not_available_yet(command: &Command) -> String {
-    format!(
-        "`/h {}` is not available yet in this version of chatops, so nothing was done. \
-         I understood: {}.",
-        command.name(),
-        command.understood()
-    )
 }

@@ -6,10 +6,19 @@
 //! folder because their DDL differs. Times are Unix seconds in `BIGINT` columns so
 //! both backends agree on them without driver-specific types.
 
+mod accounts;
 mod commands;
+mod deploys;
+mod outbox;
 mod signatures;
 
+pub use accounts::{
+    GitHubLink, HerokuLink, NewOAuthState, SealedColumn, StoredAccount, StoredOAuthState,
+    StoredWorkspace,
+};
 pub use commands::{NewCommand, RecordedCommand};
+pub use deploys::{AppLock, DeployRow, StepSave};
+pub use outbox::{MessageKind, NewMessage, QueuedMessage};
 
 use std::time::Duration;
 

@@ -8,6 +8,12 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod accounts;
+pub mod browser;
+pub mod deploys;
+pub mod forms;
+pub mod walk;
+
 use chatops::store::Store;
 use sqlx::Executor;
 
@@ -151,24 +157,39 @@ pub struct TestApp {
     pub db: TestDb,
     pub sandbox: chatops::sandbox::Sandbox,
     pub http: reqwest::Client,
+    /// The running app's state, for calling the library API as handlers do.
+    pub state: chatops::app::AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     served: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 impl TestApp {
     pub async fn spawn(db: TestDb) -> TestApp {
+        TestApp::spawn_with_clock(db, chatops::clock::Clock::system()).await
+    }
+
+    /// Like [`TestApp::spawn`], with the app reading time from `clock`.
+    pub async fn spawn_with_clock(db: TestDb, clock: chatops::clock::Clock) -> TestApp {
         use chatops::app::{App, AppState};
         let sandbox = chatops::sandbox::Sandbox::start().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let config = sandbox.bot_config(0, &base_url, &db.url);
-        let clock = chatops::clock::Clock::system();
         let app = App::new(config, db.store.clone(), clock, PATIENCE).unwrap();
+        let state = AppState::new(app);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let served = tokio::spawn(chatops::app::serve(listener, AppState::new(app), async {
+        let served = tokio::spawn(chatops::app::serve(listener, state.clone(), async {
             let _ = stopped.await;
         }));
-        TestApp { base_url, db, sandbox, http: reqwest::Client::new(), stop: Some(stop), served }
+        TestApp {
+            base_url,
+            db,
+            sandbox,
+            http: reqwest::Client::new(),
+            state,
+            stop: Some(stop),
+            served,
+        }
     }
 
     /// Stops the server, waits for it, and deletes the database.
@@ -209,6 +230,27 @@ impl TestApp {
         .await
     }
 
+    /// Sends `/h <text>` as `user` in `channel` of `team`, with a live `response_url`
+    /// minted by the fake Slack (so follow-ups land in its records).
+    pub async fn command_as(
+        &self,
+        team: &str,
+        channel: &str,
+        user: &str,
+        text: &str,
+    ) -> (u16, String) {
+        let response_url = self.sandbox.slack.response_url(team, channel, user);
+        let body = slash_body_as(team, channel, user, &response_url, text);
+        // Signed at the app's time, which a test may have moved.
+        let timestamp = self.state.clock.now();
+        self.post(
+            "/slack/commands",
+            &signed_headers(SECRET, timestamp, &body),
+            body,
+        )
+        .await
+    }
+
     /// How many commands and signatures the database holds.
     pub async fn rows(&self) -> (i64, i64) {
         let store = &self.db.store;
@@ -226,6 +268,23 @@ pub fn now() -> i64 {
 
 /// A slash-command form body like Slack's, unique per call so signatures differ.
 pub fn slash_body(text: &str) -> String {
+    slash_body_as(
+        "T0TEST",
+        "C0DEPLOYS",
+        "U0ALICE",
+        "http://127.0.0.1:9/commands/T0TEST/1/x",
+        text,
+    )
+}
+
+/// [`slash_body`] from `user` in `channel` of `team`, answering to `response_url`.
+pub fn slash_body_as(
+    team: &str,
+    channel: &str,
+    user: &str,
+    response_url: &str,
+    text: &str,
+) -> String {
     static TRIGGER: AtomicU32 = AtomicU32::new(0);
     let trigger = format!(
         "{}.{}",
@@ -234,17 +293,17 @@ pub fn slash_body(text: &str) -> String {
     );
     serde_urlencoded::to_string([
         ("token", "legacy-token-ignored"),
-        ("team_id", "T0TEST"),
+        ("team_id", team),
         ("team_domain", "testteam"),
-        ("channel_id", "C0DEPLOYS"),
+        ("channel_id", channel),
         ("channel_name", "deploys"),
-        ("user_id", "U0ALICE"),
+        ("user_id", user),
         ("user_name", "alice"),
         ("command", "/h"),
         ("text", text),
         ("api_app_id", "A0TEST"),
         ("is_enterprise_install", "false"),
-        ("response_url", "http://127.0.0.1:9/commands/T0TEST/1/x"),
+        ("response_url", response_url),
         ("trigger_id", trigger.as_str()),
     ])
     .unwrap()
@@ -259,4 +318,78 @@ pub fn signed_headers(secret: &str, timestamp: i64, body: &str) -> Vec<(&'static
         ("x-slack-request-timestamp", timestamp),
         ("x-slack-signature", signature),
     ]
+}
+
+/// A clock tests can move forward; it starts at the system time.
+#[derive(Clone, Default)]
+pub struct TestClock(std::sync::Arc<std::sync::atomic::AtomicI64>);
+
+impl TestClock {
+    /// The app's view of it.
+    pub fn clock(&self) -> chatops::clock::Clock {
+        let offset = self.0.clone();
+        chatops::clock::Clock::from_fn(move || now() + offset.load(Ordering::SeqCst))
+    }
+
+    /// Moves time forward by `seconds`.
+    pub fn advance(&self, seconds: i64) {
+        self.0.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+/// An HTTP client that, like a test inspecting each hop, does not follow redirects.
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Every non-binary cell of every table, as text: `(table, column, value)`. What a
+/// dump of the database would show.
+pub async fn dump(db: &TestDb) -> Vec<(String, String, String)> {
+    use sqlx::Row;
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&db.url)
+        .await
+        .expect("connect to the test database");
+    let (tables, columns) = match db.backend_name() {
+        "sqlite" => (
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            "SELECT name, type FROM pragma_table_info($1)",
+        ),
+        _ => (
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+            "SELECT CAST(column_name AS TEXT), CAST(data_type AS TEXT) FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1",
+        ),
+    };
+    let tables: Vec<String> = sqlx::query_scalar(tables).fetch_all(&pool).await.unwrap();
+    let mut cells = Vec::new();
+    for table in tables {
+        let rows = sqlx::query(columns)
+            .bind(&table)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        for row in rows {
+            let (column, kind): (String, String) = (row.get(0), row.get(1));
+            if ["blob", "bytea"].contains(&kind.to_ascii_lowercase().as_str()) {
+                continue;
+            }
+            let query = format!("SELECT CAST({column} AS TEXT) FROM {table}");
+            let values: Vec<Option<String>> =
+                sqlx::query_scalar(&query).fetch_all(&pool).await.unwrap();
+            cells.extend(
+                values
+                    .into_iter()
+                    .flatten()
+                    .map(|value| (table.clone(), column.clone(), value)),
+            );
+        }
+    }
+    pool.close().await;
+    cells
 }

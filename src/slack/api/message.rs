@@ -13,14 +13,14 @@ use slack_morphism::prelude::{
 };
 
 /// A message: `text` (the notification fallback) and the blocks shown in its place.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     pub text: String,
     pub blocks: Vec<Block>,
 }
 
 /// One Block Kit block; every text in it is Slack mrkdwn unless said otherwise.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Block {
     /// A paragraph.
     Section(String),
@@ -34,7 +34,7 @@ pub enum Block {
 }
 
 /// A button; Slack sends `action_id` and `value` back when it is clicked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Button {
     pub action_id: String,
     /// Plain text, not mrkdwn (Slack's rule for buttons).
@@ -46,7 +46,7 @@ pub struct Button {
 }
 
 /// A button's colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ButtonStyle {
     Primary,
     Danger,
@@ -54,7 +54,7 @@ pub enum ButtonStyle {
 
 /// The "are you sure?" dialog of a button (all plain text). Its confirm button takes
 /// the style of the button it guards.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Confirm {
     pub title: String,
     pub text: String,

@@ -1,0 +1,237 @@
+//! The words of a deploy's story in Slack: the parent message (updated in place) and
+//! one thread reply per stage, the way Heroku ChatOps tells it. Pure functions of the
+//! deploy, so every text is tested exactly.
+
+use serde::{Deserialize, Serialize};
+
+use crate::slack::api::Message;
+use crate::store::DeployRow;
+
+/// Lines of build or release output shown when a deploy fails.
+pub const LOG_TAIL_LINES: usize = 20;
+
+/// The outbox body of a Slack post: what to say and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Post {
+    pub message: Message,
+    /// A thread reply also shown in the channel (failures: edits do not notify).
+    #[serde(default)]
+    pub broadcast: bool,
+    /// Set for ephemeral answers through the command's `response_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_url: Option<String>,
+}
+
+/// A stage of the story, as the thread tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chapter {
+    Deploying,
+    Releasing,
+    Restarting,
+    Deployed,
+}
+
+impl Chapter {
+    fn word(self) -> &'static str {
+        match self {
+            Chapter::Deploying => "Deploying",
+            Chapter::Releasing => "Releasing",
+            Chapter::Restarting => "Restarting",
+            Chapter::Deployed => "Deployed",
+        }
+    }
+}
+
+/// `heroku/paipu-repo - ref: master - SHA: 576d16a9 - duration: 43s`
+fn summary_line(deploy: &DeployRow, now: i64) -> String {
+    format!(
+        "{} - ref: {} - SHA: {} - duration: {}",
+        deploy.repo.as_deref().unwrap_or("?"),
+        deploy.git_ref.as_deref().unwrap_or("?"),
+        short_sha(deploy.sha.as_deref().unwrap_or("?")),
+        duration(deploy.created_at, now)
+    )
+}
+
+/// The parent message at `chapter`.
+pub fn parent(deploy: &DeployRow, chapter: Chapter, now: i64) -> Post {
+    let app = app_name(deploy);
+    Post {
+        message: Message::text(format!("{} {app}", chapter.word()))
+            .section(format!("*{}* {app}", chapter.word()))
+            .context([
+                summary_line(deploy, now),
+                format!("deployed by <@{}>", deploy.user_id),
+            ]),
+        broadcast: false,
+        response_url: None,
+    }
+}
+
+/// The parent once the deploy failed.
+pub fn failed_parent(deploy: &DeployRow, reason: &str, now: i64) -> Post {
+    let app = app_name(deploy);
+    Post {
+        message: Message::text(format!("Failed to deploy {app}: {reason}"))
+            .section(format!("*Failed* to deploy {app}: {reason}"))
+            .context([
+                summary_line(deploy, now),
+                format!("deployed by <@{}>", deploy.user_id),
+            ]),
+        broadcast: false,
+        response_url: None,
+    }
+}
+
+/// The thread reply for `chapter`.
+pub fn reply(deploy: &DeployRow, chapter: Chapter, now: i64) -> Post {
+    let text = format!(
+        "{} {} ... duration: {}",
+        chapter.word(),
+        app_name(deploy),
+        duration(deploy.created_at, now)
+    );
+    Post {
+        message: Message::text(text.clone()).section(text),
+        broadcast: false,
+        response_url: None,
+    }
+}
+
+/// The failure reply: the reason, the log tail, and the deployer mentioned, broadcast
+/// to the channel because edits do not notify anyone.
+pub fn failure_reply(deploy: &DeployRow, reason: &str, log_tail: Option<&str>, now: i64) -> Post {
+    let mut text = format!(
+        "<@{}> deploy of {} failed after {}: {reason}",
+        deploy.user_id,
+        app_name(deploy),
+        duration(deploy.created_at, now)
+    );
+    if let Some(tail) = log_tail.filter(|tail| !tail.trim().is_empty()) {
+        text.push_str(&format!("\n```\n{}\n```", tail.trim_end()));
+    }
+    Post {
+        message: Message::text(text.clone()).section(text),
+        broadcast: true,
+        response_url: None,
+    }
+}
+
+/// An ephemeral answer to the person who typed the command.
+pub fn response(deploy: &DeployRow, text: &str) -> Post {
+    Post {
+        message: Message::text(text),
+        broadcast: false,
+        response_url: Some(deploy.response_url.clone()),
+    }
+}
+
+fn app_name(deploy: &DeployRow) -> &str {
+    deploy.app_name.as_deref().unwrap_or(&deploy.pipeline)
+}
+
+/// The first 8 characters of a sha, as Heroku ChatOps shows them.
+pub fn short_sha(sha: &str) -> &str {
+    sha.get(..8).unwrap_or(sha)
+}
+
+/// `14:02`: the UTC time of day of a Unix-millisecond time.
+pub fn clock_time(ms: i64) -> String {
+    let minutes = ms.div_euclid(60_000).rem_euclid(24 * 60);
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// Whole seconds between two Unix-millisecond times, e.g. `43s`, `2m 5s`.
+pub fn duration(from_ms: i64, to_ms: i64) -> String {
+    let secs = (to_ms - from_ms).max(0) / 1000;
+    match secs {
+        0..=59 => format!("{secs}s"),
+        _ => format!("{}m {}s", secs / 60, secs % 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deploy() -> DeployRow {
+        DeployRow {
+            id: 7,
+            team_id: "T1".into(),
+            channel_id: "C1".into(),
+            user_id: "U0ALICE".into(),
+            response_url: "http://slack/response/1".into(),
+            pipeline: "paipu".into(),
+            branch: None,
+            stage: Some("staging".into()),
+            app_name: Some("paipu-app-staging".into()),
+            forced: 0,
+            two_factor_code: None,
+            state: "building".into(),
+            app_id: Some("app-1".into()),
+            repo: Some("heroku/paipu-repo".into()),
+            git_ref: Some("master".into()),
+            sha: Some("576d16a9e0c4b3f7a8d2e1c0b9a8f7e6d5c4b3a2".into()),
+            github_deployment_id: Some(1),
+            build_id: None,
+            release_id: None,
+            failure: None,
+            created_at: 1_000_000,
+            stage_started_at: 1_000_000,
+            finished_at: None,
+            next_check_at: 0,
+        }
+    }
+
+    #[test]
+    fn the_parent_names_app_repo_ref_sha_duration_and_deployer() {
+        let post = parent(&deploy(), Chapter::Releasing, 1_040_500);
+        assert_eq!(post.message.text, "Releasing paipu-app-staging");
+        assert_eq!(
+            post.message,
+            Message::text("Releasing paipu-app-staging")
+                .section("*Releasing* paipu-app-staging")
+                .context([
+                    "heroku/paipu-repo - ref: master - SHA: 576d16a9 - duration: 40s",
+                    "deployed by <@U0ALICE>"
+                ])
+        );
+    }
+
+    #[test]
+    fn thread_replies_read_like_heroku_chatops() {
+        let texts: Vec<_> = [
+            (Chapter::Deploying, 1_001_000),
+            (Chapter::Releasing, 1_040_000),
+            (Chapter::Restarting, 1_042_000),
+            (Chapter::Deployed, 1_043_999),
+        ]
+        .map(|(chapter, now)| reply(&deploy(), chapter, now).message.text)
+        .into();
+        assert_eq!(
+            texts,
+            [
+                "Deploying paipu-app-staging ... duration: 1s",
+                "Releasing paipu-app-staging ... duration: 40s",
+                "Restarting paipu-app-staging ... duration: 42s",
+                "Deployed paipu-app-staging ... duration: 43s",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failure_mentions_the_deployer_shows_the_log_and_is_broadcast() {
+        let post = failure_reply(
+            &deploy(),
+            "the build failed",
+            Some("-----> Building\n !     Push rejected\n"),
+            1_125_000,
+        );
+        assert!(post.broadcast);
+        assert_eq!(
+            post.message.text,
+            "<@U0ALICE> deploy of paipu-app-staging failed after 2m 5s: the build failed\n\
+             ```\n-----> Building\n !     Push rejected\n```"
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! Deploys: `/h deploy` from the command to Deployed, as a durable state machine.
+//!
+//! A deploy is a row ([`crate::store::DeployRow`]), never just a task in memory. The
+//! [`worker`] leases due rows and advances each by one idempotent [`steps`] call:
+//! requested (resolve, gate, lock, GitHub deployment, Heroku build) -> building ->
+//! releasing -> restarting -> deployed, or failed. External ids are saved before the
+//! next step can observe them, and creating calls first look for what an interrupted
+//! attempt may already have created, so a crash never builds twice. Every Slack post
+//! goes through the outbox in the same transaction as the state change it tells.
+
+pub mod commands;
+mod gate;
+pub mod messages;
+mod steps;
+pub mod webhooks;
+pub mod worker;
+
+use std::time::Duration;
+
+use crate::github::GitHubError;
+use crate::heroku::HerokuError;
+
+/// Each stage gives up after this long (slash-heroku's defaults: builds and restarts
+/// rarely take longer, and a stuck one must end in a clear failure).
+pub const STAGE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// The states a deploy row moves through.
+pub mod state {
+    pub const REQUESTED: &str = "requested";
+    pub const BUILDING: &str = "building";
+    pub const RELEASING: &str = "releasing";
+    pub const RESTARTING: &str = "restarting";
+    pub const DEPLOYED: &str = "deployed";
+    pub const FAILED: &str = "failed";
+}
+
+/// Why a step could not go on.
+#[derive(Debug)]
+pub enum StepError {
+    /// For good: the reason, written for the person who asked.
+    Refused(String),
+    /// For now (a service unreachable or overloaded): try the step again later.
+    Retry(anyhow::Error),
+}
+
+impl StepError {
+    pub fn refused(reason: impl Into<String>) -> StepError {
+        StepError::Refused(reason.into())
+    }
+
+    /// Heroku's answer while trying to `what`: transient answers are retried; others
+    /// are explained with Heroku's own message.
+    pub fn from_heroku(what: &str, error: HerokuError) -> StepError {
+        if error.is_transient() {
+            return StepError::Retry(
+                anyhow::Error::new(error).context(format!("cannot {what} on Heroku")),
+            );
+        }
+        if error.is_unauthorized() {
+            return StepError::refused(
+                "Heroku no longer accepts your login. Run `/h login` to link your account again.",
+            );
+        }
+        let detail = error
+            .body()
+            .map_or_else(|| error.to_string(), |body| body.message.clone());
+        StepError::Refused(format!("Heroku refused to {what}: {detail}"))
+    }
+
+    /// GitHub's answer while trying to `what`, handled like Heroku's.
+    pub fn from_github(what: &str, error: GitHubError) -> StepError {
+        if error.is_transient() {
+            return StepError::Retry(
+                anyhow::Error::new(error).context(format!("cannot {what} on GitHub")),
+            );
+        }
+        if error.is_unauthorized() {
+            return StepError::refused(
+                "GitHub no longer accepts your login. Run `/h login` to link your account again.",
+            );
+        }
+        let detail = error
+            .body()
+            .map_or_else(|| error.to_string(), |body| body.message.clone());
+        StepError::Refused(format!("GitHub refused to {what}: {detail}"))
+    }
+}
+
+impl From<anyhow::Error> for StepError {
+    fn from(error: anyhow::Error) -> StepError {
+        StepError::Retry(error)
+    }
+}

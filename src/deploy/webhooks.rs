@@ -1,0 +1,130 @@
+//! Heroku app webhooks: progress pushed instead of polled. At the start of a deploy
+//! the app is subscribed (best effort) to `api:build`, `api:release` and `dyno` events
+//! at `POST /webhooks/heroku`; each signed delivery wakes that app's running deploys,
+//! so the thread moves within moments of the change. Polling still runs underneath,
+//! so a lost delivery only costs time.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use crate::app::{App, AppState};
+use crate::heroku::{NewWebhook, WebhookLevel};
+
+/// Where Heroku delivers, under the bot's `BASE_URL`.
+pub const WEBHOOK_PATH: &str = "/webhooks/heroku";
+
+/// The entities whose changes move a deploy.
+const EVENTS: [&str; 3] = ["api:build", "api:release", "dyno"];
+
+/// The secret deliveries are signed with, derived from `ENCRYPTION_KEY` so every
+/// process agrees without another variable.
+fn secret(app: &App) -> String {
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(app.config.encryption_key.expose_secret().as_bytes())
+            .expect("HMAC accepts keys of any length");
+    mac.update(b"chatops heroku webhook secret v1");
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Subscribes `app_name` to deploy events unless it already is. Failures are only
+/// logged: polling covers for a missing webhook.
+pub async fn subscribe(
+    app: &App,
+    token: &SecretString,
+    app_name: &str,
+    two_factor_code: Option<&str>,
+) {
+    let url = format!("{}{WEBHOOK_PATH}", app.config.base_url);
+    match app.heroku.webhooks(token, app_name).await {
+        Ok(hooks) if hooks.iter().any(|hook| hook.url == url) => return,
+        Ok(_) => {}
+        Err(error) => {
+            tracing::info!(app = app_name, %error, "cannot list app webhooks; polling only");
+            return;
+        }
+    }
+    let hook = NewWebhook {
+        include: EVENTS.map(String::from).to_vec(),
+        level: WebhookLevel::Notify,
+        url,
+        secret: Some(secret(app).into()),
+        authorization: None,
+    };
+    if let Err(error) = app
+        .heroku
+        .create_webhook(token, app_name, &hook, two_factor_code)
+        .await
+    {
+        tracing::info!(app = app_name, %error, "cannot subscribe to app webhooks; polling only");
+    }
+}
+
+#[derive(Deserialize)]
+struct Delivery {
+    data: DeliveryData,
+}
+
+#[derive(Deserialize)]
+struct DeliveryData {
+    app: DeliveryApp,
+}
+
+#[derive(Deserialize)]
+struct DeliveryApp {
+    id: String,
+}
+
+/// `POST /webhooks/heroku`: verifies the signature, then wakes the app's deploys.
+pub async fn receive(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
+    let signature = headers
+        .get("heroku-webhook-hmac-sha256")
+        .and_then(|value| value.to_str().ok());
+    let Some(signature) = signature.and_then(|sig| STANDARD.decode(sig).ok()) else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "missing or malformed Heroku-Webhook-Hmac-SHA256 header",
+        );
+    };
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret(&state).as_bytes())
+        .expect("HMAC accepts keys of any length");
+    mac.update(&body);
+    if mac.verify_slice(&signature).is_err() {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "Heroku-Webhook-Hmac-SHA256 does not match the body",
+        );
+    }
+    let Ok(delivery) = serde_json::from_slice::<Delivery>(&body) else {
+        // Signed by Heroku but about something without an app: nothing to wake.
+        return (StatusCode::OK, "ignored");
+    };
+    match state
+        .store
+        .wake_deploys_of_app(&delivery.data.app.id, state.clock.now_millis())
+        .await
+    {
+        Ok(0) => (StatusCode::OK, "no running deploy"),
+        Ok(_) => {
+            state.wakeups.deploys.notify_one();
+            (StatusCode::OK, "woken")
+        }
+        Err(error) => {
+            tracing::error!(
+                error = format!("{error:#}"),
+                "cannot wake deploys from a webhook"
+            );
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}

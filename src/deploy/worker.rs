@@ -1,0 +1,139 @@
+//! The loop that drives deploys: lease the due rows, advance each by one step, save
+//! the step with its messages, repeat. Several processes can run it on one PostgreSQL:
+//! leases make each deploy driven by one process at a time, and a lease left by a
+//! crashed process expires and is taken over.
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::messages::Post;
+use super::steps;
+use crate::app::AppState;
+use crate::store::{MessageKind, NewMessage, StepSave};
+
+/// Deploys advanced at once by one process.
+const BATCH: i64 = 64;
+
+/// Drives deploys until `stop` says so.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    let owner = format!("{}-{:08x}", std::process::id(), fastrand::u32(..));
+    loop {
+        let busy = match tick(&state, &owner).await {
+            Ok(advanced) => advanced == BATCH as usize,
+            Err(error) => {
+                tracing::error!(error = format!("{error:#}"), "deploy worker tick failed");
+                false
+            }
+        };
+        if busy {
+            continue;
+        }
+        tokio::select! {
+            () = state.wakeups.deploys.notified() => {}
+            () = tokio::time::sleep(state.config.poll_interval) => {}
+            _ = stop.wait_for(|stopping| *stopping) => return,
+        }
+    }
+}
+
+/// Advances every due deploy once; returns how many were advanced.
+pub async fn tick(state: &AppState, owner: &str) -> anyhow::Result<usize> {
+    let now = state.clock.now_millis();
+    let lease_until = now + state.config.deploy_lease.as_millis() as i64;
+    let due = state
+        .store
+        .claim_due_deploys(owner, now, lease_until, BATCH)
+        .await?;
+    let mut steps = JoinSet::new();
+    for id in &due {
+        let (state, owner, id) = (state.clone(), owner.to_owned(), *id);
+        steps.spawn(async move {
+            if let Err(error) = step(&state, &owner, id).await {
+                tracing::error!(
+                    deploy = id,
+                    error = format!("{error:#}"),
+                    "deploy step failed"
+                );
+            }
+        });
+    }
+    steps.join_all().await;
+    Ok(due.len())
+}
+
+async fn step(state: &AppState, owner: &str, id: i64) -> anyhow::Result<()> {
+    let Some(mut deploy) = state.store.deploy(id).await? else {
+        anyhow::bail!("deploy {id} vanished");
+    };
+    let before = deploy.state.clone();
+    let now = state.clock.now_millis();
+    // The lease is renewed while the step runs, so it can be short (a crashed process's
+    // deploys are taken over quickly) without a slow step losing it halfway.
+    let outcome = tokio::select! {
+        outcome = steps::advance(state, &mut deploy, now) => outcome?,
+        lost = keep_lease(state, owner, id) => {
+            tracing::warn!(deploy = id, error = format!("{lost:#}"), "lost the lease mid-step; abandoning the step");
+            return Ok(());
+        }
+    };
+    let messages: Vec<NewMessage> = outcome
+        .posts
+        .iter()
+        .map(|(kind, post)| to_message(&deploy, *kind, post))
+        .collect::<anyhow::Result<_>>()?;
+    let save = StepSave {
+        deploy: &deploy,
+        owner,
+        messages: &messages,
+        release_lock: outcome.finished,
+        now,
+    };
+    if !state.store.save_step(save).await? {
+        tracing::warn!(
+            deploy = id,
+            "lost the lease; another process took this deploy over"
+        );
+        return Ok(());
+    }
+    if before != deploy.state {
+        tracing::info!(deploy = id, from = %before, to = %deploy.state, "deploy moved");
+    }
+    if !messages.is_empty() {
+        state.wakeups.outbox.notify_one();
+    }
+    Ok(())
+}
+
+/// Renews the lease every third of its length; returns only when renewal failed.
+async fn keep_lease(state: &AppState, owner: &str, id: i64) -> anyhow::Error {
+    let lease = state.config.deploy_lease;
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        let until = state.clock.now_millis() + lease.as_millis() as i64;
+        match state.store.renew_deploy_lease(id, owner, until).await {
+            Ok(true) => {}
+            Ok(false) => return anyhow::anyhow!("another process holds deploy {id}"),
+            Err(error) => return error,
+        }
+    }
+}
+
+/// The outbox row of one post of a deploy's thread.
+fn to_message(
+    deploy: &crate::store::DeployRow,
+    kind: MessageKind,
+    post: &Post,
+) -> anyhow::Result<NewMessage> {
+    Ok(NewMessage {
+        thread_key: thread_key(deploy.id),
+        team_id: deploy.team_id.clone(),
+        channel_id: deploy.channel_id.clone(),
+        kind,
+        body: serde_json::to_string(post)?,
+    })
+}
+
+/// The outbox thread of a deploy.
+pub fn thread_key(deploy_id: i64) -> String {
+    format!("deploy:{deploy_id}")
+}

@@ -1,0 +1,214 @@
+//! Delivers the outbox: every queued Slack post, in order per thread, retried on 429
+//! (after `Retry-After`) and transient failures, paced per channel, never dropped
+//! while Slack may still take it, and marked sent only once Slack has it.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::api::SlackError;
+use super::reply::ResponseType;
+use crate::app::AppState;
+use crate::deploy::messages::Post;
+use crate::store::{MessageKind, QueuedMessage};
+
+/// A message being sent is ours this long; then another process may send it.
+const LEASE: Duration = Duration::from_secs(60);
+/// Messages sent at once by one process.
+const BATCH: i64 = 32;
+/// Slack's pace for chat.postMessage: about one per second per channel.
+const CHANNEL_GAP: Duration = Duration::from_secs(1);
+
+/// When each channel may next be posted to, so this process keeps Slack's pace
+/// instead of bouncing off 429s.
+#[derive(Debug, Default)]
+pub struct Pacer(Mutex<HashMap<String, i64>>);
+
+impl Pacer {
+    /// `None` when `channel` may be posted to at `now` (and books the slot), else when.
+    fn book(&self, channel: &str, now: i64) -> Option<i64> {
+        let mut next = self.0.lock().expect("pacer lock");
+        let slot = next.entry(channel.to_owned()).or_insert(now);
+        if *slot > now {
+            return Some(*slot);
+        }
+        *slot = now + CHANNEL_GAP.as_millis() as i64;
+        None
+    }
+}
+
+/// Sends queued messages until `stop` says so.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        let busy = match deliver_due(&state).await {
+            Ok(sent) => sent == BATCH as usize,
+            Err(error) => {
+                tracing::error!(error = format!("{error:#}"), "outbox delivery failed");
+                false
+            }
+        };
+        if busy {
+            continue;
+        }
+        tokio::select! {
+            () = state.wakeups.outbox.notified() => {}
+            () = tokio::time::sleep(Duration::from_millis(250)) => {}
+            _ = stop.wait_for(|stopping| *stopping) => return,
+        }
+    }
+}
+
+/// One pass over the due messages; returns how many were attempted.
+pub async fn deliver_due(state: &AppState) -> anyhow::Result<usize> {
+    let now = state.clock.now_millis();
+    let due = state
+        .store
+        .claim_messages(now, now + LEASE.as_millis() as i64, BATCH)
+        .await?;
+    let mut sends = JoinSet::new();
+    for queued in due.iter().cloned() {
+        let state = state.clone();
+        sends.spawn(async move {
+            if let Err(error) = deliver(&state, &queued).await {
+                tracing::error!(
+                    message = queued.id,
+                    error = format!("{error:#}"),
+                    "outbox message failed"
+                );
+            }
+        });
+    }
+    sends.join_all().await;
+    Ok(due.len())
+}
+
+async fn deliver(state: &AppState, queued: &QueuedMessage) -> anyhow::Result<()> {
+    let now = state.clock.now_millis();
+    let message = &queued.message;
+    if message.kind == MessageKind::UpdateParent && state.store.has_newer_update(queued).await? {
+        return state
+            .store
+            .message_abandoned(queued.id, "superseded", "a newer update is queued")
+            .await;
+    }
+    if matches!(message.kind, MessageKind::Parent | MessageKind::Reply) {
+        if let Some(at) = state.pacer.book(&message.channel_id, now) {
+            return state.store.message_retry(queued.id, at, "paced").await;
+        }
+    }
+    let post: Post = serde_json::from_str(&message.body)?;
+    match send(state, queued, &post).await {
+        Ok(ts) => state.store.message_sent(queued, ts.as_deref()).await,
+        Err(Failure::NotYet(reason)) => {
+            let at = now + state.config.poll_interval.as_millis() as i64;
+            state.store.message_retry(queued.id, at, &reason).await
+        }
+        Err(Failure::Slack(error)) => settle(state, queued, &error, now).await,
+        Err(Failure::Invalid(reason)) => {
+            state
+                .store
+                .message_abandoned(queued.id, "failed", &reason)
+                .await
+        }
+    }
+}
+
+enum Failure {
+    /// The message cannot go yet (its thread's parent is not posted).
+    NotYet(String),
+    /// The stored message cannot be sent at all.
+    Invalid(String),
+    Slack(SlackError),
+}
+
+/// Sends one message; returns the `ts` Slack gave it (parents and replies).
+async fn send(
+    state: &AppState,
+    queued: &QueuedMessage,
+    post: &Post,
+) -> Result<Option<String>, Failure> {
+    let message = &queued.message;
+    if message.kind == MessageKind::Response {
+        let url = post
+            .response_url
+            .as_deref()
+            .ok_or_else(|| Failure::Invalid("a response without a response_url".into()))?;
+        state
+            .slack
+            .respond(url, &post.message, ResponseType::Ephemeral)
+            .await
+            .map_err(Failure::Slack)?;
+        return Ok(None);
+    }
+    let Some(token) = crate::accounts::bot_token(state, &message.team_id).await else {
+        return Err(Failure::NotYet(format!(
+            "no bot token for team {}",
+            message.team_id
+        )));
+    };
+    let parent = || async {
+        match state.store.thread_parent(&message.thread_key).await {
+            Ok(Some((_, ts))) => Ok(ts),
+            Ok(None) => Err(Failure::NotYet(
+                "the thread's parent is not posted yet".into(),
+            )),
+            Err(error) => Err(Failure::NotYet(format!("{error:#}"))),
+        }
+    };
+    let channel = &message.channel_id;
+    let posted = match message.kind {
+        MessageKind::Parent => {
+            state
+                .slack
+                .post_message(&token, channel, &post.message, None, false)
+                .await
+        }
+        MessageKind::Reply => {
+            let ts = parent().await?;
+            state
+                .slack
+                .post_message(&token, channel, &post.message, Some(&ts), post.broadcast)
+                .await
+        }
+        MessageKind::UpdateParent => {
+            let ts = parent().await?;
+            state
+                .slack
+                .update(&token, channel, &ts, &post.message)
+                .await
+        }
+        MessageKind::Response => return Err(Failure::Invalid("responses are sent above".into())),
+    };
+    posted.map(|posted| Some(posted.ts)).map_err(Failure::Slack)
+}
+
+/// After Slack refused: wait and retry what may pass, give up on what never will.
+async fn settle(
+    state: &AppState,
+    queued: &QueuedMessage,
+    error: &SlackError,
+    now: i64,
+) -> anyhow::Result<()> {
+    if let Some(wait) = error.is_rate_limited() {
+        return state
+            .store
+            .message_retry(queued.id, now + wait.as_millis() as i64, &error.to_string())
+            .await;
+    }
+    if error.is_transient() {
+        let attempt = u32::try_from(queued.attempts + 1).unwrap_or(u32::MAX);
+        let wait = state.patience.retry.backoff(attempt.min(8));
+        return state
+            .store
+            .message_retry(queued.id, now + wait.as_millis() as i64, &error.to_string())
+            .await;
+    }
+    tracing::error!(message = queued.id, channel = %queued.message.channel_id, %error, "Slack refused a message for good");
+    state
+        .store
+        .message_abandoned(queued.id, "failed", &error.to_string())
+        .await
+}

@@ -1,0 +1,299 @@
+//! Deploys, the per-app lock, and pipeline -> repository links.
+//!
+//! A deploy row is claimed with a lease before a step runs and saved with a fence on
+//! that lease, so exactly one process drives a deploy at a time and a process that
+//! lost its lease (it stalled, another took over) cannot overwrite newer progress.
+
+use anyhow::Context;
+use sqlx::Acquire;
+
+use super::outbox::{NewMessage, insert_messages};
+use super::{Backend, Store};
+
+/// A deploy as stored. Times are Unix milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeployRow {
+    pub id: i64,
+    pub team_id: String,
+    pub channel_id: String,
+    pub user_id: String,
+    pub response_url: String,
+    pub pipeline: String,
+    pub branch: Option<String>,
+    pub stage: Option<String>,
+    pub app_name: Option<String>,
+    pub forced: i64,
+    /// Sealed by the vault; cleared once the build is created.
+    pub two_factor_code: Option<String>,
+    pub state: String,
+    pub app_id: Option<String>,
+    pub repo: Option<String>,
+    pub git_ref: Option<String>,
+    pub sha: Option<String>,
+    pub github_deployment_id: Option<i64>,
+    pub build_id: Option<String>,
+    pub release_id: Option<String>,
+    pub failure: Option<String>,
+    pub created_at: i64,
+    pub stage_started_at: i64,
+    pub finished_at: Option<i64>,
+    pub next_check_at: i64,
+}
+
+const COLUMNS: &str = "id, team_id, channel_id, user_id, response_url, pipeline, branch, stage, \
+    app_name, forced, two_factor_code, state, app_id, repo, git_ref, sha, github_deployment_id, \
+    build_id, release_id, failure, created_at, stage_started_at, finished_at, next_check_at";
+
+/// Who holds an app's deploy lock.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AppLock {
+    pub app_id: String,
+    pub deploy_id: i64,
+    pub app_name: String,
+    pub user_id: String,
+    pub sha: String,
+    pub since: i64,
+}
+
+/// A step's outcome, written atomically with the messages it announces.
+#[derive(Debug)]
+pub struct StepSave<'a> {
+    pub deploy: &'a DeployRow,
+    /// The lease the step ran under; the save is refused if it was lost.
+    pub owner: &'a str,
+    pub messages: &'a [NewMessage],
+    /// The deploy ended: its app lock goes with it.
+    pub release_lock: bool,
+    pub now: i64,
+}
+
+impl Store {
+    /// Stores a new deploy (state and times as given) and returns its id.
+    pub async fn insert_deploy(&self, deploy: &DeployRow) -> anyhow::Result<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO deploys (team_id, channel_id, user_id, response_url, pipeline, branch, stage, \
+             app_name, forced, two_factor_code, state, created_at, stage_started_at, next_check_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+        )
+        .bind(&deploy.team_id)
+        .bind(&deploy.channel_id)
+        .bind(&deploy.user_id)
+        .bind(&deploy.response_url)
+        .bind(&deploy.pipeline)
+        .bind(&deploy.branch)
+        .bind(&deploy.stage)
+        .bind(&deploy.app_name)
+        .bind(deploy.forced)
+        .bind(&deploy.two_factor_code)
+        .bind(&deploy.state)
+        .bind(deploy.created_at)
+        .bind(deploy.stage_started_at)
+        .bind(deploy.next_check_at)
+        .fetch_one(&self.pool)
+        .await
+        .context("cannot store the deploy")
+    }
+
+    /// One deploy by id.
+    pub async fn deploy(&self, id: i64) -> anyhow::Result<Option<DeployRow>> {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM deploys WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .context("cannot read the deploy")
+    }
+
+    /// Every deploy, oldest first (tests, history).
+    pub async fn deploys(&self) -> anyhow::Result<Vec<DeployRow>> {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM deploys ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await
+            .context("cannot list deploys")
+    }
+
+    /// Leases up to `limit` unfinished deploys that are due, for `owner`, until
+    /// `lease_until`; returns their ids. Expired leases (a crashed process) are taken.
+    pub async fn claim_due_deploys(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<i64>> {
+        let skip_locked = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE deploys SET lease_owner = $1, lease_until = $2 WHERE id IN (\
+             SELECT id FROM deploys WHERE finished_at IS NULL AND next_check_at <= $3 \
+             AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_check_at LIMIT $4{skip_locked}) \
+             RETURNING id"
+        );
+        sqlx::query_scalar(&sql)
+            .bind(owner)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .context("cannot claim due deploys")
+    }
+
+    /// Saves a step's outcome and its messages in one transaction and gives the lease
+    /// back. Returns `false` (and writes nothing) when `owner` no longer holds it.
+    pub async fn save_step(&self, save: StepSave<'_>) -> anyhow::Result<bool> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .context("no database connection")?;
+        let mut tx = conn.begin().await.context("cannot begin a transaction")?;
+        let d = save.deploy;
+        let updated = sqlx::query(
+            "UPDATE deploys SET stage = $1, app_name = $2, two_factor_code = $3, state = $4, \
+             app_id = $5, repo = $6, git_ref = $7, sha = $8, github_deployment_id = $9, \
+             build_id = $10, release_id = $11, failure = $12, stage_started_at = $13, \
+             finished_at = $14, next_check_at = $15, lease_owner = NULL, lease_until = NULL \
+             WHERE id = $16 AND lease_owner = $17",
+        )
+        .bind(&d.stage)
+        .bind(&d.app_name)
+        .bind(&d.two_factor_code)
+        .bind(&d.state)
+        .bind(&d.app_id)
+        .bind(&d.repo)
+        .bind(&d.git_ref)
+        .bind(&d.sha)
+        .bind(d.github_deployment_id)
+        .bind(&d.build_id)
+        .bind(&d.release_id)
+        .bind(&d.failure)
+        .bind(d.stage_started_at)
+        .bind(d.finished_at)
+        .bind(d.next_check_at)
+        .bind(d.id)
+        .bind(save.owner)
+        .execute(&mut *tx)
+        .await
+        .context("cannot save the deploy")?;
+        if updated.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_messages(&mut tx, save.messages, save.now).await?;
+        if save.release_lock {
+            sqlx::query("DELETE FROM app_locks WHERE deploy_id = $1")
+                .bind(d.id)
+                .execute(&mut *tx)
+                .await
+                .context("cannot release the app lock")?;
+        }
+        tx.commit().await.context("cannot commit the deploy step")?;
+        Ok(true)
+    }
+
+    /// Takes `lock.app_id` for `lock.deploy_id`. Returns the holder: the lock itself
+    /// when taken (or already held by this deploy), someone else's otherwise.
+    pub async fn take_app_lock(&self, lock: &AppLock) -> anyhow::Result<AppLock> {
+        sqlx::query(
+            "INSERT INTO app_locks (app_id, deploy_id, app_name, user_id, sha, since) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (app_id) DO NOTHING",
+        )
+        .bind(&lock.app_id)
+        .bind(lock.deploy_id)
+        .bind(&lock.app_name)
+        .bind(&lock.user_id)
+        .bind(&lock.sha)
+        .bind(lock.since)
+        .execute(&self.pool)
+        .await
+        .context("cannot take the app lock")?;
+        sqlx::query_as(
+            "SELECT app_id, deploy_id, app_name, user_id, sha, since FROM app_locks WHERE app_id = $1",
+        )
+        .bind(&lock.app_id)
+        .fetch_one(&self.pool)
+        .await
+        .context("cannot read the app lock")
+    }
+
+    /// Makes every unfinished deploy of `app_id` due now (a webhook said it moved).
+    pub async fn wake_deploys_of_app(&self, app_id: &str, now: i64) -> anyhow::Result<u64> {
+        let woken = sqlx::query(
+            "UPDATE deploys SET next_check_at = $1 WHERE app_id = $2 AND finished_at IS NULL \
+             AND next_check_at > $1",
+        )
+        .bind(now)
+        .bind(app_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot wake deploys")?;
+        Ok(woken.rows_affected())
+    }
+
+    /// The repository `/h connect` linked to a pipeline.
+    pub async fn pipeline_repo(
+        &self,
+        team_id: &str,
+        pipeline: &str,
+    ) -> anyhow::Result<Option<String>> {
+        sqlx::query_scalar("SELECT repo FROM pipeline_repos WHERE team_id = $1 AND pipeline = $2")
+            .bind(team_id)
+            .bind(pipeline)
+            .fetch_optional(&self.pool)
+            .await
+            .context("cannot read the pipeline's repository")
+    }
+
+    /// Links (or relinks) a pipeline to a repository.
+    pub async fn set_pipeline_repo(
+        &self,
+        team_id: &str,
+        pipeline: &str,
+        repo: &str,
+        set_by: &str,
+        now: i64,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO pipeline_repos (team_id, pipeline, repo, set_by, set_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (team_id, pipeline) DO UPDATE SET repo = $3, set_by = $4, set_at = $5",
+        )
+        .bind(team_id)
+        .bind(pipeline)
+        .bind(repo)
+        .bind(set_by)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .context("cannot link the pipeline to its repository")?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Extends `owner`'s lease on a deploy; `false` when it is no longer `owner`'s.
+    pub async fn renew_deploy_lease(
+        &self,
+        id: i64,
+        owner: &str,
+        until: i64,
+    ) -> anyhow::Result<bool> {
+        let renewed =
+            sqlx::query("UPDATE deploys SET lease_until = $1 WHERE id = $2 AND lease_owner = $3")
+                .bind(until)
+                .bind(id)
+                .bind(owner)
+                .execute(&self.pool)
+                .await
+                .context("cannot renew a deploy lease")?;
+        Ok(renewed.rows_affected() == 1)
+    }
+
+    /// How many app locks are held (tests, metrics).
+    pub async fn app_locks(&self) -> anyhow::Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM app_locks")
+            .fetch_one(&self.pool)
+            .await
+            .context("cannot count app locks")
+    }
+}

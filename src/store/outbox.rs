@@ -1,0 +1,239 @@
+//! The outbox: Slack posts stored in the same transaction as the state change they
+//! announce, then delivered in order per thread until Slack has them.
+
+use anyhow::Context;
+use sqlx::AnyConnection;
+
+use super::{Backend, Store};
+
+/// What a message does in its thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// The thread's parent, posted to the channel.
+    Parent,
+    /// A reply under the parent.
+    Reply,
+    /// Replaces the parent's content.
+    UpdateParent,
+    /// An ephemeral answer through the command's `response_url`.
+    Response,
+}
+
+impl MessageKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Parent => "parent",
+            MessageKind::Reply => "reply",
+            MessageKind::UpdateParent => "update",
+            MessageKind::Response => "response",
+        }
+    }
+
+    fn parse(kind: &str) -> anyhow::Result<MessageKind> {
+        Ok(match kind {
+            "parent" => MessageKind::Parent,
+            "reply" => MessageKind::Reply,
+            "update" => MessageKind::UpdateParent,
+            "response" => MessageKind::Response,
+            other => anyhow::bail!("unknown outbox message kind {other:?}"),
+        })
+    }
+}
+
+/// A message to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// Messages of one thread go out in the order they were stored.
+    pub thread_key: String,
+    pub team_id: String,
+    pub channel_id: String,
+    pub kind: MessageKind,
+    /// JSON the deliverer understands (text, blocks, broadcast, response URL).
+    pub body: String,
+}
+
+/// A message leased for delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMessage {
+    pub id: i64,
+    pub attempts: i64,
+    pub message: NewMessage,
+}
+
+#[derive(sqlx::FromRow)]
+struct QueuedRow {
+    id: i64,
+    thread_key: String,
+    team_id: String,
+    channel_id: String,
+    kind: String,
+    body: String,
+    attempts: i64,
+}
+
+/// Stores `messages` on `conn` (inside the caller's transaction).
+pub async fn insert_messages(
+    conn: &mut AnyConnection,
+    messages: &[NewMessage],
+    now: i64,
+) -> anyhow::Result<()> {
+    for message in messages {
+        sqlx::query(
+            "INSERT INTO outbox (thread_key, team_id, channel_id, kind, body, state, attempts, \
+             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+        )
+        .bind(&message.thread_key)
+        .bind(&message.team_id)
+        .bind(&message.channel_id)
+        .bind(message.kind.as_str())
+        .bind(&message.body)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .context("cannot queue a Slack message")?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Leases the oldest pending message of up to `limit` threads whose turn it is:
+    /// a thread's later messages wait until its earlier ones are sent.
+    pub async fn claim_messages(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<QueuedMessage>> {
+        let skip_locked = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE outbox SET lease_until = $1 WHERE id IN (\
+             SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
+             AND (o.lease_until IS NULL OR o.lease_until < $2) \
+             AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.thread_key = o.thread_key \
+             AND e.state = 'pending' AND e.id < o.id) ORDER BY o.id LIMIT $3{skip_locked}) \
+             RETURNING id, thread_key, team_id, channel_id, kind, body, attempts"
+        );
+        let rows: Vec<QueuedRow> = sqlx::query_as(&sql)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .context("cannot claim Slack messages")?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(QueuedMessage {
+                    id: row.id,
+                    attempts: row.attempts,
+                    message: NewMessage {
+                        kind: MessageKind::parse(&row.kind)?,
+                        thread_key: row.thread_key,
+                        team_id: row.team_id,
+                        channel_id: row.channel_id,
+                        body: row.body,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Marks a message delivered; a parent's `ts` becomes its thread's.
+    pub async fn message_sent(
+        &self,
+        queued: &QueuedMessage,
+        ts: Option<&str>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_ts = $1, lease_until = NULL WHERE id = $2",
+        )
+        .bind(ts)
+        .bind(queued.id)
+        .execute(&self.pool)
+        .await
+        .context("cannot mark a Slack message sent")?;
+        if let (MessageKind::Parent, Some(ts)) = (queued.message.kind, ts) {
+            sqlx::query(
+                "INSERT INTO threads (thread_key, channel_id, parent_ts) VALUES ($1, $2, $3) \
+                 ON CONFLICT (thread_key) DO NOTHING",
+            )
+            .bind(&queued.message.thread_key)
+            .bind(&queued.message.channel_id)
+            .bind(ts)
+            .execute(&self.pool)
+            .await
+            .context("cannot remember the thread's parent")?;
+        }
+        Ok(())
+    }
+
+    /// Puts a message back for another try at `next_attempt_at`.
+    pub async fn message_retry(
+        &self,
+        id: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, error = $2, \
+             lease_until = NULL WHERE id = $3",
+        )
+        .bind(next_attempt_at)
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .context("cannot reschedule a Slack message")?;
+        Ok(())
+    }
+
+    /// Gives up on a message Slack refuses for good (`channel_not_found`, ...), or one
+    /// made pointless by a newer one (`superseded`).
+    pub async fn message_abandoned(&self, id: i64, state: &str, error: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE outbox SET state = $1, error = $2, lease_until = NULL WHERE id = $3")
+            .bind(state)
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context("cannot abandon a Slack message")?;
+        Ok(())
+    }
+
+    /// Whether a later update of the same parent is already queued, making this one
+    /// pointless: the parent only ever shows the latest state.
+    pub async fn has_newer_update(&self, queued: &QueuedMessage) -> anyhow::Result<bool> {
+        let newer: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE thread_key = $1 AND kind = 'update' \
+             AND state = 'pending' AND id > $2",
+        )
+        .bind(&queued.message.thread_key)
+        .bind(queued.id)
+        .fetch_one(&self.pool)
+        .await
+        .context("cannot look for newer updates")?;
+        Ok(newer > 0)
+    }
+
+    /// The channel and `ts` of a thread's parent, once posted.
+    pub async fn thread_parent(
+        &self,
+        thread_key: &str,
+    ) -> anyhow::Result<Option<(String, String)>> {
+        sqlx::query_as("SELECT channel_id, parent_ts FROM threads WHERE thread_key = $1")
+            .bind(thread_key)
+            .fetch_optional(&self.pool)
+            .await
+            .context("cannot read the thread's parent")
+    }
+
+    /// How many messages are waiting (metrics, tests).
+    pub async fn pending_messages(&self) -> anyhow::Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+            .fetch_one(&self.pool)
+            .await
+            .context("cannot count pending Slack messages")
+    }
+}
