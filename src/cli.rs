@@ -9,9 +9,10 @@ use tokio::net::TcpListener;
 use crate::app::{self, App, AppState, Patience};
 use crate::clock::Clock;
 use crate::config::{Config, DEFAULT_PORT, LogFormat};
-use crate::sandbox::{SANDBOX_SIGNING_SECRET, SANDBOX_TEAM, Sandbox};
+use crate::sandbox::slash::{SlashSender, Typist};
+use crate::sandbox::{SANDBOX_SIGNING_SECRET, SANDBOX_TEAM, Sandbox, bot, console};
 use crate::store::Store;
-use crate::{slack, telemetry};
+use crate::telemetry;
 
 /// Heroku ChatOps for Slack, self-hosted.
 #[derive(Debug, Parser)]
@@ -89,31 +90,49 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn sandbox() -> anyhow::Result<()> {
-    telemetry::init(LogFormat::Text);
+    // Quiet by default: the console shows the conversation, not the bot's logs.
+    telemetry::init_with_default(LogFormat::Text, "warn");
     let database = std::env::temp_dir().join(format!("chatops-sandbox-{}.db", std::process::id()));
     let base_url = format!("http://127.0.0.1:{DEFAULT_PORT}");
     let fakes = Sandbox::start().await?;
     let database_url = format!("sqlite://{}?mode=rwc", database.display());
     let config = fakes.bot_config(DEFAULT_PORT, &base_url, &database_url);
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
+    let (listener, state) = prepare_bot(config, address).await?;
+    bot::link_user(
+        &state,
+        &fakes,
+        SANDBOX_TEAM,
+        console::USER,
+        "alice@example.com",
+        "alice",
+    )
+    .await?;
+    bot::connect_pipelines(&state, SANDBOX_TEAM, console::USER).await?;
     println!(
-        "chatops sandbox\n\
-         \x20 bot (answers /h):  {base_url}/slack/commands\n\
-         \x20 fake Heroku:       {heroku}\n\
-         \x20 fake GitHub:       {github}\n\
-         \x20 fake Slack:        {slack}\n\
-         \x20 database:          {database}\n\
-         try it from another terminal:\n  cargo run --release -- send help\n  \
-         cargo run --release -- send deploy paipu to staging",
+        "chatops sandbox: the bot, fake Heroku ({heroku}), GitHub ({github}) and Slack ({slack}).\n\
+         You are alice in #deploys, linked to Heroku and GitHub; pipelines paipu and atlas are connected.\n\
+         Type a command and press Enter, e.g.\n  /h deploy paipu to staging\n  /h help\n\
+         (From another terminal: cargo run --release -- send help)",
         heroku = fakes.heroku_url,
         github = fakes.github_url,
         slack = fakes.slack_url,
-        database = database.display()
     );
-    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
-    run_bot(config, address).await
+    tokio::spawn(console::print_slack(fakes.slack.clone()));
+    let sender = SlashSender::new(
+        &format!("{base_url}/slack/commands"),
+        SANDBOX_SIGNING_SECRET,
+    );
+    let served = tokio::spawn(app::serve(listener, state, shutdown_signal()));
+    console::read_commands(&fakes, sender).await;
+    served.await.context("the bot stopped")?
 }
 
-async fn run_bot(config: Config, address: SocketAddr) -> anyhow::Result<()> {
+/// Checks the specs, opens (and migrates) the store, binds, and builds the app.
+async fn prepare_bot(
+    config: Config,
+    address: SocketAddr,
+) -> anyhow::Result<(TcpListener, AppState)> {
     // Parse the embedded command specs now: a malformed one fails the boot, not a
     // user's first command.
     crate::command::specs();
@@ -123,7 +142,11 @@ async fn run_bot(config: Config, address: SocketAddr) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {address}"))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     let app = App::new(config, store, Clock::system(), Patience::default())?;
-    let state = AppState::new(app);
+    Ok((listener, AppState::new(app)))
+}
+
+async fn run_bot(config: Config, address: SocketAddr) -> anyhow::Result<()> {
+    let (listener, state) = prepare_bot(config, address).await?;
     app::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -132,38 +155,17 @@ async fn run_bot(config: Config, address: SocketAddr) -> anyhow::Result<()> {
 async fn send(args: SendArgs) -> anyhow::Result<()> {
     let secret =
         std::env::var("SLACK_SIGNING_SECRET").unwrap_or_else(|_| SANDBOX_SIGNING_SECRET.into());
-    let text = args.text.join(" ");
-    let body = serde_urlencoded::to_string([
-        ("team_id", args.team.as_str()),
-        ("channel_id", &args.channel),
-        ("user_id", &args.user),
-        ("command", "/h"),
-        ("text", &text),
-        ("response_url", "http://127.0.0.1:1/unused"),
-        ("trigger_id", &format!("{}.send", Clock::system().now())),
-    ])?;
-    let timestamp = Clock::system().now().to_string();
-    let signature = slack::verify::sign(secret.as_bytes(), &timestamp, body.as_bytes());
-    let response = reqwest::Client::new()
-        .post(&args.url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-slack-request-timestamp", timestamp)
-        .header("x-slack-signature", signature)
-        .body(body)
-        .send()
-        .await
-        .with_context(|| format!("cannot reach the bot at {}", args.url))?;
-    let status = response.status();
-    let reply = response
-        .text()
-        .await
-        .context("cannot read the bot's reply")?;
-    let shown = serde_json::from_str::<serde_json::Value>(&reply)
-        .ok()
-        .and_then(|json| json["text"].as_str().map(str::to_owned))
-        .unwrap_or(reply);
-    anyhow::ensure!(status.is_success(), "the bot answered {status}: {shown}");
-    println!("{shown}");
+    let typist = Typist {
+        team: &args.team,
+        channel: &args.channel,
+        user: &args.user,
+        // Follow-ups are not shown here; the sandbox console shows them.
+        response_url: "http://127.0.0.1:9/unused",
+    };
+    let reply = SlashSender::new(&args.url, &secret)
+        .send(typist, &args.text.join(" "))
+        .await?;
+    println!("{reply}");
     Ok(())
 }
 

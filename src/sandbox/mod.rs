@@ -8,10 +8,12 @@
 //! answer what a caller hopes to hear.
 
 pub mod bot;
+pub mod console;
 pub mod faults;
 pub mod github;
 pub mod heroku;
 pub mod slack;
+pub mod slash;
 
 use anyhow::Context;
 use axum::Router;

@@ -19,6 +19,8 @@ use crate::store::{MessageKind, QueuedMessage};
 const LEASE: Duration = Duration::from_secs(60);
 /// Messages sent at once by one process.
 const BATCH: i64 = 32;
+/// Tries of a `response_url` post before it is given up.
+const MAX_RESPONSE_ATTEMPTS: i64 = 6;
 /// Slack's pace for chat.postMessage: about one per second per channel.
 const CHANNEL_GAP: Duration = Duration::from_secs(1);
 
@@ -198,7 +200,11 @@ async fn settle(
             .message_retry(queued.id, now + wait.as_millis() as i64, &error.to_string())
             .await;
     }
-    if error.is_transient() {
+    // A response_url lives 30 minutes and takes 5 posts; one that keeps failing is
+    // dead, and the person already got the command's immediate answer.
+    let dead_response_url = queued.message.kind == MessageKind::Response
+        && queued.attempts + 1 >= MAX_RESPONSE_ATTEMPTS;
+    if error.is_transient() && !dead_response_url {
         let attempt = u32::try_from(queued.attempts + 1).unwrap_or(u32::MAX);
         let wait = state.patience.retry.backoff(attempt.min(8));
         return state
