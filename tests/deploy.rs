@@ -270,3 +270,138 @@ async fn a_second_deploy_to_a_busy_app_says_who_is_deploying() {
         world.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_failed_release_phase_and_a_crashed_dyno_end_the_deploy_with_the_reason() {
+    for world in worlds().await {
+        world
+            .app
+            .sandbox
+            .heroku
+            .fail_next_release("paipu-app-staging");
+        world.command(ALICE, "deploy paipu to staging").await;
+        let failed = finished_deploy(&world.app).await;
+        let reason = failed.failure.unwrap();
+        assert!(
+            reason.starts_with("the release phase of v") && reason.ends_with(" failed"),
+            "{reason}"
+        );
+
+        world
+            .app
+            .sandbox
+            .heroku
+            .crash_after_next_restart("paipu-app-staging", "web.1");
+        world.command(ALICE, "deploy paipu to staging").await;
+        let crashed = finished_deploy(&world.app).await;
+        assert_eq!(
+            crashed.failure.as_deref(),
+            Some(
+                "dyno web.1 crashed on the new release; `/h rollback paipu` brings back the previous one"
+            )
+        );
+        settle_outbox(&world.app).await;
+        let (parent, _) = thread_of_last_deploy(&world.app);
+        assert_eq!(
+            parent.text,
+            "Failed to deploy paipu-app-staging: dyno web.1 crashed on the new release; `/h rollback paipu` brings back the previous one"
+        );
+        world.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn red_ci_names_the_failing_checks() {
+    for world in worlds().await {
+        let sha = world
+            .app
+            .sandbox
+            .github
+            .set_ci("heroku/paipu-repo", "master", CiState::Red)
+            .unwrap();
+        world.command(ALICE, "deploy paipu").await;
+        let refused = finished_deploy(&world.app).await;
+        assert_eq!(
+            refused.failure.unwrap(),
+            format!(
+                "CI is red on heroku/paipu-repo@{} (master) (failing: ci/circleci, build). Fix it, \
+                 or deploy anyway with `/h deploy! paipu`.",
+                &sha[..8]
+            )
+        );
+        world.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_person_without_heroku_access_is_told_so_and_nothing_starts() {
+    for world in worlds().await {
+        let bot = &world.app.state;
+        chatops::sandbox::bot::link_user(
+            bot,
+            &world.app.sandbox,
+            "T0SANDBOX",
+            "U0BOB",
+            "bob@example.com",
+            "bob",
+        )
+        .await
+        .unwrap();
+        world.command("U0BOB", "deploy paipu to staging").await;
+        let refused = finished_deploy(&world.app).await;
+        assert_eq!(
+            refused.failure.as_deref(),
+            Some(
+                "I can't find a pipeline called `paipu` on Heroku, or you can't see it. Run `/h pipelines` to list the ones you can deploy."
+            )
+        );
+        world.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn connect_checks_both_sides_before_linking_a_pipeline_to_a_repository() {
+    for world in worlds().await {
+        let cases = [
+            (
+                "connect vault to acme/vault",
+                "Connected `vault` to acme/vault: `/h deploy vault` now builds its default branch (main).",
+            ),
+            (
+                "connect nope to acme/vault",
+                "I can't find a pipeline called `nope` on Heroku, or you can't see it. Run `/h pipelines` to list yours.",
+            ),
+            (
+                "connect vault to acme/missing",
+                "GitHub says acme/missing does not exist or you can't see it, so nothing was changed.",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(world.command(ALICE, text).await, expected, "{text}");
+        }
+        let repo = world
+            .app
+            .state
+            .store
+            .pipeline_repo("T0SANDBOX", "vault")
+            .await
+            .unwrap();
+        assert_eq!(repo.as_deref(), Some("acme/vault"));
+        world.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_person_not_linked_is_asked_to_log_in_and_nothing_starts() {
+    for world in worlds().await {
+        let reply = world.command("U0CAROL", "deploy paipu to staging").await;
+        assert!(
+            reply.starts_with(
+                "To run `/h deploy paipu to staging` I act as you on Heroku and GitHub"
+            ),
+            "{reply}"
+        );
+        assert!(world.app.state.store.deploys().await.unwrap().is_empty());
+        world.finish().await;
+    }
+}

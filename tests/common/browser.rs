@@ -153,11 +153,19 @@ impl Browser {
         value.as_str().map(str::to_owned)
     }
 
-    /// Waits until the text of the first `css` element is `expected`.
+    /// Waits until the text of the first `css` element is `expected`. The page may
+    /// still be navigating, so an element that went stale between finding and reading
+    /// it is looked up again.
     pub async fn wait_for_text(&self, css: &str, expected: &str) {
         let deadline = Instant::now() + PATIENCE;
         loop {
-            let text = self.text(&self.find(css).await).await;
+            let element = self.find(css).await;
+            let path = format!("{}/element/{}/text", self.session, element.0);
+            let text = match try_call(&self.http, reqwest::Method::GET, &path, None).await {
+                Ok(text) => text.as_str().unwrap_or_default().to_owned(),
+                Err(error) if error.contains("stale element reference") => String::new(),
+                Err(error) => panic!("{error}"),
+            };
             if text == expected {
                 return;
             }
@@ -194,6 +202,18 @@ async fn call(
     url: &str,
     body: Option<Value>,
 ) -> Value {
+    try_call(http, method, url, body)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// Sends one WebDriver command; its `value`, or the driver's error as text.
+async fn try_call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    body: Option<Value>,
+) -> Result<Value, String> {
     let mut request = http.request(method, url);
     if let Some(body) = body {
         request = request.json(&body);
@@ -201,11 +221,10 @@ async fn call(
     let response = request.send().await.expect("chromedriver answers");
     let status = response.status();
     let mut body: Value = response.json().await.expect("a JSON answer");
-    assert!(
-        status.is_success(),
-        "WebDriver {url} failed ({status}): {body}"
-    );
-    body["value"].take()
+    if !status.is_success() {
+        return Err(format!("WebDriver {url} failed ({status}): {body}"));
+    }
+    Ok(body["value"].take())
 }
 
 async fn wait_until_ready(http: &reqwest::Client, base: &str) {

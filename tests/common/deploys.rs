@@ -24,6 +24,10 @@ pub struct DeployWorld {
 
 impl DeployWorld {
     pub async fn new(app: TestApp) -> DeployWorld {
+        // Heroku moves in tens of milliseconds here; tests that need a slow stage say so.
+        app.sandbox
+            .heroku
+            .set_timings(chatops::sandbox::heroku::Timings::FAST);
         let bot = &app.state;
         chatops::sandbox::bot::link_user(
             bot,

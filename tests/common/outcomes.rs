@@ -1,0 +1,230 @@
+//! What a deploy must have left behind once it finished, checked where it shows: the
+//! Slack fake's channel and thread, the Heroku fake's builds, the GitHub fake's
+//! deployments, and the bot's own tables. Also the waits (polling with a deadline) and
+//! the signed commands the durability suites share. Test binaries include it next to
+//! `mod common;` (`#[path = "common/outcomes.rs"] mod outcomes;`).
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::time::{Duration, Instant};
+
+use chatops::deploy::worker::thread_key;
+use chatops::sandbox::slack::FakeSlack;
+use chatops::sandbox::{SANDBOX_TEAM, Sandbox};
+use chatops::store::{DeployRow, Store};
+use sqlx::Row;
+
+use crate::common::deploys::{ALICE, normalized};
+use crate::common::{SECRET, now, signed_headers, slash_body_as};
+
+/// Polls `probe` every 20 ms until it returns something; fails the test after
+/// `deadline`, naming `what` it waited for.
+pub async fn eventually<T>(
+    what: &str,
+    deadline: Duration,
+    mut probe: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(
+            started.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until every deploy in the store finished; returns them, oldest first.
+pub async fn all_finished(store: &Store, expected: usize, deadline: Duration) -> Vec<DeployRow> {
+    eventually("every deploy to finish", deadline, async || {
+        let deploys = store.deploys().await.unwrap();
+        let done = deploys.iter().filter(|d| d.finished_at.is_some()).count();
+        (deploys.len() == expected && done == expected).then_some(deploys)
+    })
+    .await
+}
+
+/// Waits until the outbox has nothing left to send.
+pub async fn outbox_drained(store: &Store, deadline: Duration) {
+    eventually("the outbox to drain", deadline, async || {
+        (store.pending_messages().await.unwrap() == 0).then_some(())
+    })
+    .await;
+}
+
+/// Types `/h <text>` as alice in `channel`, signed as Slack signs it, at the bot
+/// serving at `bot_url`; returns the immediate answer's text.
+pub async fn send_command(
+    http: &reqwest::Client,
+    bot_url: &str,
+    slack: &FakeSlack,
+    channel: &str,
+    text: &str,
+) -> String {
+    let response_url = slack.response_url(SANDBOX_TEAM, channel, ALICE);
+    let body = slash_body_as(SANDBOX_TEAM, channel, ALICE, &response_url, text);
+    let mut request = http
+        .post(format!("{bot_url}/slack/commands"))
+        .body(body.clone());
+    for (name, value) in signed_headers(SECRET, now(), &body) {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.expect("the bot answers the command");
+    assert_eq!(response.status(), 200, "{text}");
+    let json: serde_json::Value = response.json().await.expect("a JSON answer");
+    json["text"].as_str().expect("an answer text").to_owned()
+}
+
+/// Reads the bot's tables where [`Store`] has no query for what a test checks.
+pub struct Peek(sqlx::AnyPool);
+
+impl Peek {
+    pub async fn connect(url: &str) -> Peek {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(url)
+            .await
+            .expect("connect to the test database");
+        Peek(pool)
+    }
+
+    /// Who holds deploy `id`'s lease now, if anyone (a lease may have expired).
+    pub async fn lease_owner(&self, id: i64) -> Option<String> {
+        sqlx::query_scalar("SELECT lease_owner FROM deploys WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.0)
+            .await
+            .expect("read the lease")
+    }
+
+    /// How many outbox messages are in each state, e.g. `[("sent", 12)]`.
+    pub async fn outbox_states(&self) -> Vec<(String, i64)> {
+        sqlx::query("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")
+            .fetch_all(&self.0)
+            .await
+            .expect("count outbox states")
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect()
+    }
+
+    /// Outbox messages a process has claimed and not yet settled (sent, retried).
+    pub async fn claimed_messages(&self) -> i64 {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND lease_until IS NOT NULL",
+        )
+        .fetch_one(&self.0)
+        .await
+        .expect("count claimed messages")
+    }
+
+    /// Outbox messages that failed at least once with something other than pacing.
+    pub async fn retried_messages(&self) -> i64 {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE attempts > 0 AND error IS NOT NULL AND error <> 'paced'",
+        )
+        .fetch_one(&self.0)
+        .await
+        .expect("count retried messages")
+    }
+
+    pub async fn close(self) {
+        self.0.close().await;
+    }
+}
+
+/// The marker the bot puts in a build's `version_description`.
+pub fn build_marker(deploy_id: i64) -> String {
+    format!("chatops deploy #{deploy_id}")
+}
+
+/// Checks that `deploy` went all the way exactly once: deployed; one Heroku build of
+/// its sha; a thread whose parent reads `Deployed <app>` with exactly the four stage
+/// replies, in order, none twice; one GitHub deployment of its sha whose statuses
+/// end with `success`.
+pub async fn assert_deployed_once(sandbox: &Sandbox, store: &Store, deploy: &DeployRow) {
+    let id = deploy.id;
+    assert_eq!(
+        (deploy.state.as_str(), deploy.failure.as_deref()),
+        ("deployed", None),
+        "deploy {id}"
+    );
+    let app = deploy.app_name.as_deref().expect("a deployed app");
+    let sha = deploy.sha.as_deref().expect("a deployed sha");
+    let marker = build_marker(id);
+    let builds: Vec<_> = sandbox
+        .heroku
+        .builds(app)
+        .into_iter()
+        .filter(|b| {
+            b.source_blob
+                .version_description
+                .as_deref()
+                .is_some_and(|v| v.ends_with(&marker))
+        })
+        .collect();
+    assert_eq!(builds.len(), 1, "deploy {id}: exactly one build");
+    assert_eq!(builds[0].source_blob.version.as_deref(), Some(sha));
+    assert_eq!(deploy.build_id.as_deref(), Some(builds[0].id.as_str()));
+    assert_thread(&sandbox.slack, store, id, app).await;
+    assert_github_deployment(sandbox, deploy, sha);
+}
+
+async fn assert_thread(slack: &FakeSlack, store: &Store, id: i64, app: &str) {
+    let (channel, ts) = store
+        .thread_parent(&thread_key(id))
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("deploy {id} has no thread"));
+    let parent = slack
+        .channel_messages(&channel)
+        .into_iter()
+        .find(|m| m.ts == ts)
+        .unwrap_or_else(|| panic!("deploy {id}: its parent is not in {channel}"));
+    assert_eq!(parent.text, format!("Deployed {app}"), "deploy {id}");
+    let replies: Vec<_> = slack
+        .thread(&channel, &ts)
+        .iter()
+        .map(|r| normalized(&r.text))
+        .collect();
+    let expected: Vec<_> = ["Deploying", "Releasing", "Restarting", "Deployed"]
+        .iter()
+        .map(|stage| format!("{stage} {app} ... duration: Ns"))
+        .collect();
+    assert_eq!(replies, expected, "deploy {id}: its thread");
+}
+
+fn assert_github_deployment(sandbox: &Sandbox, deploy: &DeployRow, sha: &str) {
+    let id = deploy.id;
+    let repo = deploy.repo.as_deref().expect("a deployed repo");
+    let ours: Vec<_> = sandbox
+        .github
+        .deployments(repo)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.payload["chatops_deploy_id"] == id)
+        .collect();
+    assert_eq!(ours.len(), 1, "deploy {id}: exactly one GitHub deployment");
+    assert_eq!(ours[0].sha, sha, "deploy {id}: the GitHub deployment's sha");
+    assert_eq!(
+        deploy.github_deployment_id,
+        Some(ours[0].id as i64),
+        "deploy {id}"
+    );
+    let states: Vec<_> = ours[0].statuses.iter().map(|s| s.state.as_str()).collect();
+    assert_eq!(
+        states.last(),
+        Some(&"success"),
+        "deploy {id}: statuses {states:?}"
+    );
+    assert!(
+        states
+            .iter()
+            .all(|s| ["in_progress", "success"].contains(s)),
+        "deploy {id}: statuses {states:?}"
+    );
+}
