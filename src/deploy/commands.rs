@@ -2,8 +2,8 @@
 //! A deploy is checked for linked accounts, stored as `requested` and acknowledged;
 //! the worker does the rest and tells the channel.
 
+use super::start::two_factor_context;
 use super::state;
-use super::steps::two_factor_context;
 use crate::app::AppState;
 use crate::command::Target;
 use crate::dispatch::Invocation;

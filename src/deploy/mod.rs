@@ -11,7 +11,9 @@
 pub mod commands;
 mod gate;
 pub mod messages;
+mod start;
 mod steps;
+mod watch;
 pub mod webhooks;
 pub mod worker;
 

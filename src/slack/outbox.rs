@@ -21,23 +21,37 @@ const LEASE: Duration = Duration::from_secs(60);
 const BATCH: i64 = 32;
 /// Tries of a `response_url` post before it is given up.
 const MAX_RESPONSE_ATTEMPTS: i64 = 6;
-/// Slack's pace for chat.postMessage: about one per second per channel.
+/// Slack's pace for chat.postMessage: about one per second per channel...
 const CHANNEL_GAP: Duration = Duration::from_secs(1);
+/// ...after a short burst.
+const CHANNEL_BURST: f64 = 3.0;
 
-/// When each channel may next be posted to, so this process keeps Slack's pace
-/// instead of bouncing off 429s.
+/// A token bucket per channel, so this process keeps Slack's pace (short bursts, then
+/// about one post a second) instead of bouncing off 429s.
 #[derive(Debug, Default)]
-pub struct Pacer(Mutex<HashMap<String, i64>>);
+pub struct Pacer(Mutex<HashMap<String, Bucket>>);
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: i64,
+}
 
 impl Pacer {
-    /// `None` when `channel` may be posted to at `now` (and books the slot), else when.
+    /// `None` when `channel` may be posted to at `now` (taking a token), else when.
     fn book(&self, channel: &str, now: i64) -> Option<i64> {
-        let mut next = self.0.lock().expect("pacer lock");
-        let slot = next.entry(channel.to_owned()).or_insert(now);
-        if *slot > now {
-            return Some(*slot);
+        let gap = CHANNEL_GAP.as_millis() as f64;
+        let mut buckets = self.0.lock().expect("pacer lock");
+        let bucket = buckets.entry(channel.to_owned()).or_insert(Bucket {
+            tokens: CHANNEL_BURST,
+            at: now,
+        });
+        bucket.tokens = (bucket.tokens + (now - bucket.at) as f64 / gap).min(CHANNEL_BURST);
+        bucket.at = now;
+        if bucket.tokens < 1.0 {
+            return Some(now + ((1.0 - bucket.tokens) * gap).ceil() as i64);
         }
-        *slot = now + CHANNEL_GAP.as_millis() as i64;
+        bucket.tokens -= 1.0;
         None
     }
 }
@@ -217,4 +231,19 @@ async fn settle(
         .store
         .message_abandoned(queued.id, "failed", &error.to_string())
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pacer_allows_a_burst_then_one_post_a_second() {
+        let pacer = Pacer::default();
+        let booked: Vec<_> = (0..5).map(|_| pacer.book("C1", 10_000)).collect();
+        assert_eq!(booked, [None, None, None, Some(11_000), Some(11_000)]);
+        assert_eq!(pacer.book("C2", 10_000), None, "channels are paced apart");
+        assert_eq!(pacer.book("C1", 11_000), None);
+        assert_eq!(pacer.book("C1", 11_500), Some(12_000));
+    }
 }

@@ -1,14 +1,19 @@
-//! The fake's test controls: minting tokens, arming failures and setting timings per
-//! app, and reading back what happened (builds, releases, promotions, dynos, webhook
-//! deliveries, requests). Apps are named as in the seeded world; an unknown name is a
-//! mistake in the test and panics with the name.
+//! The fake's test controls: minting tokens, adding pipelines, arming failures and
+//! setting timings per app, and reading back what happened (builds, releases,
+//! promotions, dynos, webhook deliveries, requests). Apps are named as in the seeded
+//! world (or as added); an unknown name is a mistake in the test and panics with it.
 
 use std::time::Duration;
 
 use super::FakeHeroku;
 use super::activity::{Build, Delivery, Dyno, Promotion, Release, SeenRequest, Slug, Webhook};
+use super::buildpacks::Language;
+use super::ids::{now, seeded_id};
 use super::oauth::OAuthClient;
-use super::world::{App, Pipeline, Timings, World};
+use super::world::{App, Behaviour, Coupling, Formation, Owner, Pipeline, Timings, World};
+
+/// The stages a Heroku pipeline has.
+const STAGES: [&str; 5] = ["test", "review", "development", "staging", "production"];
 
 fn app_mut<'w>(world: &'w mut World, name: &str) -> &'w mut App {
     world
@@ -28,7 +33,85 @@ fn app_id(world: &World, name: &str) -> String {
         .clone()
 }
 
+/// A new app coupled to `pipeline_id` in `stage`.
+fn add_app(world: &mut World, pipeline_id: &str, stage: &'static str, name: &str, owner: Owner) {
+    assert!(
+        world.apps.iter().all(|app| app.name != name),
+        "the fake already has an app named {name}"
+    );
+    let (id, at) = (seeded_id(&format!("app:{name}")), now());
+    let formation = [
+        ("web", 2, "bundle exec puma -C config/puma.rb"),
+        ("worker", 1, "bundle exec sidekiq -C config/sidekiq.yml"),
+    ]
+    .map(|(kind, quantity, command)| Formation {
+        id: seeded_id(&format!("formation:{name}:{kind}")),
+        kind: kind.into(),
+        quantity,
+        size: "Standard-1X".into(),
+        command: command.into(),
+        updated_at: at,
+    });
+    world.apps.push(App {
+        id: id.clone(),
+        name: name.into(),
+        owner,
+        collaborators: Vec::new(),
+        region: "us",
+        language: Language::Ruby,
+        requires_two_factor: false,
+        release_command: None,
+        formation: formation.to_vec(),
+        created_at: at,
+        behaviour: Behaviour {
+            timings: Timings::SANDBOX,
+            fail_next_build: false,
+            fail_next_release: false,
+            crash_next_restart: None,
+        },
+    });
+    world.couplings.push(Coupling {
+        id: seeded_id(&format!("coupling:{name}")),
+        pipeline_id: pipeline_id.into(),
+        app_id: id,
+        stage,
+        created_at: at,
+    });
+}
+
 impl FakeHeroku {
+    /// Adds pipeline `name`, owned by the `acme` team (so Alice can deploy it), with
+    /// one new app per `(stage, app)`: a Ruby app in `us` running `web` x2 and
+    /// `worker` x1 at the [`Timings::SANDBOX`] pace, without a release phase, and with
+    /// no builds, releases or dynos yet (its first deploy makes them). For benchmarks
+    /// that need more apps than the seeded world has; ids are derived from the names.
+    ///
+    /// # Panics
+    /// If a stage is not a Heroku stage, or a pipeline or app of that name exists.
+    pub fn add_pipeline(&self, name: &str, apps: &[(&str, &str)]) {
+        self.with_world(|world| {
+            assert!(
+                world.pipelines.iter().all(|pipeline| pipeline.name != name),
+                "the fake already has a pipeline named {name}"
+            );
+            let owner = Owner::Team(world.teams[0].id.clone());
+            let pipeline_id = seeded_id(&format!("pipeline:{name}"));
+            world.pipelines.push(Pipeline {
+                id: pipeline_id.clone(),
+                name: name.into(),
+                owner: owner.clone(),
+                created_at: now(),
+            });
+            for (stage, app) in apps {
+                let stage = STAGES
+                    .into_iter()
+                    .find(|known| known == stage)
+                    .unwrap_or_else(|| panic!("{stage} is not a Heroku pipeline stage"));
+                add_app(world, &pipeline_id, stage, app, owner.clone());
+            }
+        });
+    }
+
     /// A valid `global` access token for the seeded account `email`, living as long as
     /// [`FakeHeroku::set_token_lifetime`] says (8 hours unless changed).
     pub fn token_for(&self, email: &str) -> String {
@@ -214,5 +297,58 @@ impl FakeHeroku {
                 .filter(|seen| seen.method == method && seen.path == path)
                 .count()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user_id(fake: &FakeHeroku, email: &str) -> String {
+        fake.with_world(|world| world.user_by_email(email).expect("seeded").id.clone())
+    }
+
+    #[test]
+    fn an_added_pipeline_is_the_teams_and_its_apps_are_ready_to_deploy() {
+        let fake = FakeHeroku::seeded("http://127.0.0.1:9");
+        fake.add_pipeline("bench-1", &[("staging", "bench-1-staging")]);
+        let app = fake.app("bench-1-staging");
+        let scale: Vec<_> = app
+            .formation
+            .iter()
+            .map(|f| (f.kind.as_str(), f.quantity))
+            .collect();
+        assert_eq!(scale, [("web", 2), ("worker", 1)]);
+        assert_eq!(app.release_command, None);
+        assert!(fake.builds("bench-1-staging").is_empty());
+        let (alice, bob) = (
+            user_id(&fake, "alice@example.com"),
+            user_id(&fake, "bob@example.com"),
+        );
+        fake.with_world(|world| {
+            let pipeline = world
+                .pipeline_for(&alice, "bench-1")
+                .expect("alice sees it");
+            let coupling = world
+                .couplings
+                .iter()
+                .find(|c| c.pipeline_id == pipeline.id)
+                .expect("coupled");
+            assert_eq!(
+                (coupling.stage, coupling.app_id.as_str()),
+                ("staging", app.id.as_str())
+            );
+            assert!(world.app_for(&alice, "bench-1-staging").is_ok());
+            assert!(
+                world.pipeline_for(&bob, "bench-1").is_err(),
+                "bob is not in acme"
+            );
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "canary is not a Heroku pipeline stage")]
+    fn an_unknown_stage_is_a_mistake() {
+        FakeHeroku::seeded("http://127.0.0.1:9").add_pipeline("bench-2", &[("canary", "b")]);
     }
 }

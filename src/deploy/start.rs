@@ -1,0 +1,249 @@
+//! requested -> building: resolve and gate the request, take the app's lock, record
+//! the GitHub deployment, start the Heroku build, then tell the channel. Each creating
+//! call first looks for what an interrupted attempt already created.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use super::gate::{self, Tokens};
+use super::messages::{self, Chapter};
+use super::steps::{Outcome, enter, github_status};
+use super::{StepError, state};
+use crate::app::AppState;
+use crate::github::{DeploymentOutcome, DeploymentState, NewDeployment, RepoName};
+use crate::heroku::NewSourceBlob;
+use crate::store::{AppLock, DeployRow, MessageKind};
+
+/// requested -> building: resolve and gate, take the app's lock, record the GitHub
+/// deployment, start the Heroku build; then tell the channel.
+pub(super) async fn start(
+    app: &AppState,
+    d: &mut DeployRow,
+    tokens: &Tokens<'_>,
+    now: i64,
+) -> Result<Outcome, StepError> {
+    let request = gate::Request {
+        team_id: &d.team_id,
+        pipeline: &d.pipeline,
+        branch: d.branch.as_deref(),
+        stage: d.stage.as_deref(),
+        app: d.app_name.as_deref(),
+        forced: d.forced != 0,
+    };
+    let resolved = gate::resolve(app, request, tokens).await?;
+    let echo = gate::request_echo(request);
+    take_lock(app, d, &resolved, now).await?;
+    let code = two_factor_code(app, d);
+    let code = code.as_ref().map(|c| c.expose_secret());
+    super::webhooks::subscribe(app, tokens.heroku, &resolved.app_name, code).await;
+    let deployment_id = github_deployment(app, d, tokens, &resolved).await?;
+    (d.stage, d.app_id, d.app_name) = (
+        Some(resolved.stage.clone()),
+        Some(resolved.app_id.clone()),
+        Some(resolved.app_name.clone()),
+    );
+    (d.repo, d.git_ref, d.sha) = (
+        Some(resolved.repo.to_string()),
+        Some(resolved.git_ref),
+        Some(resolved.sha),
+    );
+    d.github_deployment_id = Some(deployment_id as i64);
+    d.build_id = Some(create_build(app, d, tokens, &resolved.repo, &echo).await?);
+    d.two_factor_code = None;
+    github_status(
+        app,
+        d,
+        tokens,
+        DeploymentState::InProgress,
+        "Building on Heroku",
+    )
+    .await;
+    enter(d, state::BUILDING, now, app);
+    Ok(Outcome {
+        posts: vec![
+            (
+                MessageKind::Parent,
+                messages::parent(d, Chapter::Deploying, now),
+            ),
+            (
+                MessageKind::Reply,
+                messages::reply(d, Chapter::Deploying, now),
+            ),
+        ],
+        finished: false,
+    })
+}
+
+/// Takes the app's deploy lock for `d`, or explains who holds it.
+async fn take_lock(
+    app: &AppState,
+    d: &DeployRow,
+    resolved: &gate::Resolved,
+    now: i64,
+) -> Result<(), StepError> {
+    let wanted = AppLock {
+        app_id: resolved.app_id.clone(),
+        deploy_id: d.id,
+        app_name: resolved.app_name.clone(),
+        user_id: d.user_id.clone(),
+        sha: resolved.sha.clone(),
+        since: now,
+    };
+    let holder = app.store.take_app_lock(&wanted).await?;
+    if holder.deploy_id == d.id {
+        return Ok(());
+    }
+    Err(StepError::refused(format!(
+        "<@{}> is deploying {} (since {} UTC, sha {}). Try again when it is done.",
+        holder.user_id,
+        holder.app_name,
+        messages::clock_time(holder.since),
+        messages::short_sha(&holder.sha)
+    )))
+}
+
+/// The GitHub deployment of this deploy: the one an interrupted run created, or a new one.
+async fn github_deployment(
+    app: &AppState,
+    d: &DeployRow,
+    tokens: &Tokens<'_>,
+    resolved: &gate::Resolved,
+) -> Result<u64, StepError> {
+    let existing = app
+        .github
+        .deployments(tokens.github, &resolved.repo, Some(&resolved.stage))
+        .await
+        .map_err(|e| StepError::from_github("list deployments", e))?;
+    if let Some(found) = existing
+        .iter()
+        .find(|dep| dep.payload["chatops_deploy_id"] == d.id)
+    {
+        return Ok(found.id);
+    }
+    let forced = d.forced != 0;
+    let request = NewDeployment {
+        git_ref: resolved.sha.clone(),
+        task: "deploy".into(),
+        auto_merge: false,
+        required_contexts: if forced {
+            Vec::new()
+        } else {
+            resolved.required_contexts.clone()
+        },
+        environment: resolved.stage.clone(),
+        description: format!("Deployed from Slack by chatops to {}", resolved.app_name),
+        payload: json!({"chatops_deploy_id": d.id, "app": resolved.app_name, "forced": forced}),
+        transient_environment: false,
+        production_environment: resolved.stage == "production",
+    };
+    match app
+        .github
+        .create_deployment(tokens.github, &resolved.repo, &request)
+        .await
+    {
+        Ok(DeploymentOutcome::Created(deployment)) => Ok(deployment.id),
+        Ok(DeploymentOutcome::ChecksFailed { contexts, .. }) => {
+            let missing: Vec<_> = resolved
+                .required_contexts
+                .iter()
+                .filter(|required| {
+                    !contexts
+                        .iter()
+                        .any(|c| &c.context == *required && c.state == "success")
+                })
+                .map(String::as_str)
+                .collect();
+            Err(StepError::refused(format!(
+                "GitHub refused the deployment: required checks are not green ({}). Deploy anyway with `/h deploy!`.",
+                missing.join(", ")
+            )))
+        }
+        Ok(
+            DeploymentOutcome::AutoMerged { message }
+            | DeploymentOutcome::MergeConflict { message },
+        ) => Err(StepError::refused(format!(
+            "GitHub did not create a deployment: {message}"
+        ))),
+        Err(error) => Err(StepError::from_github("create the deployment", error)),
+    }
+}
+
+/// Marks a build as this deploy's, so a repeated step recognises it.
+fn build_marker(d: &DeployRow) -> String {
+    format!("chatops deploy #{}", d.id)
+}
+
+/// The build of this deploy: found by its marker, or created from the commit's tarball.
+async fn create_build(
+    app: &AppState,
+    d: &DeployRow,
+    tokens: &Tokens<'_>,
+    repo: &RepoName,
+    echo: &str,
+) -> Result<String, StepError> {
+    let app_name = d.app_name.as_deref().unwrap_or_default();
+    let sha = d.sha.clone().unwrap_or_default();
+    let builds = app
+        .heroku
+        .builds(tokens.heroku, app_name)
+        .await
+        .map_err(|e| StepError::from_heroku("list builds", e))?;
+    let marker = build_marker(d);
+    if let Some(build) = builds.iter().find(|b| {
+        b.source_blob
+            .version_description
+            .as_deref()
+            .is_some_and(|v| v.ends_with(&marker))
+    }) {
+        return Ok(build.id.clone());
+    }
+    let url = app
+        .github
+        .tarball_url(tokens.github, repo, &sha)
+        .await
+        .map_err(|e| StepError::from_github("link the source tarball", e))?;
+    let source = NewSourceBlob {
+        url,
+        version: sha.clone(),
+        version_description: Some(format!("{repo}@{} {marker}", messages::short_sha(&sha))),
+    };
+    let code = two_factor_code(app, d);
+    match app
+        .heroku
+        .create_build(
+            tokens.heroku,
+            app_name,
+            &source,
+            code.as_ref().map(|c| c.expose_secret()),
+        )
+        .await
+    {
+        Ok(build) => Ok(build.id),
+        Err(error) if error.is_two_factor() => Err(StepError::refused(format!(
+            "{app_name} is protected by two-factor authentication{}. Add a current code from your \
+             authenticator app at the end of the command: `/h deploy {echo} 123456`.",
+            if code.is_some() {
+                " and the code you gave was not accepted"
+            } else {
+                ""
+            }
+        ))),
+        Err(error) => Err(StepError::from_heroku("create the build", error)),
+    }
+}
+
+fn two_factor_code(app: &AppState, d: &DeployRow) -> Option<SecretString> {
+    let sealed = d.two_factor_code.as_deref()?;
+    app.vault
+        .open(sealed, &two_factor_context(d))
+        .ok()
+        .map(|opened| opened.secret)
+}
+
+/// What binds a sealed 2FA code to its deploy.
+pub fn two_factor_context(d: &DeployRow) -> String {
+    format!(
+        "two_factor_code:{}:{}:{}",
+        d.team_id, d.user_id, d.created_at
+    )
+}
