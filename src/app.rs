@@ -181,8 +181,16 @@ pub fn router(state: AppState) -> Router {
 
 /// A request's span: method and path only. The query is left out because OAuth
 /// callbacks carry codes and states in it.
+/// Slash commands fill in who asked for what.
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        team = tracing::field::Empty,
+        user = tracing::field::Empty,
+        command = tracing::field::Empty,
+    )
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets in-flight requests finish

@@ -69,12 +69,11 @@ pub async fn slash_command(
         .store
         .record_command(&to_record(&form, &parsed, state.clock.now()))
         .await?;
-    tracing::info!(
-        team = %form.team_id,
-        user = %form.user_id,
-        command = parsed.as_ref().map_or("unparsed", Command::name),
-        "slash command"
-    );
+    // Carried by the request's one log line (see `app::request_span`).
+    let span = tracing::Span::current();
+    span.record("team", form.team_id.as_str());
+    span.record("user", form.user_id.as_str());
+    span.record("command", parsed.as_ref().map_or("unparsed", Command::name));
     let reply = match parsed {
         Ok(command) => dispatch::run(&state, &invocation(form), command).await,
         Err(error) => Reply::ephemeral(error.to_string()),
