@@ -94,8 +94,9 @@ pub struct Config {
     /// `POLL_INTERVAL_MS`: how often a running deploy is checked on Heroku (webhooks,
     /// when they arrive, wake it sooner).
     pub poll_interval: Duration,
-    /// `DEPLOY_LEASE_MS`: how long a deploy stays claimed by a process that stopped
-    /// renewing it (crashed) before another process takes it over.
+    /// `DEPLOY_LEASE_MS`: how long a deploy (or a Slack message being sent) stays
+    /// claimed by a process that stopped renewing it (crashed) before another process
+    /// takes it over.
     pub deploy_lease: Duration,
     /// `LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,

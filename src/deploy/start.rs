@@ -36,7 +36,10 @@ pub(super) async fn start(
     let code = two_factor_code(app, d);
     let code = code.as_ref().map(|c| c.expose_secret());
     super::webhooks::subscribe(app, tokens.heroku, &resolved.app_name, code).await;
-    let deployment_id = github_deployment(app, d, tokens, &resolved).await?;
+    // The GitHub deployment pins the commit: after a crash it may be an earlier run's,
+    // made before someone pushed, and then its sha (not the branch's new head) is what
+    // this deploy builds.
+    let (deployment_id, sha) = github_deployment(app, d, tokens, &resolved).await?;
     (d.stage, d.app_id, d.app_name) = (
         Some(resolved.stage.clone()),
         Some(resolved.app_id.clone()),
@@ -45,7 +48,7 @@ pub(super) async fn start(
     (d.repo, d.git_ref, d.sha) = (
         Some(resolved.repo.to_string()),
         Some(resolved.git_ref),
-        Some(resolved.sha),
+        Some(sha),
     );
     d.github_deployment_id = Some(deployment_id as i64);
     d.build_id = Some(create_build(app, d, tokens, &resolved.repo, &echo).await?);
@@ -57,7 +60,7 @@ pub(super) async fn start(
         DeploymentState::InProgress,
         "Building on Heroku",
     )
-    .await;
+    .await?;
     enter(d, state::BUILDING, now, app);
     Ok(Outcome {
         posts: vec![
@@ -108,7 +111,7 @@ async fn github_deployment(
     d: &DeployRow,
     tokens: &Tokens<'_>,
     resolved: &gate::Resolved,
-) -> Result<u64, StepError> {
+) -> Result<(u64, String), StepError> {
     let existing = app
         .github
         .deployments(tokens.github, &resolved.repo, Some(&resolved.stage))
@@ -116,9 +119,9 @@ async fn github_deployment(
         .map_err(|e| StepError::from_github("list deployments", e))?;
     if let Some(found) = existing
         .iter()
-        .find(|dep| dep.payload["chatops_deploy_id"] == d.id)
+        .find(|dep| dep.payload["chatops_deploy"] == deploy_key(d))
     {
-        return Ok(found.id);
+        return Ok((found.id, found.sha.clone()));
     }
     let forced = d.forced != 0;
     let request = NewDeployment {
@@ -132,7 +135,7 @@ async fn github_deployment(
         },
         environment: resolved.stage.clone(),
         description: format!("Deployed from Slack by chatops to {}", resolved.app_name),
-        payload: json!({"chatops_deploy_id": d.id, "app": resolved.app_name, "forced": forced}),
+        payload: json!({"chatops_deploy": deploy_key(d), "chatops_deploy_id": d.id, "app": resolved.app_name, "forced": forced}),
         transient_environment: false,
         production_environment: resolved.stage == "production",
     };
@@ -141,7 +144,7 @@ async fn github_deployment(
         .create_deployment(tokens.github, &resolved.repo, &request)
         .await
     {
-        Ok(DeploymentOutcome::Created(deployment)) => Ok(deployment.id),
+        Ok(DeploymentOutcome::Created(deployment)) => Ok((deployment.id, deployment.sha)),
         Ok(DeploymentOutcome::ChecksFailed { contexts, .. }) => {
             let missing: Vec<_> = resolved
                 .required_contexts
@@ -170,7 +173,13 @@ async fn github_deployment(
 
 /// Marks a build as this deploy's, so a repeated step recognises it.
 fn build_marker(d: &DeployRow) -> String {
-    format!("chatops deploy #{}", d.id)
+    format!("chatops deploy {}", deploy_key(d))
+}
+
+/// Names this deploy uniquely among every chatops install that deploys the same app
+/// or repository: team, row id and creation time.
+fn deploy_key(d: &DeployRow) -> String {
+    format!("{}.{}.{}", d.team_id, d.id, d.created_at)
 }
 
 /// The build of this deploy: found by its marker, or created from the commit's tarball.

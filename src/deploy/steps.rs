@@ -135,7 +135,17 @@ pub(super) async fn fail(
                 heroku: &linked.heroku_token,
                 github: &linked.github_token,
             };
-            github_status(app, d, &tokens, DeploymentState::Failure, reason).await;
+            // The deploy ends here either way; a failure status GitHub could not take
+            // now is logged, not retried (the thread already tells the story).
+            if let Err(StepError::Retry(error)) =
+                github_status(app, d, &tokens, DeploymentState::Failure, reason).await
+            {
+                tracing::warn!(
+                    deploy = d.id,
+                    error = format!("{error:#}"),
+                    "the failure status did not reach GitHub"
+                );
+            }
         }
     }
     d.state = state::FAILED.into();
@@ -162,19 +172,21 @@ pub(super) async fn fail(
     }
 }
 
-/// Best effort: a GitHub status that fails to post must not fail the deploy.
+/// Posts a GitHub deployment status. GitHub being unavailable retries the step (which
+/// is idempotent, so the status is posted again); GitHub refusing it is only logged: a
+/// status is information and must not fail the deploy.
 pub(super) async fn github_status(
     app: &AppState,
     d: &DeployRow,
     tokens: &Tokens<'_>,
     state: DeploymentState,
     description: &str,
-) {
+) -> Result<(), StepError> {
     let (Some(repo), Some(id)) = (
         d.repo.as_deref().and_then(|r| r.parse::<RepoName>().ok()),
         d.github_deployment_id,
     ) else {
-        return;
+        return Ok(());
     };
     let app_name = d.app_name.as_deref().unwrap_or_default();
     let status = NewDeploymentStatus {
@@ -186,11 +198,18 @@ pub(super) async fn github_status(
         description: Some(description.chars().take(140).collect()),
         auto_inactive: None,
     };
-    if let Err(error) = app
+    match app
         .github
         .create_deployment_status(tokens.github, &repo, id as u64, &status)
         .await
     {
-        tracing::warn!(deploy = d.id, %error, "could not post the GitHub deployment status");
+        Ok(_) => Ok(()),
+        Err(error) if error.is_transient() => {
+            Err(StepError::from_github("post the deployment status", error))
+        }
+        Err(error) => {
+            tracing::warn!(deploy = d.id, %error, "GitHub refused the deployment status");
+            Ok(())
+        }
     }
 }

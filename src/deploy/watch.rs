@@ -108,7 +108,7 @@ pub(super) async fn watch_dynos(
         .iter()
         .all(|dyno| on_release(&dyno) && dyno.state == DynoState::Up)
     {
-        github_status(app, d, tokens, DeploymentState::Success, "Deployed").await;
+        github_status(app, d, tokens, DeploymentState::Success, "Deployed").await?;
         let mut outcome = chapter(app, d, state::DEPLOYED, Chapter::Deployed, now);
         d.finished_at = Some(now);
         outcome.finished = true;

@@ -15,8 +15,6 @@ use crate::app::AppState;
 use crate::deploy::messages::Post;
 use crate::store::{MessageKind, QueuedMessage};
 
-/// A message being sent is ours this long; then another process may send it.
-const LEASE: Duration = Duration::from_secs(60);
 /// Messages sent at once by one process.
 const BATCH: i64 = 32;
 /// Tries of a `response_url` post before it is given up.
@@ -82,7 +80,11 @@ pub async fn deliver_due(state: &AppState) -> anyhow::Result<usize> {
     let now = state.clock.now_millis();
     let due = state
         .store
-        .claim_messages(now, now + LEASE.as_millis() as i64, BATCH)
+        .claim_messages(
+            now,
+            now + state.config.deploy_lease.as_millis() as i64,
+            BATCH,
+        )
         .await?;
     let mut sends = JoinSet::new();
     for queued in due.iter().cloned() {
@@ -116,7 +118,16 @@ async fn deliver(state: &AppState, queued: &QueuedMessage) -> anyhow::Result<()>
         }
     }
     let post: Post = serde_json::from_str(&message.body)?;
-    match send(state, queued, &post).await {
+    // The lease is renewed while Slack is being called (it may retry for a while), so
+    // it can be short: a message a crashed process was sending goes out soon after.
+    let sent = tokio::select! {
+        sent = send(state, queued, &post) => sent,
+        lost = keep_lease(state, queued.id) => {
+            tracing::warn!(message = queued.id, error = format!("{lost:#}"), "lost the message's lease");
+            return Ok(());
+        }
+    };
+    match sent {
         Ok(ts) => state.store.message_sent(queued, ts.as_deref()).await,
         Err(Failure::NotYet(reason)) => {
             let at = now + state.config.poll_interval.as_millis() as i64;
@@ -128,6 +139,20 @@ async fn deliver(state: &AppState, queued: &QueuedMessage) -> anyhow::Result<()>
                 .store
                 .message_abandoned(queued.id, "failed", &reason)
                 .await
+        }
+    }
+}
+
+/// Renews a message's lease every third of its length; returns only when that failed.
+async fn keep_lease(state: &AppState, id: i64) -> anyhow::Error {
+    let lease = state.config.deploy_lease;
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        let until = state.clock.now_millis() + lease.as_millis() as i64;
+        match state.store.renew_message_lease(id, until).await {
+            Ok(true) => {}
+            Ok(false) => return anyhow::anyhow!("message {id} is no longer pending"),
+            Err(error) => return error,
         }
     }
 }

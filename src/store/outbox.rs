@@ -169,6 +169,18 @@ impl Store {
         Ok(())
     }
 
+    /// Extends the lease of a message being sent; `false` once it is no longer pending.
+    pub async fn renew_message_lease(&self, id: i64, until: i64) -> anyhow::Result<bool> {
+        let renewed =
+            sqlx::query("UPDATE outbox SET lease_until = $1 WHERE id = $2 AND state = 'pending'")
+                .bind(until)
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .context("cannot renew a message lease")?;
+        Ok(renewed.rows_affected() == 1)
+    }
+
     /// Puts a message back for another try at `next_attempt_at`.
     pub async fn message_retry(
         &self,
