@@ -173,7 +173,7 @@ async fn github_deployment(
 
 /// Marks a build as this deploy's, so a repeated step recognises it.
 fn build_marker(d: &DeployRow) -> String {
-    format!("chatops deploy {}", deploy_key(d))
+    format!("[{}.{}] chatops deploy #{}", d.team_id, d.created_at, d.id)
 }
 
 /// Names this deploy uniquely among every chatops install that deploys the same app
