@@ -9,8 +9,8 @@ use chatops::outbound::{RetryPolicy, http_client};
 use chatops::sandbox::slack::{ApiCall, Bucket, ChannelMessage, Edit, Ephemeral, FakeSlack};
 use chatops::sandbox::slack::{Pacing, SlackEvent};
 use chatops::sandbox::{Failure, FaultRule};
-use chatops::slack::api::SlackError;
 use chatops::slack::api::{Button, ButtonStyle, Installation, Message, Posted, SlackApi};
+use chatops::slack::api::{PostedMessage, SlackError};
 use chatops::slack::reply::ResponseType::{self, Ephemeral as Private, InChannel};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -47,7 +47,7 @@ impl Slack {
 
     async fn post(&self, channel: &str, message: &Message) -> Result<Posted, SlackError> {
         self.api
-            .post_message(&self.token(), channel, message, None, false)
+            .post_message(&self.token(), channel, message, None, false, None)
             .await
     }
 
@@ -55,7 +55,7 @@ impl Slack {
         let message = Message::text(text);
         let token = self.token();
         self.api
-            .post_message(&token, DEPLOYS, &message, Some(ts), broadcast)
+            .post_message(&token, DEPLOYS, &message, Some(ts), broadcast, None)
             .await
     }
 
@@ -145,18 +145,12 @@ async fn a_post_and_its_thread_are_recorded_as_posted() {
         .section("*Deploying* paipu-staging")
         .actions("deploy:1", vec![cancel]);
     let posted = slack.post(DEPLOYS, &parent).await.unwrap();
-    let expected = Posted {
-        channel: DEPLOYS.into(),
-        ts: "1700000000.000100".into(),
-    };
-    assert_eq!(posted, expected);
+    assert_eq!(posted.channel, DEPLOYS);
     let step = slack.reply(&posted.ts, "Releasing", false).await.unwrap();
     // A reply to a reply lands under the parent, as in Slack.
     let done = slack.reply(&step.ts, "Deployed", true).await.unwrap();
-    assert_eq!(
-        (step.ts.as_str(), done.ts.as_str()),
-        ("1700000000.000200", "1700000000.000300")
-    );
+    let micros = |ts: &str| ts.replace('.', "").parse::<u64>().unwrap();
+    assert!(micros(&posted.ts) < micros(&step.ts) && micros(&step.ts) < micros(&done.ts));
 
     let recorded_parent = ChannelMessage {
         blocks: vec![
@@ -236,17 +230,19 @@ async fn an_ephemeral_reaches_only_its_user() {
     let slack = Slack::start(FAST).await;
     let message = Message::text("Your Heroku account is not linked").context(["run `/h login`"]);
     slack.ephemeral("U0BOB", &message).await.unwrap();
+    let ephemerals = slack.fake.ephemerals(DEPLOYS, "U0BOB");
+    let message_ts = ephemerals.first().map(|e| e.message_ts.clone());
     let seen = Ephemeral {
         channel: DEPLOYS.into(),
         user: "U0BOB".into(),
-        message_ts: "1700000000.000100".into(),
+        message_ts: message_ts.unwrap_or_default(),
         thread_ts: None,
         text: "Your Heroku account is not linked".into(),
         blocks: vec![
             json!({"type": "context", "elements": [{"type": "mrkdwn", "text": "run `/h login`"}]}),
         ],
     };
-    assert_eq!(slack.fake.ephemerals(DEPLOYS, "U0BOB"), vec![seen]);
+    assert_eq!(ephemerals, vec![seen]);
     assert_eq!(slack.fake.ephemerals(DEPLOYS, "U0ALICE"), vec![]);
     assert_eq!(slack.fake.channel_messages(DEPLOYS), vec![]);
     let stranger = slack.ephemeral("U0DAVE", &message).await;
@@ -334,7 +330,7 @@ async fn refusals_keep_slacks_code_and_are_not_retried() {
             "invalid_auth",
             slack
                 .api
-                .post_message(&bogus, DEPLOYS, &hello, None, false)
+                .post_message(&bogus, DEPLOYS, &hello, None, false, None)
                 .await,
         ),
         ("channel_not_found", slack.post("C0NOWHERE", &hello).await),
@@ -367,7 +363,7 @@ async fn refusals_keep_slacks_code_and_are_not_retried() {
     assert!(slack.fake.revoke_token(revoked.expose_secret()));
     let error = slack
         .api
-        .post_message(&revoked, DEPLOYS, &hello, None, false)
+        .post_message(&revoked, DEPLOYS, &hello, None, false, None)
         .await
         .unwrap_err();
     assert!(
@@ -434,29 +430,32 @@ async fn injected_5xx_429_drops_and_timeouts_are_retried() {
         "/api/chat.postMessage",
         "/api/chat.update",
     );
-    faults.inject(FaultRule::failing(
-        Method::POST,
-        post,
-        Failure::Status(503),
-        2,
-    ));
-    faults.inject(FaultRule::failing(Method::POST, post, Failure::Drop, 1));
+    // A post is repeated only after a 429: after a 5xx or no answer Slack may have
+    // made it (the outbox looks before posting again).
+    let limited = || Failure::RateLimited {
+        retry_after_secs: 1,
+    };
+    faults.inject(FaultRule::failing(Method::POST, post, limited(), 1));
     let posted = slack
-        .post(DEPLOYS, &Message::text("through 503s and a reset"))
+        .post(DEPLOYS, &Message::text("through a 429"))
         .await
         .unwrap();
 
-    let limited = Failure::RateLimited {
-        retry_after_secs: 1,
-    };
-    faults.inject(FaultRule::failing(Method::POST, update, limited, 1));
+    faults.inject(FaultRule::failing(
+        Method::POST,
+        update,
+        Failure::Status(503),
+        1,
+    ));
+    faults.inject(FaultRule::failing(Method::POST, update, Failure::Drop, 1));
+    faults.inject(FaultRule::failing(Method::POST, update, limited(), 1));
     faults.inject(FaultRule::slow(
         Method::POST,
         update,
         Duration::from_secs(2),
         1,
     ));
-    let text = "through a 429 and a timeout";
+    let text = "through a 503, a reset, a 429 and a timeout";
     slack
         .update(&posted.ts, &Message::text(text))
         .await
@@ -481,7 +480,7 @@ async fn injected_5xx_429_drops_and_timeouts_are_retried() {
 }
 
 #[tokio::test]
-async fn a_failing_slack_is_retried_a_bounded_number_of_times() {
+async fn a_post_slack_may_have_made_is_not_repeated_and_other_calls_are_bounded() {
     let slack = Slack::start(FAST).await;
     let path = "/api/chat.postMessage";
     let broken = FaultRule::failing(Method::POST, path, Failure::Status(500), 1);
@@ -500,16 +499,34 @@ async fn a_failing_slack_is_retried_a_bounded_number_of_times() {
         status: 200,
         error: None,
     };
-    assert_eq!(
-        slack.fake.api_calls(),
-        vec![handled; FAST.attempts as usize]
+    assert_eq!(slack.fake.api_calls(), vec![handled.clone()]);
+    let posted = &slack.fake.channel_messages("C0GENERAL")[0].ts;
+
+    slack.fake.faults.clear();
+    let update = "/api/chat.update";
+    let broken = FaultRule::failing(Method::POST, update, Failure::Status(500), 1);
+    slack.fake.faults.inject(broken.after_handling().forever());
+    let x = Message::text("x");
+    let token = slack.token();
+    let error = slack.api.update(&token, "C0GENERAL", posted, &x);
+    let error = error.await.unwrap_err();
+    assert!(
+        matches!(error, SlackError::Http { status: 500, .. }),
+        "{error:?}"
     );
+    let updated = ApiCall {
+        method: "chat.update".into(),
+        ..handled.clone()
+    };
+    let mut calls = vec![handled];
+    calls.extend(vec![updated; FAST.attempts as usize]);
+    assert_eq!(slack.fake.api_calls(), calls, "an update is safe to repeat");
 
     slack.fake.faults.clear();
     slack
         .fake
         .faults
-        .inject(FaultRule::failing(Method::POST, path, Failure::Hang, 1).forever());
+        .inject(FaultRule::failing(Method::POST, update, Failure::Hang, 1).forever());
     let twice = RetryPolicy {
         attempts: 2,
         ..FAST
@@ -518,7 +535,7 @@ async fn a_failing_slack_is_retried_a_bounded_number_of_times() {
     let started = std::time::Instant::now();
     let hello = Message::text("hello");
     let error = impatient
-        .post_message(&slack.token(), DEPLOYS, &hello, None, false)
+        .update(&slack.token(), "C0GENERAL", posted, &hello)
         .await;
     let error = error.unwrap_err();
     assert!(matches!(error, SlackError::TimedOut { .. }), "{error:?}");
@@ -564,10 +581,70 @@ async fn an_oauth_install_yields_a_working_bot_token_once_per_code() {
     let token = &installed.access_token;
     slack
         .api
-        .post_message(token, DEPLOYS, &hello, None, false)
+        .post_message(token, DEPLOYS, &hello, None, false, None)
         .await
         .unwrap();
 
     let reused = slack.exchange(&slack.fake.app().client_secret, code).await;
     assert_eq!(error_code(reused), "invalid_code");
+}
+
+#[tokio::test]
+async fn posts_are_found_again_by_their_outbox_id() {
+    let slack = Slack::start(FAST).await;
+    let (token, api) = (slack.token(), &slack.api);
+    let (first, second) = (Message::text("parent"), Message::text("reply"));
+    let parent = api.post_message(&token, DEPLOYS, &first, None, false, Some(41));
+    let parent = parent.await.unwrap();
+    let in_thread = Some(parent.ts.as_str());
+    let reply = api.post_message(&token, DEPLOYS, &second, in_thread, false, Some(42));
+    let reply = reply.await.unwrap();
+    let untagged = slack.reply(&parent.ts, "untagged", false).await.unwrap();
+    let found = |posted: &Posted, thread_ts: Option<&str>, outbox_id| PostedMessage {
+        ts: posted.ts.clone(),
+        thread_ts: thread_ts.map(str::to_owned),
+        outbox_id,
+    };
+    let thread = vec![
+        found(&parent, None, Some(41)),
+        found(&reply, in_thread, Some(42)),
+        found(&untagged, in_thread, None),
+    ];
+    let replies = || api.conversations_replies(&token, DEPLOYS, &parent.ts);
+    assert_eq!(replies().await.unwrap(), thread);
+    // Its ts is Slack's clock: the outbox looks back from when it queued the post.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    let since = format!("{}.000000", now.unwrap().as_secs() - 300);
+    let history = api.conversations_history(&token, DEPLOYS, &since);
+    assert_eq!(history.await.unwrap(), vec![found(&parent, None, Some(41))]);
+    let later = api.conversations_history(&token, DEPLOYS, &parent.ts).await;
+    assert_eq!(later.unwrap(), vec![], "oldest is exclusive");
+
+    // Reads are safe to repeat: retried through a 502 and a reset.
+    let path = "/api/conversations.replies";
+    let faults = &slack.fake.faults;
+    faults.inject(FaultRule::failing(
+        Method::GET,
+        path,
+        Failure::Status(502),
+        1,
+    ));
+    faults.inject(FaultRule::failing(Method::GET, path, Failure::Drop, 1));
+    assert_eq!(replies().await.unwrap(), thread);
+
+    let calls_before = slack.fake.api_calls().len();
+    let unknown = api.conversations_replies(&token, DEPLOYS, "1699999999.000100");
+    assert_eq!(error_code(unknown.await), "thread_not_found");
+    let outside = api.conversations_history(&token, "C0INCIDENTS", "0");
+    assert_eq!(error_code(outside.await), "not_in_channel");
+    let nowhere = api.conversations_history(&token, "C0NOWHERE", "0");
+    assert_eq!(error_code(nowhere.await), "channel_not_found");
+    let bogus = SecretString::from("xoxb-bogus");
+    let forged = api.conversations_replies(&bogus, DEPLOYS, &parent.ts);
+    assert_eq!(error_code(forged.await), "invalid_auth");
+    assert_eq!(
+        slack.fake.api_calls().len(),
+        calls_before + 4,
+        "refusals are not retried"
+    );
 }

@@ -57,6 +57,20 @@ impl Spec {
         let update = &mut spec["paths"]["/chat.update"]["post"]["responses"]["200"]["schema"];
         update["properties"]["message"]["properties"]["blocks"] =
             json!({"$ref": "#/definitions/blocks"});
+        // Message metadata (2022) postdates the spec; messages read with
+        // `include_all_metadata` carry it as `{event_type, event_payload}`.
+        spec["definitions"]["objs_message"]["properties"]["metadata"] = json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["event_type"],
+            "properties": {"event_type": {"type": "string"}, "event_payload": {"type": "object"}}
+        });
+        // conversations.replies describes its messages as a tuple of a user's parent
+        // and a user's reply, without a bot's fields (`bot_id`, `bot_profile`,
+        // `blocks`, `subtype`...); they are messages like any other.
+        let replies = &mut spec["paths"]["/conversations.replies"]["get"]["responses"]["200"];
+        replies["schema"]["properties"]["messages"] =
+            json!({"type": "array", "items": {"$ref": "#/definitions/objs_message"}});
         for (path, codes) in TODAYS_ERRORS {
             let schema = &mut spec["paths"][*path]["post"]["responses"]["default"]["schema"];
             let known = schema["properties"]["error"]["enum"]
@@ -310,10 +324,10 @@ async fn chat_post_ephemeral_answers_match_the_spec() {
             json!({"channel": "C0DEPLOYS", "user": "U0BOB", "text": "only you"}),
         )
         .await;
-    assert_eq!(
-        answer,
-        json!({"ok": true, "message_ts": "1700000000.000100"})
-    );
+    let message_ts = slack.fake.ephemerals("C0DEPLOYS", "U0BOB")[0]
+        .message_ts
+        .clone();
+    assert_eq!(answer, json!({"ok": true, "message_ts": message_ts}));
     spec.check("post", "/chat.postEphemeral", "200", &answer);
     let token = Some(slack.token.as_str());
     let refusals = [
@@ -401,4 +415,59 @@ async fn oauth_v2_access_answers_match_the_spec() {
     let refused: Value = refused.json().await.unwrap();
     assert_eq!(refused, json!({"ok": false, "error": "bad_client_secret"}));
     spec.check("get", "/oauth.v2.access", "default", &refused);
+}
+
+#[tokio::test]
+async fn conversations_replies_and_history_answers_match_the_spec() {
+    let (spec, slack) = (Spec::load(), Fake::start().await);
+    let tag = json!({"event_type": "chatops_outbox", "event_payload": {"outbox_id": "7"}});
+    let parent = slack
+        .ok(
+            "chat.postMessage",
+            json!({"channel": "C0DEPLOYS", "text": "Deploying", "metadata": tag}),
+        )
+        .await;
+    let reply = json!({"channel": "C0DEPLOYS", "text": "Built", "thread_ts": parent["ts"], "reply_broadcast": true});
+    slack.ok("chat.postMessage", reply).await;
+    let read = |ts: &Value| json!({"channel": "C0DEPLOYS", "ts": ts, "include_all_metadata": true});
+
+    let thread = slack.ok("conversations.replies", read(&parent["ts"])).await;
+    assert_eq!(thread["messages"][0]["metadata"], tag, "{thread}");
+    assert_eq!(thread["messages"][1]["thread_ts"], parent["ts"]);
+    spec.check("get", "/conversations.replies", "200", &thread);
+    let history = slack.ok("conversations.history", read(&json!(null))).await;
+    assert_eq!(
+        history["messages"].as_array().unwrap().len(),
+        2,
+        "{history}"
+    );
+    assert_eq!(history["messages"][1]["metadata"], tag);
+    spec.check("get", "/conversations.history", "200", &history);
+    let bare = json!({"channel": "C0DEPLOYS"});
+    let bare = slack.ok("conversations.history", bare).await;
+    assert!(bare["messages"][1].get("metadata").is_none(), "{bare}");
+
+    let token = Some(slack.token.as_str());
+    let unknown = json!({"channel": "C0DEPLOYS", "ts": "1699999999.000100"});
+    let (_, answer) = slack
+        .refused("conversations.replies", token, unknown, "thread_not_found")
+        .await;
+    spec.check("get", "/conversations.replies", "default", &answer);
+    for (method, channel, code) in [
+        ("conversations.history", "C0NOWHERE", "channel_not_found"),
+        ("conversations.replies", "C0NOWHERE", "channel_not_found"),
+    ] {
+        let body = json!({"channel": channel, "ts": parent["ts"]});
+        let (_, answer) = slack.refused(method, token, body, code).await;
+        spec.check("get", &format!("/{method}"), "default", &answer);
+    }
+    let (_, answer) = slack
+        .refused(
+            "conversations.history",
+            Some("xoxb-bogus"),
+            json!({"channel": "C0DEPLOYS"}),
+            "invalid_auth",
+        )
+        .await;
+    spec.check("get", "/conversations.history", "default", &answer);
 }

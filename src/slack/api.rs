@@ -1,13 +1,16 @@
 //! The Slack Web API client: `chat.postMessage` (threads included), `chat.update`,
-//! `chat.postEphemeral`, `response_url` posts and the OAuth v2 code exchange, over
+//! `chat.postEphemeral`, `conversations.replies`/`.history` (to find posts by their
+//! outbox metadata), `response_url` posts and the OAuth v2 code exchange, over
 //! slack-morphism, with timeouts and bounded retries. Knows nothing of deploys: callers
 //! hand it a channel, a token and a [`Message`].
 
 mod client;
 mod error;
+mod history;
 mod message;
 mod retry;
 
 pub use client::{Installation, Posted, SLACK_URL, SlackApi};
 pub use error::SlackError;
+pub use history::{OUTBOX_EVENT_TYPE, PostedMessage};
 pub use message::{Block, Button, ButtonStyle, Confirm, Message};

@@ -1,11 +1,14 @@
 //! Delivers the outbox: every queued Slack post, in order per thread, retried on 429
 //! (after `Retry-After`) and transient failures, paced per channel, never dropped
-//! while Slack may still take it, and marked sent only once Slack has it.
+//! while Slack may still take it, and marked sent only once Slack has it. A post
+//! whose answer was lost is looked up by its outbox id before it is posted again, so
+//! it never shows twice.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use secrecy::SecretString;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -15,6 +18,8 @@ use crate::app::AppState;
 use crate::deploy::messages::Post;
 use crate::store::{MessageKind, QueuedMessage};
 
+/// How far Slack's clock may be behind ours when looking for a post in its history.
+const CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 /// Messages sent at once by one process.
 const BATCH: i64 = 32;
 /// Tries of a `response_url` post before it is given up.
@@ -199,31 +204,87 @@ async fn send(
             Err(error) => Err(Failure::NotYet(format!("{error:#}"))),
         }
     };
-    let channel = &message.channel_id;
-    let posted = match message.kind {
-        MessageKind::Parent => {
-            state
-                .slack
-                .post_message(&token, channel, &post.message, None, false)
-                .await
-        }
+    match message.kind {
+        MessageKind::Parent => post_once(state, &token, queued, post, None).await,
         MessageKind::Reply => {
             let ts = parent().await?;
-            state
-                .slack
-                .post_message(&token, channel, &post.message, Some(&ts), post.broadcast)
-                .await
+            post_once(state, &token, queued, post, Some(&ts)).await
         }
         MessageKind::UpdateParent => {
             let ts = parent().await?;
+            let updated = state
+                .slack
+                .update(&token, &message.channel_id, &ts, &post.message)
+                .await;
+            updated
+                .map(|posted| Some(posted.ts))
+                .map_err(Failure::Slack)
+        }
+        MessageKind::Response => Err(Failure::Invalid("responses are sent above".into())),
+    }
+}
+
+/// Posts a parent (no `thread_ts`) or a reply, tagged with its outbox id, unless an
+/// earlier attempt already did: Slack may have taken it and lost the answer.
+async fn post_once(
+    state: &AppState,
+    token: &SecretString,
+    queued: &QueuedMessage,
+    post: &Post,
+    thread_ts: Option<&str>,
+) -> Result<Option<String>, Failure> {
+    if queued.attempts > 0 {
+        // A failed look is retried later like a failed post: posting blind could
+        // duplicate.
+        let found = already_posted(state, token, queued, thread_ts).await;
+        if let Some(ts) = found.map_err(Failure::Slack)? {
+            tracing::info!(message = queued.id, %ts, "already in Slack; not posting again");
+            return Ok(Some(ts));
+        }
+    }
+    let broadcast = thread_ts.is_some() && post.broadcast;
+    let channel = &queued.message.channel_id;
+    let posted = state
+        .slack
+        .post_message(
+            token,
+            channel,
+            &post.message,
+            thread_ts,
+            broadcast,
+            Some(queued.id),
+        )
+        .await;
+    posted.map(|posted| Some(posted.ts)).map_err(Failure::Slack)
+}
+
+/// The `ts` of the post tagged with `queued`'s id: among the thread's replies, or
+/// the channel's messages since it was queued.
+async fn already_posted(
+    state: &AppState,
+    token: &SecretString,
+    queued: &QueuedMessage,
+    thread_ts: Option<&str>,
+) -> Result<Option<String>, SlackError> {
+    let channel = &queued.message.channel_id;
+    let found = match thread_ts {
+        Some(parent) => {
             state
                 .slack
-                .update(&token, channel, &ts, &post.message)
-                .await
+                .conversations_replies(token, channel, parent)
+                .await?
         }
-        MessageKind::Response => return Err(Failure::Invalid("responses are sent above".into())),
+        None => {
+            let since = (queued.created_at - CLOCK_SKEW.as_millis() as i64).max(0) / 1000;
+            let oldest = format!("{since}.000000");
+            state
+                .slack
+                .conversations_history(token, channel, &oldest)
+                .await?
+        }
     };
-    posted.map(|posted| Some(posted.ts)).map_err(Failure::Slack)
+    let ours = found.into_iter().find(|m| m.outbox_id == Some(queued.id));
+    Ok(ours.map(|message| message.ts))
 }
 
 /// After Slack refused: wait and retry what may pass, give up on what never will.

@@ -57,6 +57,8 @@ pub struct NewMessage {
 pub struct QueuedMessage {
     pub id: i64,
     pub attempts: i64,
+    /// When it was queued (Unix milliseconds): a lost post is no older.
+    pub created_at: i64,
     pub message: NewMessage,
 }
 
@@ -69,6 +71,7 @@ struct QueuedRow {
     kind: String,
     body: String,
     attempts: i64,
+    created_at: i64,
 }
 
 /// Stores `messages` on `conn` (inside the caller's transaction).
@@ -114,7 +117,7 @@ impl Store {
              AND (o.lease_until IS NULL OR o.lease_until < $2) \
              AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.thread_key = o.thread_key \
              AND e.state = 'pending' AND e.id < o.id) ORDER BY o.id LIMIT $3{skip_locked}) \
-             RETURNING id, thread_key, team_id, channel_id, kind, body, attempts"
+             RETURNING id, thread_key, team_id, channel_id, kind, body, attempts, created_at"
         );
         let rows: Vec<QueuedRow> = sqlx::query_as(&sql)
             .bind(lease_until)
@@ -128,6 +131,7 @@ impl Store {
                 Ok(QueuedMessage {
                     id: row.id,
                     attempts: row.attempts,
+                    created_at: row.created_at,
                     message: NewMessage {
                         kind: MessageKind::parse(&row.kind)?,
                         thread_key: row.thread_key,

@@ -1,4 +1,4 @@
-//! `chat.postMessage`, `chat.update` and `chat.postEphemeral`, with Slack's checks in
+//! `chat.postMessage` (keeping its `metadata`), `chat.update` and `chat.postEphemeral`, with Slack's checks in
 //! Slack's order (token, channel, pace, content, thread) and its answers' shapes.
 
 use std::time::Instant;
@@ -24,6 +24,7 @@ pub(super) fn post_message(state: &mut State, params: &Params) -> Answer {
         state.pacing.post_message,
     )?;
     let content = content(params)?;
+    let metadata = metadata(params)?;
     let thread_ts = params
         .str("thread_ts")
         .map(|ts| thread_root(state, &channel, ts))
@@ -38,6 +39,9 @@ pub(super) fn post_message(state: &mut State, params: &Params) -> Answer {
         blocks: content.blocks.unwrap_or_default(),
     };
     let shown = posted_message(&workspace, &state.world.app.app_id, &message);
+    if let Some(metadata) = metadata {
+        state.records.tag(&message.ts, metadata);
+    }
     state.records.post(message.clone());
     Ok(object(
         json!({"channel": message.channel, "ts": message.ts, "message": shown}),
@@ -119,6 +123,23 @@ pub(super) fn post_ephemeral(state: &mut State, params: &Params) -> Answer {
     Ok(object(json!({"message_ts": message_ts})))
 }
 
+/// `metadata`: an object with an `event_type` (and maybe an `event_payload` object),
+/// or (in forms) a string holding one.
+fn metadata(params: &Params) -> Result<Option<Value>, Refusal> {
+    let invalid = Refusal::Error("invalid_metadata_format");
+    let metadata = match params.value("metadata") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(text)) => serde_json::from_str(text).map_err(|_| invalid)?,
+        Some(other) => other.clone(),
+    };
+    let typed = metadata.get("event_type").is_some_and(Value::is_string);
+    let payload = metadata.get("event_payload");
+    if !typed || payload.is_some_and(|payload| !payload.is_object()) {
+        return Err(invalid);
+    }
+    Ok(Some(metadata))
+}
+
 /// Takes a token from a bucket, or answers 429.
 fn pace(state: &mut State, key: String, bucket: Option<Bucket>) -> Result<(), Refusal> {
     state
@@ -140,7 +161,7 @@ fn thread_root(state: &State, channel: &str, ts: &str) -> Result<String, Refusal
 }
 
 /// The `message` object of a `chat.postMessage` answer.
-fn posted_message(
+pub(super) fn posted_message(
     workspace: &Workspace,
     app_id: &str,
     message: &ChannelMessage,

@@ -1,5 +1,6 @@
-//! The fake Slack: the Web API methods the bot calls (`chat.postMessage` with threads,
-//! `chat.update`, `chat.postEphemeral`, `oauth.v2.access`), `response_url`s, and the
+//! The fake Slack: the Web API methods the bot calls (`chat.postMessage` with threads
+//! and metadata, `chat.update`, `chat.postEphemeral`, `conversations.replies`,
+//! `conversations.history`, `oauth.v2.access`), `response_url`s, and the
 //! OAuth v2 install page, over a seeded in-memory world of two workspaces.
 //!
 //! It answers as Slack does: HTTP 200 with `ok: false` and Slack's error code for
@@ -10,6 +11,7 @@
 
 mod blocks;
 mod chat;
+mod history;
 mod oauth;
 mod pacing;
 mod params;

@@ -72,6 +72,11 @@ impl Params {
             .filter(|value| !value.is_empty())
     }
 
+    /// An argument as sent.
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.fields.get(name)
+    }
+
     /// A boolean argument: JSON `true`, or `"true"`/`"1"` as forms send it.
     pub fn flag(&self, name: &str) -> bool {
         match self.fields.get(name) {

@@ -3,6 +3,8 @@
 //! every Web API call with its outcome. Each change is also broadcast as a
 //! [`SlackEvent`] for whoever watches live (the sandbox page).
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -82,6 +84,8 @@ pub enum SlackEvent {
 #[derive(Debug)]
 pub(super) struct Records {
     messages: Vec<(ChannelMessage, Vec<Edit>)>,
+    /// The `metadata` a message was posted with, by its `ts` (unique in the fake).
+    metadata: HashMap<String, Value>,
     ephemerals: Vec<Ephemeral>,
     responses: Vec<ResponsePost>,
     calls: Vec<ApiCall>,
@@ -92,6 +96,7 @@ impl Records {
     pub fn new(events: broadcast::Sender<SlackEvent>) -> Records {
         Records {
             messages: Vec::new(),
+            metadata: HashMap::new(),
             ephemerals: Vec::new(),
             responses: Vec::new(),
             calls: Vec::new(),
@@ -102,6 +107,16 @@ impl Records {
     pub fn post(&mut self, message: ChannelMessage) {
         self.messages.push((message.clone(), Vec::new()));
         self.emit(SlackEvent::Posted(message));
+    }
+
+    /// Keeps the `metadata` the message at `ts` was posted with.
+    pub fn tag(&mut self, ts: &str, metadata: Value) {
+        self.metadata.insert(ts.to_owned(), metadata);
+    }
+
+    /// The `metadata` the message at `ts` was posted with.
+    pub fn metadata(&self, ts: &str) -> Option<&Value> {
+        self.metadata.get(ts)
     }
 
     /// Replaces a message's content, keeping the edit; `None` if there is no such message.

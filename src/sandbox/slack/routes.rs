@@ -12,7 +12,7 @@ use axum::routing::{any, get, post};
 
 use super::params::{Answer, Params, Refusal, outcome, refusal_body, reply};
 use super::state::State;
-use super::{FakeSlack, chat, oauth, respond};
+use super::{FakeSlack, chat, history, oauth, respond};
 use crate::sandbox::faults;
 
 pub(super) fn router(fake: FakeSlack) -> Router {
@@ -62,6 +62,8 @@ fn call(state: &mut State, method: &str, params: &Params) -> Answer {
         "chat.postMessage" => chat::post_message(state, params),
         "chat.update" => chat::update(state, params),
         "chat.postEphemeral" => chat::post_ephemeral(state, params),
+        "conversations.replies" => history::replies(state, params),
+        "conversations.history" => history::history(state, params),
         "oauth.v2.access" => oauth::access(state, params),
         _ => Err(Refusal::Error("unknown_method")),
     }

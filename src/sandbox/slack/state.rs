@@ -2,7 +2,7 @@
 //! pending OAuth codes and minted `response_url`s, and the `ts` clock.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::broadcast;
 
@@ -16,9 +16,6 @@ pub(super) const CODE_TTL: Duration = Duration::from_secs(10 * 60);
 /// A `response_url` takes five posts within thirty minutes.
 pub(super) const RESPONSE_URL_USES: u32 = 5;
 pub(super) const RESPONSE_URL_TTL: Duration = Duration::from_secs(30 * 60);
-
-/// The Unix second the fake's `ts` values start from.
-const EPOCH: u64 = 1_700_000_000;
 
 /// A code handed out by the authorize page, waiting to be exchanged.
 #[derive(Debug, Clone)]
@@ -49,7 +46,8 @@ pub(super) struct State {
     pub codes: HashMap<String, PendingCode>,
     pub code_ttl: Duration,
     pub response_urls: HashMap<String, ResponseUrl>,
-    ticks: u64,
+    /// The last `ts` handed out, in Unix microseconds.
+    last_ts: u64,
 }
 
 impl State {
@@ -62,16 +60,23 @@ impl State {
             codes: HashMap::new(),
             code_ttl: CODE_TTL,
             response_urls: HashMap::new(),
-            ticks: 0,
+            last_ts: 0,
         }
     }
 
-    /// The next `ts`: unique and increasing across the fake, in Slack's
-    /// `seconds.micros` form, starting at `1700000000.000100`.
+    /// The next `ts`: the wall-clock time, as Slack's are (clients look for their
+    /// posts by time with `oldest`), kept unique and increasing across the fake by
+    /// 100µs steps, in Slack's `seconds.micros` form.
     pub fn next_ts(&mut self) -> String {
-        self.ticks += 1;
-        let micros = self.ticks * 100;
-        format!("{}.{:06}", EPOCH + micros / 1_000_000, micros % 1_000_000)
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| since.as_micros() as u64);
+        self.last_ts = now.max(self.last_ts + 100);
+        format!(
+            "{}.{:06}",
+            self.last_ts / 1_000_000,
+            self.last_ts % 1_000_000
+        )
     }
 }
 
@@ -82,9 +87,16 @@ mod tests {
     #[test]
     fn ts_values_increase_in_slacks_form() {
         let mut state = State::new(broadcast::channel(1).0);
-        assert_eq!(state.next_ts(), "1700000000.000100");
-        assert_eq!(state.next_ts(), "1700000000.000200");
-        state.ticks = 9_999;
-        assert_eq!(state.next_ts(), "1700000001.000000");
+        // Far ahead of the clock, so each is the previous one plus 100µs.
+        state.last_ts = 4_000_000_000_999_800;
+        assert_eq!(state.next_ts(), "4000000000.999900");
+        assert_eq!(state.next_ts(), "4000000001.000000");
+        let mut fresh = State::new(broadcast::channel(1).0);
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let seconds: u64 = fresh.next_ts()[..10].parse().unwrap();
+        assert!(seconds.abs_diff(now) <= 1, "{seconds} is not now ({now})");
     }
 }

@@ -2,6 +2,7 @@
 //! pointed at a configurable Slack (the real one or the sandbox fake). Every call takes
 //! the token it acts with; there is no global token.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -10,14 +11,16 @@ use serde::de::IgnoredAny;
 use slack_morphism::prelude::{
     SlackApiChatPostEphemeralRequest, SlackApiChatPostMessageRequest, SlackApiChatUpdateRequest,
     SlackApiToken, SlackApiTokenValue, SlackChannelId, SlackClient, SlackClientHyperConnector,
-    SlackClientHyperHttpsConnector, SlackMessageContent, SlackOAuthV2AccessTokenRequest,
-    SlackOAuthV2AccessTokenResponse, SlackResponseUrl, SlackTs, SlackUserId,
+    SlackClientHyperHttpsConnector, SlackMessageContent, SlackMessageMetadata,
+    SlackOAuthV2AccessTokenRequest, SlackOAuthV2AccessTokenResponse, SlackResponseUrl, SlackTs,
+    SlackUserId,
 };
 use slack_morphism::{SlackClientApiCallContext, SlackClientHttpConnector};
 
+use super::history::{OUTBOX_EVENT_TYPE, OUTBOX_ID};
 use super::retry::with_retries;
 use super::{Message, SlackError};
-use crate::outbound::RetryPolicy;
+use crate::outbound::{Replay, RetryPolicy};
 use crate::slack::reply::ResponseType;
 
 /// Where the real Slack lives; the Web API is under `/api`, the install page under
@@ -49,7 +52,7 @@ pub struct Installation {
 /// The Slack Web API client. Cheap to clone; clones share connections.
 #[derive(Clone)]
 pub struct SlackApi {
-    client: SlackClient<SlackClientHyperHttpsConnector>,
+    pub(super) client: SlackClient<SlackClientHyperHttpsConnector>,
     slack_url: String,
     timeout: Duration,
     retry: RetryPolicy,
@@ -119,8 +122,9 @@ impl SlackApi {
     }
 
     /// `chat.postMessage`: a new message, or a reply in the thread of `thread_ts`
-    /// (also shown in the channel when `reply_broadcast`).
-    #[tracing::instrument(skip_all, fields(channel = %channel, thread_ts = ?thread_ts))]
+    /// (also shown in the channel when `reply_broadcast`). With `outbox_id`, the post
+    /// carries [`OUTBOX_EVENT_TYPE`] metadata naming it, so it can be found again.
+    #[tracing::instrument(skip_all, fields(channel = %channel, thread_ts = ?thread_ts, outbox_id = ?outbox_id))]
     pub async fn post_message(
         &self,
         token: &SecretString,
@@ -128,15 +132,18 @@ impl SlackApi {
         message: &Message,
         thread_ts: Option<&str>,
         reply_broadcast: bool,
+        outbox_id: Option<i64>,
     ) -> Result<Posted, SlackError> {
         let token = bot_token(token);
         let session = self.client.open_session(&token);
-        let request =
-            SlackApiChatPostMessageRequest::new(SlackChannelId(channel.into()), message.into())
-                .opt_thread_ts(thread_ts.map(|ts| SlackTs(ts.into())))
-                .opt_reply_broadcast(reply_broadcast.then_some(true));
+        let content = SlackMessageContent::from(message).opt_metadata(outbox_id.map(outbox_tag));
+        let request = SlackApiChatPostMessageRequest::new(SlackChannelId(channel.into()), content)
+            .opt_thread_ts(thread_ts.map(|ts| SlackTs(ts.into())))
+            .opt_reply_broadcast(reply_broadcast.then_some(true));
         let posted = self
-            .attempts(POST_MESSAGE, || session.chat_post_message(&request))
+            .attempts(POST_MESSAGE, Replay::Unsafe, || {
+                session.chat_post_message(&request)
+            })
             .await?;
         Ok(Posted {
             channel: posted.channel.0,
@@ -161,7 +168,7 @@ impl SlackApi {
             SlackTs(ts.into()),
         );
         let updated = self
-            .attempts(UPDATE, || session.chat_update(&request))
+            .attempts(UPDATE, Replay::Safe, || session.chat_update(&request))
             .await?;
         Ok(Posted {
             channel: updated.channel.0,
@@ -185,8 +192,10 @@ impl SlackApi {
             SlackUserId(user.into()),
             message.into(),
         );
-        self.attempts(POST_EPHEMERAL, || session.chat_post_ephemeral(&request))
-            .await?;
+        self.attempts(POST_EPHEMERAL, Replay::Safe, || {
+            session.chat_post_ephemeral(&request)
+        })
+        .await?;
         Ok(())
     }
 
@@ -212,7 +221,7 @@ impl SlackApi {
         let span = tracing::Span::current();
         let connector = &self.client.http_api.connector;
         let _: IgnoredAny = self
-            .attempts(RESPOND, || {
+            .attempts(RESPOND, Replay::Safe, || {
                 let context = SlackClientApiCallContext {
                     rate_control_params: None,
                     token: None,
@@ -250,25 +259,34 @@ impl SlackApi {
         )
         .opt_redirect_uri(redirect_uri);
         let granted = self
-            .attempts(OAUTH_ACCESS, || self.client.oauth2_access(&request))
+            .attempts(OAUTH_ACCESS, Replay::Safe, || {
+                self.client.oauth2_access(&request)
+            })
             .await?;
         installation(granted)
     }
 
-    async fn attempts<T, Fut>(
+    pub(super) async fn attempts<T, Fut>(
         &self,
         method: &'static str,
+        replay: Replay,
         call: impl Fn() -> Fut,
     ) -> Result<T, SlackError>
     where
         Fut: Future<Output = slack_morphism::ClientResult<T>>,
     {
-        with_retries(&self.retry, self.timeout, method, call).await
+        with_retries(&self.retry, self.timeout, method, replay, call).await
     }
 }
 
-fn bot_token(token: &SecretString) -> SlackApiToken {
+pub(super) fn bot_token(token: &SecretString) -> SlackApiToken {
     SlackApiToken::new(SlackApiTokenValue(token.expose_secret().to_owned()))
+}
+
+/// The metadata naming outbox message `id`.
+fn outbox_tag(id: i64) -> SlackMessageMetadata {
+    let payload = HashMap::from([(OUTBOX_ID.to_owned(), id.to_string())]);
+    SlackMessageMetadata::new(OUTBOX_EVENT_TYPE.into()).with_event_payload(payload)
 }
 
 /// Only a bot install is useful to the bot; anything else is a misconfigured app.

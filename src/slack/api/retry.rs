@@ -1,7 +1,10 @@
 //! The attempt loop around every Slack call: a timeout on each attempt, and bounded
 //! retries with the shared [`RetryPolicy`]'s parameters on what Slack documents as
 //! passing (429 after its `Retry-After`, 5xx, no answer). `ok: false` answers are
-//! final: repeating `channel_not_found` cannot change it.
+//! final: repeating `channel_not_found` cannot change it. A call that creates
+//! something ([`Replay::Unsafe`]: `chat.postMessage`) is repeated only after a 429,
+//! the one failure that proves Slack did not act; after a 5xx or no answer it may
+//! have, and the caller (the outbox) looks before posting again.
 //!
 //! slack-morphism's own retrying only covers 429 and also throttles proactively at
 //! Slack's nominal pace, so it stays off and this loop decides.
@@ -12,7 +15,7 @@ use std::time::Duration;
 use slack_morphism::ClientResult;
 
 use super::SlackError;
-use crate::outbound::RetryPolicy;
+use crate::outbound::{Replay, RetryPolicy};
 
 /// Runs `call` until it succeeds, fails for good, or `policy.attempts` are spent;
 /// each attempt is abandoned after `timeout`.
@@ -20,6 +23,7 @@ pub(super) async fn with_retries<T, F, Fut>(
     policy: &RetryPolicy,
     timeout: Duration,
     method: &'static str,
+    replay: Replay,
     call: F,
 ) -> Result<T, SlackError>
 where
@@ -36,7 +40,7 @@ where
                 after: timeout,
             },
         };
-        match retry_in(policy, &error, attempt) {
+        match retry_in(policy, replay, &error, attempt) {
             Some(delay) if attempt < policy.attempts => {
                 tracing::debug!(method, attempt, delay_ms = delay.as_millis() as u64, %error, "retrying");
                 tokio::time::sleep(delay).await;
@@ -48,9 +52,15 @@ where
 }
 
 /// How long to wait before trying again after `error`, or `None` to give up now.
-fn retry_in(policy: &RetryPolicy, error: &SlackError, attempt: u32) -> Option<Duration> {
+fn retry_in(
+    policy: &RetryPolicy,
+    replay: Replay,
+    error: &SlackError,
+    attempt: u32,
+) -> Option<Duration> {
     match error {
         SlackError::RateLimited { retry_after, .. } => Some((*retry_after).min(policy.max_delay)),
+        _ if replay == Replay::Unsafe => None,
         SlackError::Http { status, .. } if *status >= 500 => Some(policy.backoff(attempt)),
         SlackError::Unreachable { .. } | SlackError::TimedOut { .. } => {
             Some(policy.backoff(attempt))
@@ -77,7 +87,7 @@ mod tests {
             retry_after: Duration::from_secs(30),
         };
         assert_eq!(
-            retry_in(&POLICY, &limited, 1),
+            retry_in(&POLICY, Replay::Safe, &limited, 1),
             Some(POLICY.max_delay),
             "Retry-After is capped"
         );
@@ -87,18 +97,28 @@ mod tests {
             code: None,
         };
         assert!(
-            retry_in(&POLICY, &unavailable, 1).is_some_and(|d| d <= Duration::from_millis(100))
+            retry_in(&POLICY, Replay::Safe, &unavailable, 1)
+                .is_some_and(|d| d <= Duration::from_millis(100))
         );
         let gone = SlackError::Http {
             method,
             status: 404,
             code: Some("used_url".into()),
         };
-        assert_eq!(retry_in(&POLICY, &gone, 1), None);
+        assert_eq!(retry_in(&POLICY, Replay::Safe, &gone, 1), None);
         let refused = SlackError::Api {
             method,
             code: "channel_not_found".into(),
         };
-        assert_eq!(retry_in(&POLICY, &refused, 1), None);
+        assert_eq!(retry_in(&POLICY, Replay::Safe, &refused, 1), None);
+        assert_eq!(
+            retry_in(&POLICY, Replay::Unsafe, &unavailable, 1),
+            None,
+            "a post may have been made"
+        );
+        assert_eq!(
+            retry_in(&POLICY, Replay::Unsafe, &limited, 1),
+            Some(POLICY.max_delay)
+        );
     }
 }
