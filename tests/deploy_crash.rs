@@ -5,6 +5,8 @@
 //! Heroku build, one GitHub deployment and a thread of exactly four replies.
 
 mod common;
+#[path = "common/crash_world.rs"]
+mod crash_world;
 #[path = "common/outcomes.rs"]
 mod outcomes;
 #[path = "common/processes.rs"]
@@ -13,154 +15,21 @@ mod processes;
 use std::time::{Duration, Instant};
 
 use axum::http::Method;
-use chatops::app::App;
-use chatops::clock::Clock;
 use chatops::config::Config;
-use chatops::sandbox::heroku::Timings;
-use chatops::sandbox::{Failure, FaultRule, SANDBOX_TEAM, Sandbox};
-use chatops::store::DeployRow;
-use common::deploys::{ALICE, CHANNEL};
-use common::{PATIENCE, TestDb};
-use outcomes::{Peek, all_finished, assert_deployed_once, eventually, outbox_drained};
-use processes::{BotProcess, free_port};
+use chatops::sandbox::{Failure, FaultRule, Sandbox};
+use common::deploys::CHANNEL;
+use crash_world::{CrashWorld, DEADLINE, LEASE};
+use outcomes::eventually;
+use processes::BotProcess;
 
 const APP: &str = "paipu-app-staging";
 const COMMAND: &str = "deploy paipu to staging";
 const ACK: &str = "On it: deploying paipu to staging. Progress will show in this channel.";
-/// Each Heroku stage (build, release phase, restart) takes this long, so a test can
-/// see the deploy in it and kill the bot there.
-const STAGE: Duration = Duration::from_millis(1500);
 /// How long a slowed request is held by a fake: the bot is killed meanwhile.
 const HOLD: Duration = Duration::from_secs(2);
-/// A restarted bot takes a dead one's deploys over after this long.
-const LEASE: Duration = Duration::from_millis(1000);
-/// Any wait in this suite.
-const DEADLINE: Duration = Duration::from_secs(30);
 /// A message a dead bot was sending should go out about as soon as its deploys are
 /// taken over (LEASE), not minutes later.
 const REPLY_DEADLINE: Duration = Duration::from_secs(10);
-
-/// The fakes, a database with alice linked, and the configuration bots start with.
-struct CrashWorld {
-    sandbox: Sandbox,
-    db: TestDb,
-    config: Config,
-    peek: Peek,
-    http: reqwest::Client,
-}
-
-impl CrashWorld {
-    async fn new(db: TestDb) -> CrashWorld {
-        let sandbox = Sandbox::start().await.unwrap();
-        sandbox.heroku.set_timings(Timings {
-            build: STAGE,
-            release_phase: STAGE,
-            restart: STAGE,
-            promotion: Duration::from_millis(10),
-        });
-        let port = free_port();
-        let mut config = sandbox.bot_config(port, &format!("http://127.0.0.1:{port}"), &db.url);
-        config.deploy_lease = LEASE;
-        // Linked through the same store and key the bot processes will use.
-        let app = App::new(config.clone(), db.store.clone(), Clock::system(), PATIENCE).unwrap();
-        chatops::sandbox::bot::link_user(
-            &app,
-            &sandbox,
-            SANDBOX_TEAM,
-            ALICE,
-            "alice@example.com",
-            "alice",
-        )
-        .await
-        .expect("link alice");
-        chatops::sandbox::bot::connect_pipelines(&app, SANDBOX_TEAM, ALICE)
-            .await
-            .expect("connect pipelines");
-        let peek = Peek::connect(&db.url).await;
-        CrashWorld {
-            sandbox,
-            db,
-            config,
-            peek,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// The configuration of another process on the same database, on its own port.
-    fn second_config(&self) -> Config {
-        let port = free_port();
-        Config {
-            port,
-            base_url: format!("http://127.0.0.1:{port}"),
-            ..self.config.clone()
-        }
-    }
-
-    async fn command(&self, bot: &BotProcess, channel: &str, text: &str) -> String {
-        let slack = &self.sandbox.slack;
-        outcomes::send_command(&self.http, &bot.url, slack, channel, text).await
-    }
-
-    /// Waits until deploy number `n` (1-based) satisfies `wanted`.
-    async fn deploy_when(
-        &self,
-        n: usize,
-        what: &str,
-        wanted: impl Fn(&DeployRow) -> bool,
-    ) -> DeployRow {
-        let store = &self.db.store;
-        eventually(what, DEADLINE, async || {
-            let deploys = store.deploys().await.unwrap();
-            deploys.get(n - 1).filter(|d| wanted(d)).cloned()
-        })
-        .await
-    }
-
-    /// Waits until deploy `n` is in `state` with nothing being sent to Slack, so a
-    /// kill lands in the stage and not in the middle of a Slack post (that case has
-    /// its own test below).
-    async fn in_stage_and_quiet(&self, n: usize, state: &str) -> DeployRow {
-        let store = &self.db.store;
-        eventually(
-            &format!("deploy {n} {state} with an idle outbox"),
-            DEADLINE,
-            async || {
-                let deploy = store.deploys().await.unwrap().get(n - 1).cloned()?;
-                let quiet = store.pending_messages().await.unwrap() == 0;
-                (deploy.state == state && quiet).then_some(deploy)
-            },
-        )
-        .await
-    }
-
-    /// Waits for every deploy to finish and its messages to be sent; checks each went
-    /// through exactly once.
-    async fn assert_all_deployed_once(&self, expected: usize) -> Vec<DeployRow> {
-        let deploys = all_finished(&self.db.store, expected, DEADLINE).await;
-        outbox_drained(&self.db.store, DEADLINE).await;
-        for deploy in &deploys {
-            assert_deployed_once(&self.sandbox, &self.db.store, deploy).await;
-        }
-        let states = self.peek.outbox_states().await;
-        assert!(
-            states
-                .iter()
-                .all(|(state, _)| ["sent", "superseded"].contains(&state.as_str())),
-            "every Slack message was delivered: {states:?}"
-        );
-        assert_eq!(
-            self.db.store.app_locks().await.unwrap(),
-            0,
-            "locks released"
-        );
-        deploys
-    }
-
-    async fn finish(self) {
-        self.peek.close().await;
-        self.db.finish().await;
-    }
-}
 
 /// Where in a deploy the bot is killed.
 #[derive(Debug, Clone, Copy)]
@@ -196,32 +65,36 @@ impl KillPoint {
         }
     }
 
+    /// The deploy's state at this point.
+    fn state(self) -> &'static str {
+        match self {
+            KillPoint::BeforeTheBuild | KillPoint::AfterTheBuild => "requested",
+            KillPoint::Building => "building",
+            KillPoint::Releasing => "releasing",
+            KillPoint::Restarting => "restarting",
+        }
+    }
+
     /// Waits until the first deploy is at this point.
     async fn reach(self, world: &CrashWorld) {
         let (heroku, github) = (&world.sandbox.heroku, &world.sandbox.github);
-        let state = match self {
+        match self {
             KillPoint::BeforeTheBuild => {
+                let build_path = format!("/apps/{APP}/builds");
                 eventually("the build request", DEADLINE, async || {
-                    (heroku.count_requests("POST", &format!("/apps/{APP}/builds")) == 1)
-                        .then_some(())
+                    (heroku.count_requests("POST", &build_path) == 1).then_some(())
                 })
                 .await;
-                let deploy = world.deploy_when(1, "the deploy", |_| true).await;
-                let created = github.deployments("heroku/paipu-repo").unwrap();
-                assert!(
-                    created
-                        .iter()
-                        .any(|d| d.payload["chatops_deploy_id"] == deploy.id)
-                );
-                return;
+                let sandbox = &world.sandbox;
+                let created = world.before.new_deployments(sandbox, "heroku/paipu-repo");
+                let built = world.before.new_builds(sandbox, APP);
+                assert_eq!((created, built), (1, 0), "GitHub deployment, no build yet");
             }
             KillPoint::AfterTheBuild => {
                 eventually("the in_progress status post", DEADLINE, async || {
-                    github
-                        .requests()
-                        .iter()
-                        .any(|r| r.starts_with("POST ") && r.ends_with("/statuses"))
-                        .then_some(())
+                    let requests = github.requests();
+                    let posting = |r: &String| r.starts_with("POST ") && r.ends_with("/statuses");
+                    requests.iter().any(posting).then_some(())
                 })
                 .await;
                 let deploy = world.deploy_when(1, "the deploy", |_| true).await;
@@ -229,21 +102,13 @@ impl KillPoint {
                     (deploy.state.as_str(), deploy.build_id),
                     ("requested", None)
                 );
-                let marker = outcomes::build_marker(deploy.id);
-                let builds = heroku.builds(APP);
-                assert!(builds.iter().any(|b| {
-                    b.source_blob
-                        .version_description
-                        .as_deref()
-                        .is_some_and(|v| v.ends_with(&marker))
-                }));
-                return;
+                let built = world.before.new_builds(&world.sandbox, APP);
+                assert_eq!(built, 1, "the build exists before the bot dies");
             }
-            KillPoint::Building => "building",
-            KillPoint::Releasing => "releasing",
-            KillPoint::Restarting => "restarting",
-        };
-        world.in_stage_and_quiet(1, state).await;
+            _ => {
+                world.in_stage_and_quiet(1, self.state()).await;
+            }
+        }
     }
 }
 
@@ -252,10 +117,8 @@ impl KillPoint {
 /// exactly once.
 async fn crash_and_restart_at(point: KillPoint, while_down: impl Fn(&Sandbox)) {
     for db in common::databases().await {
-        let backend = db.backend_name();
         let world = CrashWorld::new(db).await;
         point.arm(&world.sandbox);
-        let builds_before = world.sandbox.heroku.builds(APP).len();
         let bot = BotProcess::start("first", &world.config).await;
         assert_eq!(world.command(&bot, CHANNEL, COMMAND).await, ACK);
         point.reach(&world).await;
@@ -269,10 +132,14 @@ async fn crash_and_restart_at(point: KillPoint, while_down: impl Fn(&Sandbox)) {
         }
         let restarted = BotProcess::start("restarted", &world.config).await;
         world.assert_all_deployed_once(1).await;
+        let moved_on = restarted.count_logged(|line| {
+            line["message"] == "deploy moved" && line["from"] == point.state()
+        });
         assert_eq!(
-            world.sandbox.heroku.builds(APP).len(),
-            builds_before + 1,
-            "{backend}, killed at {point:?}: exactly one build"
+            moved_on,
+            1,
+            "the restarted bot moved the deploy out of {}",
+            point.state()
         );
         restarted.kill();
         world.finish().await;
@@ -388,8 +255,10 @@ async fn a_push_while_the_bot_is_down_does_not_split_the_deploy_across_two_commi
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reply_being_sent_when_the_bot_dies_is_sent_soon_after_the_restart() {
+/// Kills the bot while its Deploying reply hangs in chat.postMessage, before Slack
+/// saw it or (`slack_took_it`) after Slack posted it; the restarted bot must post it
+/// soon, and only if Slack does not have it yet.
+async fn kill_while_a_reply_hangs(slack_took_it: bool) {
     for db in common::databases().await {
         let world = CrashWorld::new(db).await;
         let slack = &world.sandbox.slack;
@@ -399,11 +268,20 @@ async fn a_reply_being_sent_when_the_bot_dies_is_sent_soon_after_the_restart() {
             (!slack.channel_messages(CHANNEL).is_empty()).then_some(())
         })
         .await;
-        // The next post, the Deploying reply, never gets an answer (nor reaches Slack).
+        // The next post, the Deploying reply, never gets an answer.
         let hang = FaultRule::failing(Method::POST, "/api/chat.postMessage", Failure::Hang, 1);
-        slack.faults.inject(hang);
+        slack.faults.inject(if slack_took_it {
+            hang.after_handling()
+        } else {
+            hang
+        });
+        let replies = || {
+            let parent = slack.channel_messages(CHANNEL).first().cloned();
+            parent.map_or(0, |parent| slack.thread(CHANNEL, &parent.ts).len())
+        };
         eventually("the reply to be on its way", DEADLINE, async || {
-            (world.peek.claimed_messages().await > 0).then_some(())
+            let claimed = world.peek.claimed_messages().await > 0;
+            (claimed && replies() == usize::from(slack_took_it)).then_some(())
         })
         .await;
         bot.kill();
@@ -412,17 +290,27 @@ async fn a_reply_being_sent_when_the_bot_dies_is_sent_soon_after_the_restart() {
         eventually(
             "the Deploying reply after the restart",
             REPLY_DEADLINE,
-            async || {
-                let parent = slack.channel_messages(CHANNEL).first().cloned()?;
-                (!slack.thread(CHANNEL, &parent.ts).is_empty()).then_some(())
-            },
+            async || (replies() > 0 && world.peek.claimed_messages().await == 0).then_some(()),
         )
         .await;
-        eprintln!("the reply came {:?} after the restart", started.elapsed());
+        eprintln!(
+            "the reply was settled {:?} after the restart",
+            started.elapsed()
+        );
         world.assert_all_deployed_once(1).await;
         restarted.kill();
         world.finish().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_being_sent_when_the_bot_dies_is_sent_soon_after_the_restart() {
+    kill_while_a_reply_hangs(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_slack_took_just_before_the_bot_died_is_not_posted_again() {
+    kill_while_a_reply_hangs(true).await;
 }
 
 #[tokio::test]

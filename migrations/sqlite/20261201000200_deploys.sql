@@ -61,6 +61,8 @@ CREATE TABLE outbox (
     body TEXT NOT NULL,
     state TEXT NOT NULL,
     attempts BIGINT NOT NULL,
+    -- How often a deliverer took it: above one, an earlier one may have reached Slack.
+    claims BIGINT NOT NULL DEFAULT 0,
     next_attempt_at BIGINT NOT NULL,
     lease_until BIGINT,
     sent_ts TEXT,

@@ -233,7 +233,7 @@ async fn post_once(
     post: &Post,
     thread_ts: Option<&str>,
 ) -> Result<Option<String>, Failure> {
-    if queued.attempts > 0 {
+    if queued.claims > 1 {
         // A failed look is retried later like a failed post: posting blind could
         // duplicate.
         let found = already_posted(state, token, queued, thread_ts).await;

@@ -57,6 +57,9 @@ pub struct NewMessage {
 pub struct QueuedMessage {
     pub id: i64,
     pub attempts: i64,
+    /// How many times it was claimed, this time included. Above one, an earlier
+    /// deliverer (perhaps one that crashed mid-call) may already have posted it.
+    pub claims: i64,
     /// When it was queued (Unix milliseconds): a lost post is no older.
     pub created_at: i64,
     pub message: NewMessage,
@@ -71,6 +74,7 @@ struct QueuedRow {
     kind: String,
     body: String,
     attempts: i64,
+    claims: i64,
     created_at: i64,
 }
 
@@ -112,12 +116,12 @@ impl Store {
             Backend::Sqlite => "",
         };
         let sql = format!(
-            "UPDATE outbox SET lease_until = $1 WHERE id IN (\
+            "UPDATE outbox SET lease_until = $1, claims = claims + 1 WHERE id IN (\
              SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
              AND (o.lease_until IS NULL OR o.lease_until < $2) \
              AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.thread_key = o.thread_key \
              AND e.state = 'pending' AND e.id < o.id) ORDER BY o.id LIMIT $3{skip_locked}) \
-             RETURNING id, thread_key, team_id, channel_id, kind, body, attempts, created_at"
+             RETURNING id, thread_key, team_id, channel_id, kind, body, attempts, claims, created_at"
         );
         let rows: Vec<QueuedRow> = sqlx::query_as(&sql)
             .bind(lease_until)
@@ -131,6 +135,7 @@ impl Store {
                 Ok(QueuedMessage {
                     id: row.id,
                     attempts: row.attempts,
+                    claims: row.claims,
                     created_at: row.created_at,
                     message: NewMessage {
                         kind: MessageKind::parse(&row.kind)?,

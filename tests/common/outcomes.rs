@@ -9,6 +9,7 @@
 use std::time::{Duration, Instant};
 
 use chatops::deploy::worker::thread_key;
+use chatops::sandbox::github::DeploymentRecord;
 use chatops::sandbox::slack::FakeSlack;
 use chatops::sandbox::{SANDBOX_TEAM, Sandbox};
 use chatops::store::{DeployRow, Store};
@@ -137,15 +138,100 @@ impl Peek {
     }
 }
 
-/// The marker the bot puts in a build's `version_description`.
-pub fn build_marker(deploy_id: i64) -> String {
-    format!("chatops deploy #{deploy_id}")
+/// How many builds and GitHub deployments the fakes held before a test's deploys, so
+/// the test can count exactly what its deploys created.
+pub struct Before {
+    builds: Vec<(String, usize)>,
+    deployments: Vec<(String, usize)>,
 }
 
-/// Checks that `deploy` went all the way exactly once: deployed; one Heroku build of
-/// its sha; a thread whose parent reads `Deployed <app>` with exactly the four stage
-/// replies, in order, none twice; one GitHub deployment of its sha whose statuses
-/// end with `success`.
+impl Before {
+    /// Counts now the builds of `apps` and the deployments of `repos`.
+    pub fn count(sandbox: &Sandbox, apps: &[&str], repos: &[&str]) -> Before {
+        Before {
+            builds: apps
+                .iter()
+                .map(|app| (app.to_string(), sandbox.heroku.builds(app).len()))
+                .collect(),
+            deployments: repos
+                .iter()
+                .map(|repo| (repo.to_string(), deployments(sandbox, repo).len()))
+                .collect(),
+        }
+    }
+
+    /// Builds of `app` created since.
+    pub fn new_builds(&self, sandbox: &Sandbox, app: &str) -> usize {
+        let before = self
+            .builds
+            .iter()
+            .find(|(a, _)| a == app)
+            .expect("a counted app");
+        sandbox.heroku.builds(app).len() - before.1
+    }
+
+    /// GitHub deployments of `repo` created since.
+    pub fn new_deployments(&self, sandbox: &Sandbox, repo: &str) -> usize {
+        let before = self
+            .deployments
+            .iter()
+            .find(|(r, _)| r == repo)
+            .expect("a counted repo");
+        deployments(sandbox, repo).len() - before.1
+    }
+
+    /// Checks that the deployed ones of `deploys` account for every build and GitHub
+    /// deployment created since, each having its own.
+    pub fn assert_one_each(&self, sandbox: &Sandbox, deploys: &[DeployRow]) {
+        let deployed: Vec<_> = deploys.iter().filter(|d| d.state == "deployed").collect();
+        for (app, _) in &self.builds {
+            let expected = deployed
+                .iter()
+                .filter(|d| d.app_name.as_deref() == Some(app))
+                .count();
+            assert_eq!(
+                self.new_builds(sandbox, app),
+                expected,
+                "{app}: one build per deploy"
+            );
+        }
+        for (repo, _) in &self.deployments {
+            let expected = deployed
+                .iter()
+                .filter(|d| d.repo.as_deref() == Some(repo))
+                .count();
+            let created = self.new_deployments(sandbox, repo);
+            assert_eq!(
+                created, expected,
+                "{repo}: one GitHub deployment per deploy"
+            );
+        }
+        let mut builds: Vec<_> = deployed.iter().map(|d| d.build_id.clone()).collect();
+        let mut github: Vec<_> = deployed.iter().map(|d| d.github_deployment_id).collect();
+        builds.sort();
+        builds.dedup();
+        github.sort();
+        github.dedup();
+        assert_eq!(builds.len(), deployed.len(), "no two deploys share a build");
+        assert_eq!(
+            github.len(),
+            deployed.len(),
+            "no two deploys share a GitHub deployment"
+        );
+    }
+}
+
+fn deployments(sandbox: &Sandbox, repo: &str) -> Vec<DeploymentRecord> {
+    sandbox
+        .github
+        .deployments(repo)
+        .expect("a seeded repository")
+}
+
+/// Checks that `deploy` went all the way: deployed; its build is of its sha; its
+/// thread's parent reads `Deployed <app>` with exactly the four stage replies, in
+/// order, none twice; its GitHub deployment is of its sha and its statuses end with
+/// `success`. That nothing was created twice is [`Before::assert_one_each`]'s part.
 pub async fn assert_deployed_once(sandbox: &Sandbox, store: &Store, deploy: &DeployRow) {
     let id = deploy.id;
     assert_eq!(
@@ -155,21 +241,18 @@ pub async fn assert_deployed_once(sandbox: &Sandbox, store: &Store, deploy: &Dep
     );
     let app = deploy.app_name.as_deref().expect("a deployed app");
     let sha = deploy.sha.as_deref().expect("a deployed sha");
-    let marker = build_marker(id);
-    let builds: Vec<_> = sandbox
+    let build_id = deploy.build_id.as_deref().expect("a deployed build");
+    let build = sandbox
         .heroku
         .builds(app)
         .into_iter()
-        .filter(|b| {
-            b.source_blob
-                .version_description
-                .as_deref()
-                .is_some_and(|v| v.ends_with(&marker))
-        })
-        .collect();
-    assert_eq!(builds.len(), 1, "deploy {id}: exactly one build");
-    assert_eq!(builds[0].source_blob.version.as_deref(), Some(sha));
-    assert_eq!(deploy.build_id.as_deref(), Some(builds[0].id.as_str()));
+        .find(|b| b.id == build_id)
+        .unwrap_or_else(|| panic!("deploy {id}: its build {build_id} is not on {app}"));
+    assert_eq!(
+        build.source_blob.version.as_deref(),
+        Some(sha),
+        "deploy {id}: the build is of the sha the deploy records and shows"
+    );
     assert_thread(&sandbox.slack, store, id, app).await;
     assert_github_deployment(sandbox, deploy, sha);
 }
@@ -201,21 +284,13 @@ async fn assert_thread(slack: &FakeSlack, store: &Store, id: i64, app: &str) {
 fn assert_github_deployment(sandbox: &Sandbox, deploy: &DeployRow, sha: &str) {
     let id = deploy.id;
     let repo = deploy.repo.as_deref().expect("a deployed repo");
-    let ours: Vec<_> = sandbox
-        .github
-        .deployments(repo)
-        .unwrap()
+    let wanted = deploy.github_deployment_id.expect("a GitHub deployment") as u64;
+    let ours = deployments(sandbox, repo)
         .into_iter()
-        .filter(|d| d.payload["chatops_deploy_id"] == id)
-        .collect();
-    assert_eq!(ours.len(), 1, "deploy {id}: exactly one GitHub deployment");
-    assert_eq!(ours[0].sha, sha, "deploy {id}: the GitHub deployment's sha");
-    assert_eq!(
-        deploy.github_deployment_id,
-        Some(ours[0].id as i64),
-        "deploy {id}"
-    );
-    let states: Vec<_> = ours[0].statuses.iter().map(|s| s.state.as_str()).collect();
+        .find(|d| d.id == wanted)
+        .unwrap_or_else(|| panic!("deploy {id}: GitHub deployment {wanted} is not in {repo}"));
+    assert_eq!(ours.sha, sha, "deploy {id}: the GitHub deployment's sha");
+    let states: Vec<_> = ours.statuses.iter().map(|s| s.state.as_str()).collect();
     assert_eq!(
         states.last(),
         Some(&"success"),
