@@ -28,8 +28,8 @@ const ACK: &str = "On it: deploying paipu to staging. Progress will show in this
 /// How long a slowed request is held by a fake: the bot is killed meanwhile.
 const HOLD: Duration = Duration::from_secs(2);
 /// A message a dead bot was sending should go out about as soon as its deploys are
-/// taken over (LEASE), not minutes later.
-const REPLY_DEADLINE: Duration = Duration::from_secs(10);
+/// taken over (LEASE), not a fixed minute later; 30 s leaves room for a loaded CI box.
+const REPLY_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Where in a deploy the bot is killed.
 #[derive(Debug, Clone, Copy)]
