@@ -61,7 +61,7 @@ pub(super) async fn start(
         "Building on Heroku",
     )
     .await?;
-    enter(d, state::BUILDING, now, app);
+    enter(d, state::BUILDING, now);
     Ok(Outcome {
         posts: vec![
             (

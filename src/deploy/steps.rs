@@ -78,14 +78,8 @@ pub async fn advance(app: &AppState, deploy: &mut DeployRow, now: i64) -> anyhow
 }
 
 /// Moves to `next`, announcing `told` in the parent and the thread.
-pub(super) fn chapter(
-    app: &AppState,
-    d: &mut DeployRow,
-    next: &str,
-    told: Chapter,
-    now: i64,
-) -> Outcome {
-    enter(d, next, now, app);
+pub(super) fn chapter(d: &mut DeployRow, next: &str, told: Chapter, now: i64) -> Outcome {
+    enter(d, next, now);
     let posts = vec![
         (MessageKind::UpdateParent, messages::parent(d, told, now)),
         (MessageKind::Reply, messages::reply(d, told, now)),
@@ -96,10 +90,12 @@ pub(super) fn chapter(
     }
 }
 
-pub(super) fn enter(d: &mut DeployRow, next: &str, now: i64, app: &AppState) {
+/// Moves to stage `next` and checks it at once: Heroku has often finished it already
+/// (a release without a release phase succeeds with its build).
+pub(super) fn enter(d: &mut DeployRow, next: &str, now: i64) {
     d.state = next.into();
     d.stage_started_at = now;
-    d.next_check_at = now + app.config.poll_interval.as_millis() as i64;
+    d.next_check_at = now;
 }
 
 /// Checks again after the poll interval, unless the stage ran out of time.

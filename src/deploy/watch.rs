@@ -30,7 +30,7 @@ pub(super) async fn watch_build(
         (BuildStatus::Pending, _) => Ok(wait(app, d, now, "the build")?),
         (BuildStatus::Succeeded, Some(release)) => {
             d.release_id = Some(release.id);
-            Ok(chapter(app, d, state::RELEASING, Chapter::Releasing, now))
+            Ok(chapter(d, state::RELEASING, Chapter::Releasing, now))
         }
         (BuildStatus::Succeeded, None) => Ok(wait(app, d, now, "the build's release")?),
         (BuildStatus::Failed, _) => {
@@ -58,9 +58,7 @@ pub(super) async fn watch_release(
         .map_err(|e| StepError::from_heroku("read the release", e))?;
     match release.status {
         ReleaseStatus::Pending => Ok(wait(app, d, now, "the release phase")?),
-        ReleaseStatus::Succeeded => {
-            Ok(chapter(app, d, state::RESTARTING, Chapter::Restarting, now))
-        }
+        ReleaseStatus::Succeeded => Ok(chapter(d, state::RESTARTING, Chapter::Restarting, now)),
         ReleaseStatus::Failed | ReleaseStatus::Expired => {
             let tail = log_tail(app, release.output_stream_url.as_deref()).await;
             Ok(fail(
@@ -109,7 +107,7 @@ pub(super) async fn watch_dynos(
         .all(|dyno| on_release(&dyno) && dyno.state == DynoState::Up)
     {
         github_status(app, d, tokens, DeploymentState::Success, "Deployed").await?;
-        let mut outcome = chapter(app, d, state::DEPLOYED, Chapter::Deployed, now);
+        let mut outcome = chapter(d, state::DEPLOYED, Chapter::Deployed, now);
         d.finished_at = Some(now);
         outcome.finished = true;
         return Ok(outcome);

@@ -38,32 +38,43 @@ pub struct Pacer(Mutex<HashMap<String, Bucket>>);
 struct Bucket {
     tokens: f64,
     at: i64,
+    /// The next slot not yet promised to a waiting message.
+    free_slot: i64,
 }
 
 impl Pacer {
-    /// `None` when `channel` may be posted to at `now` (taking a token), else when.
+    /// `None` when `channel` may be posted to at `now` (taking a token), else when to
+    /// come back. Each waiting message is promised a slot of its own, a gap after the
+    /// previous one, so they do not all come back at the same instant to be paced
+    /// again.
     fn book(&self, channel: &str, now: i64) -> Option<i64> {
-        let gap = CHANNEL_GAP.as_millis() as f64;
+        let gap = CHANNEL_GAP.as_millis() as i64;
         let mut buckets = self.0.lock().expect("pacer lock");
         let bucket = buckets.entry(channel.to_owned()).or_insert(Bucket {
             tokens: CHANNEL_BURST,
             at: now,
+            free_slot: now,
         });
-        bucket.tokens = (bucket.tokens + (now - bucket.at) as f64 / gap).min(CHANNEL_BURST);
+        bucket.tokens = (bucket.tokens + (now - bucket.at) as f64 / gap as f64).min(CHANNEL_BURST);
         bucket.at = now;
-        if bucket.tokens < 1.0 {
-            return Some(now + ((1.0 - bucket.tokens) * gap).ceil() as i64);
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            return None;
         }
-        bucket.tokens -= 1.0;
-        None
+        let refilled = now + ((1.0 - bucket.tokens) * gap as f64).ceil() as i64;
+        let slot = refilled.max(bucket.free_slot);
+        bucket.free_slot = slot + gap;
+        Some(slot)
     }
 }
 
 /// Sends queued messages until `stop` says so.
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     loop {
+        // A pass that sent anything may have unblocked the next message of a thread:
+        // look again at once.
         let busy = match deliver_due(&state).await {
-            Ok(sent) => sent == BATCH as usize,
+            Ok(sent) => sent > 0,
             Err(error) => {
                 tracing::error!(error = format!("{error:#}"), "outbox delivery failed");
                 false
@@ -119,7 +130,7 @@ async fn deliver(state: &AppState, queued: &QueuedMessage) -> anyhow::Result<()>
     }
     if matches!(message.kind, MessageKind::Parent | MessageKind::Reply) {
         if let Some(at) = state.pacer.book(&message.channel_id, now) {
-            return state.store.message_retry(queued.id, at, "paced").await;
+            return state.store.message_deferred(queued.id, at, "paced").await;
         }
     }
     let post: Post = serde_json::from_str(&message.body)?;
@@ -136,7 +147,7 @@ async fn deliver(state: &AppState, queued: &QueuedMessage) -> anyhow::Result<()>
         Ok(ts) => state.store.message_sent(queued, ts.as_deref()).await,
         Err(Failure::NotYet(reason)) => {
             let at = now + state.config.poll_interval.as_millis() as i64;
-            state.store.message_retry(queued.id, at, &reason).await
+            state.store.message_deferred(queued.id, at, &reason).await
         }
         Err(Failure::Slack(error)) => settle(state, queued, &error, now).await,
         Err(Failure::Invalid(reason)) => {
@@ -327,9 +338,14 @@ mod tests {
     fn the_pacer_allows_a_burst_then_one_post_a_second() {
         let pacer = Pacer::default();
         let booked: Vec<_> = (0..5).map(|_| pacer.book("C1", 10_000)).collect();
-        assert_eq!(booked, [None, None, None, Some(11_000), Some(11_000)]);
+        assert_eq!(booked, [None, None, None, Some(11_000), Some(12_000)]);
         assert_eq!(pacer.book("C2", 10_000), None, "channels are paced apart");
-        assert_eq!(pacer.book("C1", 11_000), None);
-        assert_eq!(pacer.book("C1", 11_500), Some(12_000));
+        assert_eq!(pacer.book("C1", 11_000), None, "the first waiter's slot");
+        assert_eq!(
+            pacer.book("C1", 11_500),
+            Some(13_000),
+            "after the promised slots"
+        );
+        assert_eq!(pacer.book("C1", 12_000), None, "the second waiter's slot");
     }
 }

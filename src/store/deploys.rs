@@ -125,7 +125,7 @@ impl Store {
             Backend::Sqlite => "",
         };
         let sql = format!(
-            "UPDATE deploys SET lease_owner = $1, lease_until = $2 WHERE id IN (\
+            "UPDATE deploys SET lease_owner = $1, lease_until = $2, woken_at = NULL WHERE id IN (\
              SELECT id FROM deploys WHERE finished_at IS NULL AND next_check_at <= $3 \
              AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_check_at LIMIT $4{skip_locked}) \
              RETURNING id"
@@ -154,7 +154,8 @@ impl Store {
             "UPDATE deploys SET stage = $1, app_name = $2, two_factor_code = $3, state = $4, \
              app_id = $5, repo = $6, git_ref = $7, sha = $8, github_deployment_id = $9, \
              build_id = $10, release_id = $11, failure = $12, stage_started_at = $13, \
-             finished_at = $14, next_check_at = $15, lease_owner = NULL, lease_until = NULL \
+             finished_at = $14, lease_owner = NULL, lease_until = NULL, woken_at = NULL, \
+             next_check_at = CASE WHEN woken_at IS NOT NULL AND woken_at < $15 THEN woken_at ELSE $15 END \
              WHERE id = $16 AND lease_owner = $17",
         )
         .bind(&d.stage)
@@ -217,11 +218,14 @@ impl Store {
         .context("cannot read the app lock")
     }
 
-    /// Makes every unfinished deploy of `app_id` due now (a webhook said it moved).
+    /// Makes every unfinished deploy of `app_id` due now (a webhook said it moved). A
+    /// deploy whose step is running keeps the wake in `woken_at` for that step's save:
+    /// the step may have read Heroku just before the change.
     pub async fn wake_deploys_of_app(&self, app_id: &str, now: i64) -> anyhow::Result<u64> {
         let woken = sqlx::query(
-            "UPDATE deploys SET next_check_at = $1 WHERE app_id = $2 AND finished_at IS NULL \
-             AND next_check_at > $1",
+            "UPDATE deploys SET woken_at = $1, \
+             next_check_at = CASE WHEN next_check_at > $1 THEN $1 ELSE next_check_at END \
+             WHERE app_id = $2 AND finished_at IS NULL",
         )
         .bind(now)
         .bind(app_id)

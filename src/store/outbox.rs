@@ -210,6 +210,28 @@ impl Store {
         Ok(())
     }
 
+    /// Puts a message back for `next_attempt_at` without it having reached Slack (paced,
+    /// or its parent not posted yet): the claim is given back, so its next send is not
+    /// taken for a retry that must first look in Slack for an earlier copy.
+    pub async fn message_deferred(
+        &self,
+        id: i64,
+        next_attempt_at: i64,
+        reason: &str,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET claims = claims - 1, next_attempt_at = $1, error = $2, \
+             lease_until = NULL WHERE id = $3",
+        )
+        .bind(next_attempt_at)
+        .bind(reason)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .context("cannot defer a Slack message")?;
+        Ok(())
+    }
+
     /// Gives up on a message Slack refuses for good (`channel_not_found`, ...), or one
     /// made pointless by a newer one (`superseded`).
     pub async fn message_abandoned(&self, id: i64, state: &str, error: &str) -> anyhow::Result<()> {
