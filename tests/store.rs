@@ -16,6 +16,12 @@ fn command(team: &str, text: &str, at: i64) -> NewCommand {
     }
 }
 
+/// Stores `command` under a fresh `signature`; its id.
+async fn accept(store: &chatops::store::Store, signature: &str, command: &NewCommand) -> i64 {
+    let accepted = store.accept_command(signature, command).await.unwrap();
+    accepted.expect("a fresh signature is accepted")
+}
+
 #[tokio::test]
 async fn a_signature_can_be_claimed_once() {
     for db in common::databases().await {
@@ -69,20 +75,14 @@ async fn old_signatures_are_forgotten_and_new_ones_kept() {
 async fn commands_are_recorded_with_their_parse_and_read_back_newest_first() {
     for db in common::databases().await {
         let store = &db.store;
-        let first = store
-            .record_command(&command("T1", "help", 10))
-            .await
-            .unwrap();
+        let first = accept(store, "v0=a1", &command("T1", "help", 10)).await;
         let failed = NewCommand {
             parsed: None,
             error: Some("`deplyo` is not a /h command".into()),
             ..command("T1", "deplyo", 11)
         };
-        let second = store.record_command(&failed).await.unwrap();
-        store
-            .record_command(&command("T2", "help", 12))
-            .await
-            .unwrap();
+        let second = accept(store, "v0=a2", &failed).await;
+        accept(store, "v0=a3", &command("T2", "help", 12)).await;
         assert!(second > first);
 
         let recent = store.recent_commands("T1", 10).await.unwrap();
@@ -111,12 +111,24 @@ async fn commands_are_recorded_with_their_parse_and_read_back_newest_first() {
 async fn text_is_stored_byte_for_byte() {
     for db in common::databases().await {
         let text = "deploy paipu/feat-ü to staging 'quoted' \"double\" ; DROP TABLE commands; --";
-        db.store
-            .record_command(&command("T1", text, 1))
-            .await
-            .unwrap();
+        accept(&db.store, "v0=b1", &command("T1", text, 1)).await;
         let recent = db.store.recent_commands("T1", 1).await.unwrap();
         assert_eq!(recent[0].text, text);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_command_under_a_used_signature_is_not_recorded() {
+    for db in common::databases().await {
+        let store = &db.store;
+        accept(store, "v0=c1", &command("T1", "help", 10)).await;
+        let replay = command("T1", "whoami", 11);
+        let accepted = store.accept_command("v0=c1", &replay).await.unwrap();
+        assert_eq!(accepted, None, "{}", db.backend_name());
+        assert!(!store.claim_signature("v0=c1", 12).await.unwrap());
+        assert_eq!(store.count_commands().await.unwrap(), 1);
+        assert_eq!(store.count_signatures().await.unwrap(), 1);
         db.finish().await;
     }
 }

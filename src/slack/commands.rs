@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::reply::Reply;
-use super::signed::{SignedForm, SlackForm};
+use super::signed::{SlackForm, Verified};
 use crate::app::AppState;
 use crate::command::{self, Command};
 use crate::dispatch::{self, Invocation};
@@ -59,16 +59,30 @@ impl SlackForm for SlashCommandForm {
 /// Answers one slash command.
 pub async fn slash_command(
     State(state): State<AppState>,
-    SignedForm(form): SignedForm<SlashCommandForm>,
+    verified: Verified<SlashCommandForm>,
 ) -> Result<Response, RequestError> {
+    let Verified {
+        form,
+        signature,
+        now,
+    } = verified;
     if form.ssl_check.is_some() {
+        // Nothing to record, but a replay of it is still refused.
+        if !state.store.claim_signature(&signature, now).await? {
+            return Err(RequestError::Replayed);
+        }
         return Ok(().into_response());
     }
     let parsed = command::parse(&form.text);
-    state
+    let record = to_record(&form, &parsed, now);
+    if state
         .store
-        .record_command(&to_record(&form, &parsed, state.clock.now()))
-        .await?;
+        .accept_command(&signature, &record)
+        .await?
+        .is_none()
+    {
+        return Err(RequestError::Replayed);
+    }
     // Carried by the request's one log line (see `app::request_span`).
     let span = tracing::Span::current();
     span.record("team", form.team_id.as_str());

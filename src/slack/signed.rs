@@ -3,7 +3,8 @@
 //! Used by every endpoint Slack calls (`/slack/commands`, `/slack/interactions`). It
 //! checks the content type, caps the body, verifies the v0 signature on the raw bytes,
 //! and only then decodes the form and claims the signature in the store, so a request
-//! that fails any check writes nothing.
+//! that fails any check writes nothing. [`Verified`] leaves the claim to the handler,
+//! which makes it part of its own write.
 
 use axum::body::to_bytes;
 use axum::extract::{FromRequest, Request};
@@ -28,11 +29,39 @@ pub trait SlackForm: DeserializeOwned + Send {
     fn validate(&self) -> Result<(), RequestError>;
 }
 
-/// A form body that Slack signed, decoded into `T`.
+/// A form body that Slack signed, decoded into `T`, whose signature is claimed: a
+/// replay of it is refused.
 #[derive(Debug)]
 pub struct SignedForm<T>(pub T);
 
 impl<T: SlackForm> FromRequest<AppState> for SignedForm<T> {
+    type Rejection = RequestError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, RequestError> {
+        let verified = Verified::<T>::from_request(request, state).await?;
+        if !state
+            .store
+            .claim_signature(&verified.signature, verified.now)
+            .await?
+        {
+            return Err(RequestError::Replayed);
+        }
+        Ok(SignedForm(verified.form))
+    }
+}
+
+/// A form body that Slack signed, decoded into `T`, whose signature the handler must
+/// still claim, in the same transaction as what it writes (one commit per request on
+/// the hot path of `/slack/commands`).
+#[derive(Debug)]
+pub struct Verified<T> {
+    pub form: T,
+    pub signature: String,
+    /// When it was verified (Unix seconds).
+    pub now: i64,
+}
+
+impl<T: SlackForm> FromRequest<AppState> for Verified<T> {
     type Rejection = RequestError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, RequestError> {
@@ -55,10 +84,11 @@ impl<T: SlackForm> FromRequest<AppState> for SignedForm<T> {
         let form: T = serde_urlencoded::from_str(text)
             .map_err(|e| RequestError::MalformedForm(e.to_string()))?;
         form.validate()?;
-        if !state.store.claim_signature(&signature, now).await? {
-            return Err(RequestError::Replayed);
-        }
-        Ok(SignedForm(form))
+        Ok(Verified {
+            form,
+            signature,
+            now,
+        })
     }
 }
 
