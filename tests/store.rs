@@ -16,10 +16,10 @@ fn command(team: &str, text: &str, at: i64) -> NewCommand {
     }
 }
 
-/// Stores `command` under a fresh `signature`; its id.
-async fn accept(store: &chatops::store::Store, signature: &str, command: &NewCommand) -> i64 {
+/// Stores `command` under a fresh `signature`.
+async fn accept(store: &chatops::store::Store, signature: &str, command: &NewCommand) {
     let accepted = store.accept_command(signature, command).await.unwrap();
-    accepted.expect("a fresh signature is accepted")
+    assert!(accepted, "a fresh signature is accepted");
 }
 
 #[tokio::test]
@@ -75,15 +75,14 @@ async fn old_signatures_are_forgotten_and_new_ones_kept() {
 async fn commands_are_recorded_with_their_parse_and_read_back_newest_first() {
     for db in common::databases().await {
         let store = &db.store;
-        let first = accept(store, "v0=a1", &command("T1", "help", 10)).await;
+        accept(store, "v0=a1", &command("T1", "help", 10)).await;
         let failed = NewCommand {
             parsed: None,
             error: Some("`deplyo` is not a /h command".into()),
             ..command("T1", "deplyo", 11)
         };
-        let second = accept(store, "v0=a2", &failed).await;
+        accept(store, "v0=a2", &failed).await;
         accept(store, "v0=a3", &command("T2", "help", 12)).await;
-        assert!(second > first);
 
         let recent = store.recent_commands("T1", 10).await.unwrap();
         let texts: Vec<_> = recent
@@ -125,10 +124,36 @@ async fn a_command_under_a_used_signature_is_not_recorded() {
         accept(store, "v0=c1", &command("T1", "help", 10)).await;
         let replay = command("T1", "whoami", 11);
         let accepted = store.accept_command("v0=c1", &replay).await.unwrap();
-        assert_eq!(accepted, None, "{}", db.backend_name());
+        assert!(!accepted, "{}", db.backend_name());
         assert!(!store.claim_signature("v0=c1", 12).await.unwrap());
         assert_eq!(store.count_commands().await.unwrap(), 1);
         assert_eq!(store.count_signatures().await.unwrap(), 1);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn commands_arriving_together_are_each_recorded_once_per_signature() {
+    for db in common::databases().await {
+        let store = &db.store;
+        // 150 requests at once, every signature sent three times: more than one batch,
+        // and duplicates inside a batch.
+        let attempts = (0..150).map(|n| {
+            let command = command("T1", &format!("help {}", n % 50), n);
+            async move {
+                store
+                    .accept_command(&format!("v0=d{}", n % 50), &command)
+                    .await
+            }
+        });
+        let accepted = futures_util::future::join_all(attempts).await;
+        let accepted = accepted
+            .into_iter()
+            .filter(|a| *a.as_ref().unwrap())
+            .count();
+        assert_eq!(accepted, 50, "{}", db.backend_name());
+        assert_eq!(store.count_commands().await.unwrap(), 50);
+        assert_eq!(store.count_signatures().await.unwrap(), 50);
         db.finish().await;
     }
 }

@@ -75,12 +75,7 @@ pub async fn slash_command(
     }
     let parsed = command::parse(&form.text);
     let record = to_record(&form, &parsed, now);
-    if state
-        .store
-        .accept_command(&signature, &record)
-        .await?
-        .is_none()
-    {
+    if !state.store.accept_command(&signature, &record).await? {
         return Err(RequestError::Replayed);
     }
     // Carried by the request's one log line (see `app::request_span`).

@@ -1,7 +1,6 @@
 //! Every `/h` command that passed signature verification: the start of the audit trail.
 
 use anyhow::Context;
-use sqlx::Acquire;
 
 use super::Store;
 
@@ -34,35 +33,15 @@ pub struct RecordedCommand {
 }
 
 impl Store {
-    /// Claims the request's `signature` and stores its command in one transaction:
-    /// the id, or `None` (and nothing written) when the signature was already used.
+    /// Claims the request's `signature` and stores its command, in one transaction
+    /// with the commands that arrived at the same time: `false` (and nothing written)
+    /// when the signature was already used.
     pub async fn accept_command(
         &self,
         signature: &str,
         command: &NewCommand,
-    ) -> anyhow::Result<Option<i64>> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .context("no database connection")?;
-        let mut tx = conn.begin().await.context("cannot begin a transaction")?;
-        let claimed = sqlx::query(
-            "INSERT INTO seen_signatures (signature, seen_at) VALUES ($1, $2) \
-             ON CONFLICT (signature) DO NOTHING",
-        )
-        .bind(signature)
-        .bind(command.received_at)
-        .execute(&mut *tx)
-        .await
-        .context("cannot record the request signature")?;
-        if claimed.rows_affected() != 1 {
-            return Ok(None);
-        }
-        let id = insert_command(command).fetch_one(&mut *tx).await;
-        let id = id.context("cannot record the command")?;
-        tx.commit().await.context("cannot commit the command")?;
-        Ok(Some(id))
+    ) -> anyhow::Result<bool> {
+        self.intake.accept(signature, command).await
     }
 
     /// The latest `limit` commands of a team, newest first.
@@ -89,20 +68,4 @@ impl Store {
             .await
             .context("cannot count commands")
     }
-}
-
-fn insert_command(
-    command: &NewCommand,
-) -> sqlx::query::QueryScalar<'_, sqlx::Any, i64, sqlx::any::AnyArguments<'_>> {
-    sqlx::query_scalar(
-        "INSERT INTO commands (team_id, channel_id, user_id, text, parsed, error, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(&command.team_id)
-    .bind(&command.channel_id)
-    .bind(&command.user_id)
-    .bind(&command.text)
-    .bind(&command.parsed)
-    .bind(&command.error)
-    .bind(command.received_at)
 }

@@ -9,6 +9,7 @@
 mod accounts;
 mod commands;
 mod deploys;
+mod intake;
 mod outbox;
 mod signatures;
 
@@ -45,6 +46,7 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    intake: intake::Intake,
 }
 
 impl Store {
@@ -75,7 +77,12 @@ impl Store {
             .connect(url)
             .await
             .with_context(|| format!("cannot connect to the {backend:?} database"))?;
-        Ok(Store { pool, backend })
+        let intake = intake::Intake::start(pool.clone());
+        Ok(Store {
+            pool,
+            backend,
+            intake,
+        })
     }
 
     /// Applies the pending migrations of this backend.
