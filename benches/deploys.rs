@@ -2,7 +2,8 @@
 //! at once, the CPU time and peak memory of 1,000 concurrent deploys, and the lag from
 //! a Heroku state change to the Slack update that tells it, with webhooks and with
 //! polling alone. Run with `cargo bench --bench deploys` (about a minute); set
-//! `BENCH_DATABASE_URL=postgres://...` to also measure throughput on PostgreSQL.
+//! `BENCH_DATABASE_URL=postgres://...` to also measure throughput on PostgreSQL, and
+//! `DEPLOYS_BENCH=lag` or `DEPLOYS_BENCH=throughput` to run only one half.
 //!
 //! Everything runs in this process: the bot exactly as `serve` runs it (deploy worker,
 //! outbox, webhook receiver, INFO logging formatted into a sink) and the three fakes,
@@ -40,6 +41,19 @@ async fn main() -> anyhow::Result<()> {
     if let Ok(run) = std::env::var(RUN) {
         return one_run(&run).await;
     }
+    // `DEPLOYS_BENCH=lag` (or `throughput`) runs one half, to measure it on its own.
+    let only = std::env::var("DEPLOYS_BENCH").unwrap_or_default();
+    if only != "lag" {
+        throughput_runs().await?;
+    }
+    if only != "throughput" {
+        latency().await?;
+    }
+    Ok(())
+}
+
+/// The throughput runs, each in a child process of its own.
+async fn throughput_runs() -> anyhow::Result<()> {
     throughput::print_header();
     let mut backends = vec!["sqlite"];
     if std::env::var("BENCH_DATABASE_URL").is_ok() {
@@ -54,7 +68,7 @@ async fn main() -> anyhow::Result<()> {
             anyhow::ensure!(status.success(), "the {backend} run failed: {status}");
         }
     }
-    latency().await
+    Ok(())
 }
 
 /// One throughput run on a fresh database, printed as a row.

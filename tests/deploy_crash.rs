@@ -262,19 +262,20 @@ async fn kill_while_a_reply_hangs(slack_took_it: bool) {
     for db in common::databases().await {
         let world = CrashWorld::new(db).await;
         let slack = &world.sandbox.slack;
-        let bot = BotProcess::start("first", &world.config).await;
-        assert_eq!(world.command(&bot, CHANNEL, COMMAND).await, ACK);
-        eventually("the parent message", DEADLINE, async || {
-            (!slack.channel_messages(CHANNEL).is_empty()).then_some(())
-        })
-        .await;
-        // The next post, the Deploying reply, never gets an answer.
-        let hang = FaultRule::failing(Method::POST, "/api/chat.postMessage", Failure::Hang, 1);
+        // The parent goes through; the next post, the Deploying reply, never gets an
+        // answer. (Armed before the deploy: the reply follows the parent at once.)
+        let post = "/api/chat.postMessage";
+        slack
+            .faults
+            .inject(FaultRule::slow(Method::POST, post, Duration::ZERO, 1));
+        let hang = FaultRule::failing(Method::POST, post, Failure::Hang, 1);
         slack.faults.inject(if slack_took_it {
             hang.after_handling()
         } else {
             hang
         });
+        let bot = BotProcess::start("first", &world.config).await;
+        assert_eq!(world.command(&bot, CHANNEL, COMMAND).await, ACK);
         let replies = || {
             let parent = slack.channel_messages(CHANNEL).first().cloned();
             parent.map_or(0, |parent| slack.thread(CHANNEL, &parent.ts).len())

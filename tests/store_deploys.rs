@@ -1,9 +1,9 @@
-//! The deploy rows' scheduling contract: leases, wakes from webhooks, and the save that
-//! gives the lease back. Run on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
+//! The deploy rows' scheduling contract: leases, wakes from webhooks, the save that
+//! gives the lease back, and the order the outbox sends a deploy's messages in. Run on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
 
 mod common;
 
-use chatops::store::{DeployRow, StepSave, Store};
+use chatops::store::{DeployRow, MessageKind, NewMessage, QueuedMessage, StepSave, Store};
 
 const POLL: i64 = 5_000;
 
@@ -135,6 +135,73 @@ async fn a_save_under_a_lost_lease_writes_nothing() {
         assert!(!save(store, &row, "someone-else", 1_000).await);
         let stored = store.deploy(row.id).await.unwrap().unwrap();
         assert_eq!(stored.state, "requested", "{}", db.backend_name());
+        db.finish().await;
+    }
+}
+
+fn message(kind: MessageKind, text: &str) -> NewMessage {
+    NewMessage {
+        thread_key: "deploy-1".into(),
+        team_id: "T1".into(),
+        channel_id: "C1".into(),
+        kind,
+        body: format!(r#"{{"text":"{text}"}}"#),
+    }
+}
+
+/// What the next claim at `now` leases, as message bodies.
+async fn claim(store: &Store, now: i64) -> Vec<QueuedMessage> {
+    store.claim_messages(now, now + 30_000, 32).await.unwrap()
+}
+
+fn bodies(claimed: &[QueuedMessage]) -> Vec<&str> {
+    claimed.iter().map(|q| q.message.body.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_threads_messages_go_in_order_but_updates_do_not_wait_for_replies() {
+    for db in common::databases().await {
+        let store = &db.store;
+        let row = leased_build(store, "w1", 1_000).await;
+        let messages = [
+            message(MessageKind::Parent, "parent"),
+            message(MessageKind::Reply, "deploying"),
+            message(MessageKind::UpdateParent, "releasing"),
+            message(MessageKind::Reply, "releasing"),
+        ];
+        let save = StepSave {
+            deploy: &row,
+            owner: "w1",
+            messages: &messages,
+            release_lock: false,
+            now: 1_000,
+        };
+        assert!(store.save_step(save).await.unwrap());
+        let first = claim(store, 1_000).await;
+        assert_eq!(
+            bodies(&first),
+            [r#"{"text":"parent"}"#],
+            "{}",
+            db.backend_name()
+        );
+        store.message_sent(&first[0], Some("1.0001")).await.unwrap();
+        let second = claim(store, 1_001).await;
+        let expected = [r#"{"text":"deploying"}"#, r#"{"text":"releasing"}"#];
+        assert_eq!(bodies(&second), expected, "{}", db.backend_name());
+        assert_eq!(second[1].message.kind, MessageKind::UpdateParent);
+        // The reply is paced: it gives its claim back, and the next reply still waits.
+        store
+            .message_deferred(second[0].id, 2_000, "paced")
+            .await
+            .unwrap();
+        store
+            .message_sent(&second[1], Some("1.0001"))
+            .await
+            .unwrap();
+        assert!(claim(store, 1_500).await.is_empty());
+        let again = claim(store, 2_000).await;
+        assert_eq!(bodies(&again), [r#"{"text":"deploying"}"#]);
+        assert_eq!(again[0].claims, 1, "a deferral is not counted as a claim");
         db.finish().await;
     }
 }

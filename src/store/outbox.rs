@@ -104,7 +104,10 @@ pub async fn insert_messages(
 
 impl Store {
     /// Leases the oldest pending message of up to `limit` threads whose turn it is:
-    /// a thread's later messages wait until its earlier ones are sent.
+    /// a thread's later messages wait until its earlier ones are sent. An update of the
+    /// parent only waits for the parent and earlier updates, not for replies held back
+    /// by the channel's pace: the parent shows the latest state at once, and the
+    /// replies follow in their order.
     pub async fn claim_messages(
         &self,
         now: i64,
@@ -120,7 +123,8 @@ impl Store {
              SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
              AND (o.lease_until IS NULL OR o.lease_until < $2) \
              AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.thread_key = o.thread_key \
-             AND e.state = 'pending' AND e.id < o.id) ORDER BY o.id LIMIT $3{skip_locked}) \
+             AND e.state = 'pending' AND e.id < o.id AND (o.kind <> 'update' OR e.kind <> 'reply')) \
+             ORDER BY o.id LIMIT $3{skip_locked}) \
              RETURNING id, thread_key, team_id, channel_id, kind, body, attempts, claims, created_at"
         );
         let rows: Vec<QueuedRow> = sqlx::query_as(&sql)
