@@ -19,7 +19,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 
 use crate::app::{App, AppState};
 use crate::deploy::state;
@@ -115,47 +115,48 @@ impl Metrics {
     /// Every metric, registered and at zero.
     pub fn new() -> Metrics {
         let mut registry = Registry::default();
-        let requests = Family::default();
-        registry.register(
+        let r = &mut registry;
+        let requests = registered(
+            r,
             "chatops_http_requests",
             "HTTP requests served, by route template and status class",
-            requests.clone(),
+            Family::default(),
         );
-        let latency = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
-        registry.register(
+        let latency = registered(
+            r,
             "chatops_http_request_duration_seconds",
             "How long HTTP requests took to answer, by route template and status class",
-            latency.clone(),
+            Family::new_with_constructor(latency_histogram as fn() -> Histogram),
         );
-        let transitions = Family::default();
-        registry.register(
+        let transitions = registered(
+            r,
             "chatops_deploy_transitions",
             "Deploys that moved from one state to another",
-            transitions.clone(),
+            Family::default(),
         );
-        let deploys = Family::default();
-        registry.register(
+        let deploys = registered(
+            r,
             "chatops_deploys",
             "Deploys in each state, read from the database at scrape time",
-            deploys.clone(),
+            Family::default(),
         );
-        let outbox_depth = Gauge::default();
-        registry.register(
+        let outbox_depth = registered(
+            r,
             "chatops_outbox_depth",
             "Slack messages waiting to be sent, read from the database at scrape time",
-            outbox_depth.clone(),
+            Gauge::default(),
         );
-        let calls = Family::default();
-        registry.register(
+        let calls = registered(
+            r,
             "chatops_external_calls",
             "Calls to Heroku, GitHub and Slack, by the outcome of their last attempt",
-            calls.clone(),
+            Family::default(),
         );
-        let retries = Family::default();
-        registry.register(
+        let retries = registered(
+            r,
             "chatops_external_retries",
             "Attempts repeated after a transient failure, by service",
-            retries.clone(),
+            Family::default(),
         );
         Metrics {
             registry,
@@ -216,6 +217,12 @@ impl Metrics {
             .context("cannot encode the metrics")?;
         Ok(text)
     }
+}
+
+/// Registers `metric` as `name` and returns the handle that updates it.
+fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help, metric.clone());
+    metric
 }
 
 /// From 1 ms to about 8 s: Slack wants an answer within 3 s.
