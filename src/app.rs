@@ -20,6 +20,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::github::{GitHubClient, GitHubOAuth};
 use crate::heroku::{HerokuClient, HerokuOAuth};
+use crate::metrics::{Metrics, Service};
 use crate::outbound::{self, RetryPolicy};
 use crate::slack::api::SlackApi;
 use crate::slack::outbox::Pacer;
@@ -58,6 +59,8 @@ pub struct App {
     pub wakeups: Wakeups,
     /// Keeps this process's posts within Slack's per-channel pace.
     pub pacer: Pacer,
+    /// What `GET /metrics` shows; this app's own, so apps in one process count apart.
+    pub metrics: Metrics,
 }
 
 /// Wake-up calls for the background loops.
@@ -95,6 +98,7 @@ impl App {
         patience: Patience,
     ) -> anyhow::Result<App> {
         let http = outbound::http_client(patience.timeout);
+        let metrics = Metrics::new();
         let endpoints = &config.endpoints;
         let heroku_oauth = HerokuOAuth::new(
             http.clone(),
@@ -102,23 +106,28 @@ impl App {
             &config.heroku_oauth.client_id,
             config.heroku_oauth.client_secret.clone(),
         )
-        .with_retry(patience.retry);
+        .with_retry(patience.retry)
+        .with_calls(metrics.calls(Service::Heroku));
         let github_oauth = GitHubOAuth::new(
             http.clone(),
             &endpoints.github_oauth,
             &endpoints.github_api,
             &config.github_oauth.client_id,
             config.github_oauth.client_secret.clone(),
-        );
+        )
+        .with_calls(metrics.calls(Service::GitHub));
         let slack = SlackApi::new(&endpoints.slack, patience.timeout, patience.retry)
-            .context("cannot set up the Slack client (are CA certificates installed?)")?;
+            .context("cannot set up the Slack client (are CA certificates installed?)")?
+            .with_calls(metrics.calls(Service::Slack));
         Ok(App {
             vault: Vault::new(
                 &config.encryption_key,
                 config.encryption_key_previous.as_ref(),
             ),
-            heroku: HerokuClient::new(http.clone(), &endpoints.heroku_api, patience.retry),
-            github: GitHubClient::new(http, &endpoints.github_api, patience.retry),
+            heroku: HerokuClient::new(http.clone(), &endpoints.heroku_api, patience.retry)
+                .with_calls(metrics.calls(Service::Heroku)),
+            github: GitHubClient::new(http, &endpoints.github_api, patience.retry)
+                .with_calls(metrics.calls(Service::GitHub)),
             heroku_oauth,
             github_oauth,
             slack,
@@ -128,6 +137,7 @@ impl App {
             patience,
             wakeups: Wakeups::default(),
             pacer: Pacer::default(),
+            metrics,
         })
     }
 }
@@ -162,6 +172,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/slack/commands", post(slack::commands::slash_command))
         .route("/healthz", get(web::healthz))
+        .route("/metrics", get(crate::metrics::scrape))
         .route(
             crate::deploy::webhooks::WEBHOOK_PATH,
             post(crate::deploy::webhooks::receive),
@@ -176,6 +187,10 @@ pub fn router(state: AppState) -> Router {
                 .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .with_state(state)
 }
 

@@ -13,6 +13,7 @@ pub mod deploy;
 pub mod dispatch;
 pub mod github;
 pub mod heroku;
+pub mod metrics;
 pub mod outbound;
 pub mod sandbox;
 pub mod slack;

@@ -1,5 +1,6 @@
 //! Outbound HTTP shared by the Heroku, GitHub and Slack clients: one `reqwest::Client`
-//! with timeouts, and bounded retries with capped exponential backoff and jitter.
+//! with timeouts, and bounded retries with capped exponential backoff and jitter,
+//! each call's outcome and each retry counted per service ([`crate::metrics`]).
 //!
 //! What counts as transient is decided here once: connection failures, timeouts, 5xx
 //! and 429 (honouring `Retry-After`). A request that may have changed something on the
@@ -9,6 +10,8 @@
 use std::time::Duration;
 
 use reqwest::{RequestBuilder, Response, StatusCode, header};
+
+use crate::metrics::{ExternalCalls, Service, status_class};
 
 /// How long one request may take by default, connecting included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
@@ -61,7 +64,23 @@ impl Default for RetryPolicy {
     }
 }
 
-impl RetryPolicy {
+/// A [`RetryPolicy`] applied to one service's calls, counting how each call ended
+/// and every retry.
+#[derive(Debug, Clone)]
+pub struct Retrier {
+    pub policy: RetryPolicy,
+    pub calls: ExternalCalls,
+}
+
+impl Retrier {
+    /// Retries by `policy`, counted in no registry until [`Retrier::calls`] is set.
+    pub fn new(policy: RetryPolicy, service: Service) -> Retrier {
+        Retrier {
+            policy,
+            calls: ExternalCalls::unregistered(service),
+        }
+    }
+
     /// Sends the request built by `build` until it succeeds, fails for good, or the
     /// attempts run out; returns the last response or transport error.
     pub async fn send(
@@ -69,24 +88,40 @@ impl RetryPolicy {
         replay: Replay,
         build: impl Fn() -> RequestBuilder,
     ) -> Result<Response, reqwest::Error> {
+        let policy = &self.policy;
         let mut attempt = 1;
         loop {
             let outcome = build().send().await;
             let retry_in = match &outcome {
-                Ok(response) => self.delay_for_status(replay, response, attempt),
-                Err(error) => self.delay_for_error(replay, error, attempt),
+                Ok(response) => policy.delay_for_status(replay, response, attempt),
+                Err(error) => policy.delay_for_error(replay, error, attempt),
             };
             match retry_in {
-                Some(delay) if attempt < self.attempts => {
+                Some(delay) if attempt < policy.attempts => {
                     tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
+                    self.calls.retried();
                     tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
-                _ => return outcome,
+                _ => {
+                    self.calls.finished(call_outcome(&outcome));
+                    return outcome;
+                }
             }
         }
     }
+}
 
+/// The metrics label of a finished call.
+fn call_outcome(outcome: &Result<Response, reqwest::Error>) -> &'static str {
+    match outcome {
+        Ok(response) => status_class(response.status().as_u16()),
+        Err(error) if error.is_timeout() => "timeout",
+        Err(_) => "unreachable",
+    }
+}
+
+impl RetryPolicy {
     fn delay_for_status(
         &self,
         replay: Replay,

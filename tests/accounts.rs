@@ -680,7 +680,10 @@ async fn a_workspace_install_keeps_its_bot_token_sealed_and_posts_with_it() {
         let expected = [
             ("client_id", client_id.as_str()),
             ("redirect_uri", &redirect_uri),
-            ("scope", "commands,chat:write"),
+            (
+                "scope",
+                "commands,chat:write,channels:history,groups:history",
+            ),
             ("state", &state),
         ];
         assert_eq!(query, params(&expected));

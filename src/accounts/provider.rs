@@ -18,8 +18,16 @@ pub const HEROKU_SCOPE: &str = "global";
 /// reads the profile (`GET /user`) so the bot can say who is linked.
 pub const GITHUB_SCOPES: &[&str] = &["repo", "user"];
 
-/// What the bot asks a workspace for on install: the `/h` command and posting.
-pub const SLACK_SCOPES: &[&str] = &["commands", "chat:write"];
+/// What the bot asks a workspace for on install: the `/h` command, posting, and
+/// reading back its own posts in public and private channels (the outbox does, after a
+/// post whose answer was lost, so it never posts twice). `slack-app-manifest.yml`
+/// asks for the same.
+pub const SLACK_SCOPES: &[&str] = &[
+    "commands",
+    "chat:write",
+    "channels:history",
+    "groups:history",
+];
 
 /// A service whose account a person links.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -97,6 +97,7 @@ async fn step(state: &AppState, owner: &str, id: i64) -> anyhow::Result<()> {
     }
     if before != deploy.state {
         tracing::info!(deploy = id, from = %before, to = %deploy.state, "deploy moved");
+        state.metrics.deploy_moved(&before, &deploy.state);
     }
     if !messages.is_empty() {
         state.wakeups.outbox.notify_one();

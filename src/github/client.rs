@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 
 use super::error::GitHubError;
 use super::types::{Branch, Comparison, RepoName, Repository, User};
-use crate::outbound::{self, Replay, RetryPolicy};
+use crate::metrics::{ExternalCalls, Service};
+use crate::outbound::{self, Replay, Retrier, RetryPolicy};
 
 /// The API version every request pins, so GitHub's answers keep their shape.
 pub const API_VERSION: &str = "2022-11-28";
@@ -23,7 +24,7 @@ pub const API_URL: &str = "https://api.github.com";
 pub struct GitHubClient {
     http: reqwest::Client,
     api_url: String,
-    retry: RetryPolicy,
+    retry: Retrier,
 }
 
 impl GitHubClient {
@@ -32,8 +33,14 @@ impl GitHubClient {
         GitHubClient {
             http,
             api_url: api_url.trim_end_matches('/').into(),
-            retry,
+            retry: Retrier::new(retry, Service::GitHub),
         }
+    }
+
+    /// The same client, counting its calls in `calls` (the app's metrics).
+    pub fn with_calls(mut self, calls: ExternalCalls) -> GitHubClient {
+        self.retry.calls = calls;
+        self
     }
 
     /// `GET /user`: who the token belongs to.

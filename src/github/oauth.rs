@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use super::client::{API_VERSION, error_from, json};
 use super::error::GitHubError;
-use crate::outbound::{self, Replay, RetryPolicy};
+use crate::metrics::{ExternalCalls, Service};
+use crate::outbound::{self, Replay, Retrier, RetryPolicy};
 
 /// Where GitHub's OAuth pages live in production.
 pub const OAUTH_URL: &str = "https://github.com";
@@ -44,7 +45,7 @@ pub struct GitHubOAuth {
     api_url: String,
     client_id: String,
     client_secret: SecretString,
-    retry: RetryPolicy,
+    retry: Retrier,
 }
 
 impl GitHubOAuth {
@@ -63,8 +64,14 @@ impl GitHubOAuth {
             api_url: api_url.trim_end_matches('/').into(),
             client_id: client_id.into(),
             client_secret,
-            retry: RetryPolicy::default(),
+            retry: Retrier::new(RetryPolicy::default(), Service::GitHub),
         }
+    }
+
+    /// The same client, counting its calls in `calls` (the app's metrics).
+    pub fn with_calls(mut self, calls: ExternalCalls) -> GitHubOAuth {
+        self.retry.calls = calls;
+        self
     }
 
     /// The page to send the user to. `state` is the single-use anti-forgery value the

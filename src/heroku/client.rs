@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::HerokuError;
-use crate::outbound::{Replay, RetryPolicy};
+use crate::metrics::{ExternalCalls, Service};
+use crate::outbound::{Replay, Retrier, RetryPolicy};
 
 /// The media type selecting version 3 of the Platform API.
 const ACCEPT_V3: &str = "application/vnd.heroku+json; version=3";
@@ -26,7 +27,7 @@ pub const RATE_LIMIT_WARNING: u32 = 200;
 pub struct HerokuClient {
     http: reqwest::Client,
     api_url: String,
-    retry: RetryPolicy,
+    retry: Retrier,
     /// The last `RateLimit-Remaining` seen, shared by clones.
     rate_limit_remaining: Arc<Mutex<Option<u32>>>,
 }
@@ -61,9 +62,15 @@ impl HerokuClient {
         HerokuClient {
             http,
             api_url: api_url.trim_end_matches('/').to_owned(),
-            retry,
+            retry: Retrier::new(retry, Service::Heroku),
             rate_limit_remaining: Arc::default(),
         }
+    }
+
+    /// The same client, counting its calls in `calls` (the app's metrics).
+    pub fn with_calls(mut self, calls: ExternalCalls) -> HerokuClient {
+        self.retry.calls = calls;
+        self
     }
 
     /// The `RateLimit-Remaining` of the last API response, if any carried one.
@@ -77,7 +84,7 @@ impl HerokuClient {
     }
 
     /// The retry policy, for calls outside the API host.
-    pub(super) fn retry(&self) -> &RetryPolicy {
+    pub(super) fn retry(&self) -> &Retrier {
         &self.retry
     }
 

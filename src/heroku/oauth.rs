@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::HerokuError;
 use super::client::check;
-use crate::outbound::{Replay, RetryPolicy};
+use crate::metrics::{ExternalCalls, Service};
+use crate::outbound::{Replay, Retrier, RetryPolicy};
 
 /// The OAuth side of Heroku, for one registered OAuth client.
 #[derive(Debug, Clone)]
@@ -17,7 +18,7 @@ pub struct HerokuOAuth {
     oauth_url: String,
     client_id: String,
     client_secret: SecretString,
-    retry: RetryPolicy,
+    retry: Retrier,
 }
 
 /// What a successful token request returns.
@@ -67,13 +68,20 @@ impl HerokuOAuth {
             oauth_url: oauth_url.trim_end_matches('/').to_owned(),
             client_id: client_id.to_owned(),
             client_secret,
-            retry: RetryPolicy::default(),
+            retry: Retrier::new(RetryPolicy::default(), Service::Heroku),
         }
     }
 
     /// The same client, retrying with `retry` (tests use fast ones).
-    pub fn with_retry(self, retry: RetryPolicy) -> HerokuOAuth {
-        HerokuOAuth { retry, ..self }
+    pub fn with_retry(mut self, retry: RetryPolicy) -> HerokuOAuth {
+        self.retry.policy = retry;
+        self
+    }
+
+    /// The same client, counting its calls in `calls` (the app's metrics).
+    pub fn with_calls(mut self, calls: ExternalCalls) -> HerokuOAuth {
+        self.retry.calls = calls;
+        self
     }
 
     /// Where to send a person's browser: Heroku asks them to allow `scope` (e.g.

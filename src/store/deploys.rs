@@ -293,6 +293,14 @@ impl Store {
         Ok(renewed.rows_affected() == 1)
     }
 
+    /// How many deploys are in each state (metrics).
+    pub async fn count_deploys_by_state(&self) -> anyhow::Result<Vec<(String, i64)>> {
+        sqlx::query_as("SELECT state, COUNT(*) FROM deploys GROUP BY state")
+            .fetch_all(&self.pool)
+            .await
+            .context("cannot count deploys by state")
+    }
+
     /// How many app locks are held (tests, metrics).
     pub async fn app_locks(&self) -> anyhow::Result<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM app_locks")

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub mod accounts;
 pub mod browser;
 pub mod deploys;
+pub mod files;
 pub mod forms;
 pub mod walk;
 

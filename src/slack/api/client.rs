@@ -20,7 +20,8 @@ use slack_morphism::{SlackClientApiCallContext, SlackClientHttpConnector};
 use super::history::{OUTBOX_EVENT_TYPE, OUTBOX_ID};
 use super::retry::with_retries;
 use super::{Message, SlackError};
-use crate::outbound::{Replay, RetryPolicy};
+use crate::metrics::{ExternalCalls, Service};
+use crate::outbound::{Replay, Retrier, RetryPolicy};
 use crate::slack::reply::ResponseType;
 
 /// Where the real Slack lives; the Web API is under `/api`, the install page under
@@ -55,7 +56,7 @@ pub struct SlackApi {
     pub(super) client: SlackClient<SlackClientHyperHttpsConnector>,
     slack_url: String,
     timeout: Duration,
-    retry: RetryPolicy,
+    retry: Retrier,
 }
 
 const POST_MESSAGE: &str = "chat.postMessage";
@@ -99,8 +100,14 @@ impl SlackApi {
             client: SlackClient::new(connector),
             slack_url,
             timeout,
-            retry,
+            retry: Retrier::new(retry, Service::Slack),
         })
+    }
+
+    /// The same client, counting its calls in `calls` (the app's metrics).
+    pub fn with_calls(mut self, calls: ExternalCalls) -> SlackApi {
+        self.retry.calls = calls;
+        self
     }
 
     /// The page to send an installing user to (OAuth v2 step 1).

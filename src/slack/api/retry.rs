@@ -15,12 +15,13 @@ use std::time::Duration;
 use slack_morphism::ClientResult;
 
 use super::SlackError;
-use crate::outbound::{Replay, RetryPolicy};
+use crate::metrics::status_class;
+use crate::outbound::{Replay, Retrier, RetryPolicy};
 
-/// Runs `call` until it succeeds, fails for good, or `policy.attempts` are spent;
-/// each attempt is abandoned after `timeout`.
+/// Runs `call` until it succeeds, fails for good, or the policy's attempts are spent;
+/// each attempt is abandoned after `timeout`. Each retry and the call's end are counted.
 pub(super) async fn with_retries<T, F, Fut>(
-    policy: &RetryPolicy,
+    retrier: &Retrier,
     timeout: Duration,
     method: &'static str,
     replay: Replay,
@@ -30,10 +31,14 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = ClientResult<T>>,
 {
+    let policy = &retrier.policy;
     let mut attempt = 1;
     loop {
         let error = match tokio::time::timeout(timeout, call()).await {
-            Ok(Ok(answer)) => return Ok(answer),
+            Ok(Ok(answer)) => {
+                retrier.calls.finished("2xx");
+                return Ok(answer);
+            }
             Ok(Err(error)) => SlackError::from_client(method, error),
             Err(_) => SlackError::TimedOut {
                 method,
@@ -43,11 +48,27 @@ where
         match retry_in(policy, replay, &error, attempt) {
             Some(delay) if attempt < policy.attempts => {
                 tracing::debug!(method, attempt, delay_ms = delay.as_millis() as u64, %error, "retrying");
+                retrier.calls.retried();
                 tokio::time::sleep(delay).await;
                 attempt += 1;
             }
-            _ => return Err(error),
+            _ => {
+                retrier.calls.finished(outcome(&error));
+                return Err(error);
+            }
         }
+    }
+}
+
+/// The metrics label of a call that failed with `error`.
+fn outcome(error: &SlackError) -> &'static str {
+    match error {
+        SlackError::Api { .. } => "refused",
+        SlackError::RateLimited { .. } => "4xx",
+        SlackError::Http { status, .. } => status_class(*status),
+        SlackError::Unreachable { .. } => "unreachable",
+        SlackError::TimedOut { .. } => "timeout",
+        SlackError::Unexpected { .. } => "unexpected",
     }
 }
 
