@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use chatops::sandbox::heroku::Timings;
 use chatops::sandbox::launch::{Ports, Running};
+use chatops::sandbox::slack::{FakeSlack, Pacing};
 use common::browser::Browser;
 use common::deploys::normalized;
 use common::{TestDb, databases};
@@ -27,7 +28,8 @@ struct Started {
 }
 
 impl Started {
-    /// With the fakes at test speed: a deploy in a fraction of a second.
+    /// With the fakes at test speed: a deploy in a fraction of a second, and Slack
+    /// unpaced (pacing is the outbox's business, proven in its own suites).
     async fn new(db: TestDb) -> Started {
         let (stop, stopped) = oneshot::channel::<()>();
         let ports = Ports { bot: 0, page: 0 };
@@ -37,6 +39,7 @@ impl Started {
         .await
         .unwrap();
         running.fakes.heroku.set_timings(Timings::FAST);
+        running.fakes.slack.set_pacing(Pacing::unlimited());
         Started { running, stop, db }
     }
 
@@ -68,6 +71,33 @@ fn save(name: &str, png: &[u8]) {
 const PARENTS: &str = "#messages li.message:not(.ephemeral):not(:has(.broadcast-note))";
 const REPLIES: &str = "#thread-replies li.message .content";
 
+/// Waits until the fake Slack's #deploys has the parents `expected` (text, number of
+/// replies), so the
+/// page is then only given [`common::browser::PATIENCE`] to show what is there: a
+/// loaded machine slows the deploy, which is not the page's doing.
+async fn slack_reaches(slack: &FakeSlack, expected: &[(&str, usize)]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let texts: Vec<(String, usize)> = slack
+            .channel_messages(CHANNEL)
+            .iter()
+            .filter(|message| message.thread_ts.is_none())
+            .map(|parent| (parent.text.clone(), slack.thread(CHANNEL, &parent.ts).len()))
+            .collect();
+        let reached = texts
+            .iter()
+            .map(|(text, replies)| (text.as_str(), *replies));
+        if reached.eq(expected.iter().copied()) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "#deploys stayed at {texts:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 async fn type_command(browser: &Browser, text: &str) {
     let input = browser.find("#message-input").await;
     browser.type_and_enter(&input, text).await;
@@ -90,17 +120,20 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
                 "On it: deploying paipu to staging. Progress will show in this channel.",
             )
             .await;
+        let slack = &sandbox.running.fakes.slack;
+        slack_reaches(slack, &[("Deployed paipu-app-staging", 4)]).await;
         let parents = browser
             .wait_for_texts(&format!("{PARENTS} .section"), |texts| {
                 texts == ["Deployed paipu-app-staging"]
             })
             .await;
         assert_eq!(parents.len(), 1, "one parent, updated in place");
-        let slack = &sandbox.running.fakes.slack;
         let parent = &slack.channel_messages(CHANNEL)[0];
-        assert!(
-            slack.updates_of(CHANNEL, &parent.ts).len() >= 2,
-            "the parent went through its chapters by chat.update"
+        let edits = slack.updates_of(CHANNEL, &parent.ts);
+        assert_eq!(
+            normalized(&edits.last().expect("the parent was updated").text),
+            "Deployed paipu-app-staging",
+            "the parent reached Deployed by chat.update, not by a new post"
         );
         let shown = browser.find(PARENTS).await;
         assert_eq!(
@@ -119,7 +152,7 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
         assert_eq!(
             normalized(&context),
             format!(
-                "heroku/paipu-repo - ref: master - SHA: {} - duration: Ns deployed by @alice",
+                "heroku/paipu-repo - ref: master - SHA: {} - duration: Ns\ndeployed by @alice",
                 &sha[..8]
             )
         );
@@ -160,6 +193,8 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
             )
             .await;
         type_command(&browser, "/h deploy paipu to staging").await;
+        let failed = "Failed to deploy paipu-app-staging: the build failed";
+        slack_reaches(slack, &[("Deployed paipu-app-staging", 4), (failed, 2)]).await;
         browser
             .wait_for_texts(&format!("{PARENTS} .section"), |texts| {
                 texts
@@ -169,14 +204,12 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
                     ]
             })
             .await;
-        let failed = &slack.channel_messages(CHANNEL)[1];
-        let failure = slack.thread(CHANNEL, &failed.ts).pop().unwrap();
-        let tail = failure.text.split("```").nth(1).unwrap().trim();
         browser
-            .wait_for_text(&format!("{PARENTS} button.replies"), "4 replies")
+            .wait_for_texts(&format!("{PARENTS} button.replies"), |texts| {
+                texts == ["4 replies", "2 replies"]
+            })
             .await;
         let buttons = browser.find_all(&format!("{PARENTS} button.replies")).await;
-        assert_eq!(buttons.len(), 2);
         browser.click(&buttons[1]).await;
         let replies = browser
             .wait_for_texts(REPLIES, |texts| texts.len() == 2)
@@ -189,12 +222,15 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
             normalized(replies[1].lines().next().unwrap()),
             "@alice deploy of paipu-app-staging failed after Ns: the build failed"
         );
+        let failed = &slack.channel_messages(CHANNEL)[1];
+        let failure = slack.thread(CHANNEL, &failed.ts).pop().unwrap();
+        let tail = failure.text.split("```").nth(1).unwrap().trim();
         let log = browser
             .text(&browser.find("#thread-replies li.message pre").await)
             .await;
         assert_eq!(log, tail);
         assert!(
-            log.ends_with("Push rejected, failed to compile Ruby app."),
+            log.ends_with(" !     Push rejected, failed to compile Ruby app.\n !     Push failed"),
             "{log}"
         );
         let broadcast = browser
@@ -210,6 +246,7 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
             &browser.screenshot().await,
         );
 
+        browser.click(&browser.find("#thread-close").await).await;
         type_command(&browser, "/h help").await;
         let help = "#messages li.ephemeral:has(.typed) ";
         let typed = browser
