@@ -436,6 +436,126 @@ async fn the_page_refuses_strangers_and_lines_that_are_not_commands_saying_why()
     sandbox.finish().await;
 }
 
+#[tokio::test]
+async fn the_world_panel_plays_the_fakes_and_says_what_changed() {
+    let sandbox = Started::new(databases().await.remove(0)).await;
+    let world = format!("{}api/world", sandbox.running.page_url);
+    let github = &sandbox.running.fakes.github;
+    let sha = github.head("heroku/paipu-repo", "master").unwrap();
+    let plays = [
+        (
+            json!({"action": "ci", "pipeline": "paipu", "state": "red"}),
+            format!("CI of heroku/paipu-repo master ({}) is red.", &sha[..8]),
+        ),
+        (
+            json!({"action": "fail_next_release", "app": "atlas-staging"}),
+            "The next release phase of atlas-staging fails (atlas-staging had none; it now \
+             runs bin/release)."
+                .to_owned(),
+        ),
+        (
+            json!({"action": "crash_dyno", "app": "atlas-us"}),
+            "After its next restart, web.1 of atlas-us crashes.".to_owned(),
+        ),
+        (
+            json!({"action": "pace", "slow": true}),
+            "The platform is slow: builds take 20s, release phases 8s, restarts 8s.".to_owned(),
+        ),
+    ];
+    for (play, expected) in plays {
+        let (status, done) = post(&world, play).await;
+        assert_eq!(
+            (status, done["done"].as_str()),
+            (200, Some(expected.as_str()))
+        );
+    }
+    let heroku = &sandbox.running.fakes.heroku;
+    assert_eq!(
+        heroku.app("atlas-staging").release_command.as_deref(),
+        Some("bin/release")
+    );
+    post(
+        &format!("{}api/commands", sandbox.running.page_url),
+        json!({"user": "U0ALICE", "text": "/h deploy paipu to staging"}),
+    )
+    .await;
+    let refusal = format!(
+        "CI is red on heroku/paipu-repo@{} (master) (failing: ci/circleci, build). Fix it, \
+         or deploy anyway with `/h deploy! paipu to staging`.",
+        &sha[..8]
+    );
+    let slack = &sandbox.running.fakes.slack;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !slack
+        .ephemerals(CHANNEL, "U0ALICE")
+        .iter()
+        .any(|ephemeral| ephemeral.text == refusal)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "alice was never told {refusal:?}: {:?}",
+            slack.ephemerals(CHANNEL, "U0ALICE")
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn carol_gets_a_login_button_to_the_sandbox_oauth_pages_and_a_click_is_signed_as_slack_signs()
+{
+    let sandbox = Started::new(databases().await.remove(0)).await;
+    let page = sandbox.running.page_url.clone();
+    let (status, said) = post(
+        &format!("{page}api/commands"),
+        json!({"user": "U0CAROL", "text": "/h login"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{said}");
+    let button = &said["blocks"][1]["elements"][0];
+    assert_eq!(button["text"]["text"], "Connect Heroku");
+    let start = button["url"].as_str().unwrap();
+    assert!(
+        start.starts_with(&format!("{}/auth/", sandbox.running.bot_url)),
+        "{start}"
+    );
+    let authorize = common::no_redirects().get(start).send().await.unwrap();
+    assert!(
+        authorize.status().is_redirection(),
+        "{}",
+        authorize.status()
+    );
+    let location = authorize.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with(&format!(
+            "{}/oauth/authorize?",
+            sandbox.running.fakes.heroku_url
+        )),
+        "{location}"
+    );
+
+    let (status, clicked) = post(
+        &format!("{page}api/clicks"),
+        json!({
+            "user": "U0CAROL", "message_ts": said["ts"], "ephemeral": true,
+            "block_id": "accounts_connect", "action_id": "accounts_connect_heroku",
+            "value": null, "text": "Connect Heroku",
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{clicked}");
+    // Until the bot takes interactions it answers 404, and the page says so; once it
+    // does, a click signed as Slack signs it is accepted. Anything else (a refused
+    // signature, a payload it cannot read) is a failure.
+    let not_yet = "This button's action is not available in this version: the bot does \
+                   not take button clicks yet (its /slack/interactions answered 404).";
+    assert!(
+        clicked["note"].is_null() || clicked["note"] == not_yet,
+        "{clicked}"
+    );
+    sandbox.finish().await;
+}
+
 #[test]
 fn chatops_sandbox_prints_one_url_and_the_page_answers_there() {
     use std::io::{BufRead, BufReader};
