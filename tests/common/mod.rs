@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod browser;
 pub mod deploys;
 pub mod forms;
+pub mod sandbox;
 pub mod walk;
 
 use chatops::store::Store;
