@@ -136,45 +136,30 @@ async fn the_event_stream_opens_with_a_snapshot_then_sends_what_the_bot_posts() 
 async fn the_page_refuses_strangers_and_lines_that_are_not_commands_saying_why() {
     let sandbox = Started::new(databases().await.remove(0)).await;
     let page = sandbox.running.page_url.clone();
-    let (status, body) = post(
-        &format!("{page}api/commands"),
-        json!({"user": "U0ALICE", "text": "deploy paipu"}),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
+    let cases = [
         (
-            400,
-            Some(
-                "\"deploy paipu\" is not a command: this channel only knows /h, e.g. /h deploy paipu to staging"
-            )
-        )
-    );
-    let (status, body) = post(
-        &format!("{page}api/commands"),
-        json!({"user": "U0EVE", "text": "/h help"}),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
+            "api/commands",
+            json!({"user": "U0ALICE", "text": "deploy paipu"}),
+            "\"deploy paipu\" is not a command: this channel only knows /h, e.g. /h deploy \
+             paipu to staging",
+        ),
         (
-            400,
-            Some(
-                "there is no \"U0EVE\" in the Sandbox workspace: pick alice (U0ALICE), bob (U0BOB) or carol (U0CAROL)"
-            )
-        )
-    );
-    let (status, body) = post(
-        &format!("{page}api/world"),
-        json!({"action": "fail_next_build", "app": "paipu-app-mars"}),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert_eq!(
-        body["error"],
-        "there is no app \"paipu-app-mars\": pick one of paipu-app-test, paipu-app-staging, \
-         paipu-app-production, atlas-staging, atlas-eu, atlas-us"
-    );
+            "api/commands",
+            json!({"user": "U0EVE", "text": "/h help"}),
+            "there is no \"U0EVE\" in the Sandbox workspace: pick alice (U0ALICE), bob \
+             (U0BOB) or carol (U0CAROL)",
+        ),
+        (
+            "api/world",
+            json!({"action": "fail_next_build", "app": "paipu-app-mars"}),
+            "there is no app \"paipu-app-mars\": pick one of paipu-app-test, \
+             paipu-app-staging, paipu-app-production, atlas-staging, atlas-eu, atlas-us",
+        ),
+    ];
+    for (path, body, expected) in cases {
+        let (status, answer) = post(&format!("{page}{path}"), body).await;
+        assert_eq!((status, answer["error"].as_str()), (400, Some(expected)));
+    }
     sandbox.finish().await;
 }
 
