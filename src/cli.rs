@@ -8,9 +8,10 @@ use tokio::net::TcpListener;
 
 use crate::app::{self, App, AppState, Patience};
 use crate::clock::Clock;
-use crate::config::{Config, DEFAULT_PORT, LogFormat};
+use crate::config::{Config, LogFormat};
+use crate::sandbox::launch::{Ports, Running};
 use crate::sandbox::slash::{SlashSender, Typist};
-use crate::sandbox::{SANDBOX_SIGNING_SECRET, SANDBOX_TEAM, Sandbox, bot, console};
+use crate::sandbox::{SANDBOX_SIGNING_SECRET, SANDBOX_TEAM};
 use crate::store::Store;
 use crate::telemetry;
 
@@ -28,8 +29,9 @@ enum Task {
     Serve,
     /// Apply pending database migrations and exit (Heroku's release phase).
     Migrate,
-    /// Run the bot locally with no setup: a throw-away SQLite file and a built-in
-    /// signing secret, on 127.0.0.1.
+    /// Run the bot locally with no setup (a throw-away SQLite file, fakes of Heroku,
+    /// GitHub and Slack) and a Slack-like page to use it from: bot on $PORT (5000),
+    /// page on $SANDBOX_PAGE_PORT (5001), both on 127.0.0.1.
     Sandbox,
     /// Sign a `/h` command as Slack would, post it to a running bot, print the reply.
     Send(SendArgs),
@@ -90,63 +92,39 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn sandbox() -> anyhow::Result<()> {
-    // Quiet by default: the console shows the conversation, not the bot's logs.
+    // Quiet by default: the page shows the conversation, not the bot's logs.
     telemetry::init_with_default(LogFormat::Text, "warn");
     let database = std::env::temp_dir().join(format!("chatops-sandbox-{}.db", std::process::id()));
-    let base_url = format!("http://127.0.0.1:{DEFAULT_PORT}");
-    let fakes = Sandbox::start().await?;
     let database_url = format!("sqlite://{}?mode=rwc", database.display());
-    let config = fakes.bot_config(DEFAULT_PORT, &base_url, &database_url);
-    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
-    let (listener, state) = prepare_bot(config, address).await?;
-    bot::link_user(
-        &state,
-        &fakes,
-        SANDBOX_TEAM,
-        console::USER,
-        "alice@example.com",
-        "alice",
-    )
-    .await?;
-    bot::connect_pipelines(&state, SANDBOX_TEAM, console::USER).await?;
+    let running = Running::start(Ports::from_env()?, &database_url, shutdown_signal()).await?;
     println!(
-        "chatops sandbox: the bot, fake Heroku ({heroku}), GitHub ({github}) and Slack ({slack}).\n\
-         You are alice in #deploys, linked to Heroku and GitHub; pipelines paipu and atlas are connected.\n\
-         Type a command and press Enter, e.g.\n  /h deploy paipu to staging\n  /h help\n\
-         (From another terminal: cargo run --release -- send help)",
-        heroku = fakes.heroku_url,
-        github = fakes.github_url,
-        slack = fakes.slack_url,
+        "chatops sandbox: open {url} to use #deploys as alice (switch user there).\n\
+         The bot answers on {bot}, wired to fake Heroku, GitHub and Slack. Ctrl-C stops it.",
+        url = running.page_url,
+        bot = running.bot_url.trim_start_matches("http://"),
     );
-    tokio::spawn(console::print_slack(fakes.slack.clone()));
-    let sender = SlashSender::new(
-        &format!("{base_url}/slack/commands"),
-        SANDBOX_SIGNING_SECRET,
-    );
-    let served = tokio::spawn(app::serve(listener, state, shutdown_signal()));
-    console::read_commands(&fakes, sender).await;
-    served.await.context("the bot stopped")?
+    let stopped = running.wait().await;
+    // A throw-away world: its database goes with it.
+    let _ = std::fs::remove_file(&database);
+    stopped
 }
 
-/// Checks the specs, opens (and migrates) the store, binds, and builds the app.
-async fn prepare_bot(
-    config: Config,
-    address: SocketAddr,
-) -> anyhow::Result<(TcpListener, AppState)> {
+/// Checks the specs, opens (and migrates) the store, and builds the app.
+pub(crate) async fn open_app(config: Config) -> anyhow::Result<AppState> {
     // Parse the embedded command specs now: a malformed one fails the boot, not a
     // user's first command.
     crate::command::specs();
     let store = open_store(&config).await?;
+    let app = App::new(config, store, Clock::system(), Patience::default())?;
+    Ok(AppState::new(app))
+}
+
+async fn run_bot(config: Config, address: SocketAddr) -> anyhow::Result<()> {
+    let state = open_app(config).await?;
     let listener = TcpListener::bind(address)
         .await
         .with_context(|| format!("cannot listen on {address}"))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
-    let app = App::new(config, store, Clock::system(), Patience::default())?;
-    Ok((listener, AppState::new(app)))
-}
-
-async fn run_bot(config: Config, address: SocketAddr) -> anyhow::Result<()> {
-    let (listener, state) = prepare_bot(config, address).await?;
     app::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -159,7 +137,7 @@ async fn send(args: SendArgs) -> anyhow::Result<()> {
         team: &args.team,
         channel: &args.channel,
         user: &args.user,
-        // Follow-ups are not shown here; the sandbox console shows them.
+        // Follow-ups are not shown here; the sandbox page shows them.
         response_url: "http://127.0.0.1:9/unused",
     };
     let reply = SlashSender::new(&args.url, &secret)

@@ -8,10 +8,11 @@
 //! answer what a caller hopes to hear.
 
 pub mod bot;
-pub mod console;
 pub mod faults;
 pub mod github;
 pub mod heroku;
+pub mod launch;
+pub mod page;
 pub mod slack;
 pub mod slash;
 

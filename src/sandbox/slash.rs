@@ -1,10 +1,14 @@
-//! Sends `/h` commands exactly as Slack does: a form body signed with the v0 scheme,
-//! posted to the bot's `/slack/commands`. Used by `chatops send` and the sandbox
-//! console, so what they show is the real product path.
+//! Sends what Slack sends, exactly as Slack does: form bodies signed with the v0
+//! scheme, posted to the bot. `/h` commands go to its `/slack/commands`; button
+//! clicks (`block_actions` payloads) to its `/slack/interactions`. Used by
+//! `chatops send` and the sandbox page, so what they show is the real product path.
 
 use anyhow::Context;
+use reqwest::StatusCode;
+use serde_json::Value;
 
 use crate::clock::Clock;
+use crate::outbound::{REQUEST_TIMEOUT, http_client};
 use crate::slack::verify::sign;
 
 /// Who types a command, and where.
@@ -29,7 +33,7 @@ impl SlashSender {
     /// A sender to the bot's slash-command `url`, signing with `secret`.
     pub fn new(url: &str, secret: &str) -> SlashSender {
         SlashSender {
-            http: reqwest::Client::new(),
+            http: http_client(REQUEST_TIMEOUT),
             url: url.into(),
             secret: secret.into(),
         }
@@ -37,7 +41,13 @@ impl SlashSender {
 
     /// Sends `/h <text>` as `typist`; returns the text of the bot's immediate reply.
     pub async fn send(&self, typist: Typist<'_>, text: &str) -> anyhow::Result<String> {
-        let clock = Clock::system();
+        let reply = self.reply(typist, text).await?;
+        Ok(reply["text"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Sends `/h <text>` as `typist`; returns the bot's immediate reply as Slack reads
+    /// it (`text`, `blocks`, `response_type`). A reply that is not JSON is its `text`.
+    pub async fn reply(&self, typist: Typist<'_>, text: &str) -> anyhow::Result<Value> {
         let body = serde_urlencoded::to_string([
             ("team_id", typist.team),
             ("channel_id", typist.channel),
@@ -45,33 +55,55 @@ impl SlashSender {
             ("command", "/h"),
             ("text", text),
             ("response_url", typist.response_url),
-            (
-                "trigger_id",
-                &format!("{}.{}", clock.now_millis(), fastrand::u32(..)),
-            ),
+            ("trigger_id", &trigger_id()),
         ])?;
-        let timestamp = clock.now().to_string();
+        let (status, reply) = self.post_signed(&self.url, body).await?;
+        let reply = serde_json::from_str::<Value>(&reply)
+            .ok()
+            .filter(Value::is_object)
+            .unwrap_or_else(|| serde_json::json!({ "text": reply }));
+        anyhow::ensure!(
+            status.is_success(),
+            "the bot answered {status}: {}",
+            reply["text"].as_str().unwrap_or_default()
+        );
+        Ok(reply)
+    }
+
+    /// Posts an interaction `payload` (e.g. `block_actions`) to `url` as Slack does: a
+    /// signed form with one `payload` field; returns the bot's status and body.
+    pub async fn interact(
+        &self,
+        url: &str,
+        payload: &Value,
+    ) -> anyhow::Result<(StatusCode, String)> {
+        let body = serde_urlencoded::to_string([("payload", payload.to_string())])?;
+        self.post_signed(url, body).await
+    }
+
+    async fn post_signed(&self, url: &str, body: String) -> anyhow::Result<(StatusCode, String)> {
+        let timestamp = Clock::system().now().to_string();
         let signature = sign(self.secret.as_bytes(), &timestamp, body.as_bytes());
         let response = self
             .http
-            .post(&self.url)
+            .post(url)
             .header("content-type", "application/x-www-form-urlencoded")
             .header("x-slack-request-timestamp", timestamp)
             .header("x-slack-signature", signature)
             .body(body)
             .send()
             .await
-            .with_context(|| format!("cannot reach the bot at {}", self.url))?;
+            .with_context(|| format!("cannot reach the bot at {url}"))?;
         let status = response.status();
-        let reply = response
+        let text = response
             .text()
             .await
             .context("cannot read the bot's reply")?;
-        let shown = serde_json::from_str::<serde_json::Value>(&reply)
-            .ok()
-            .and_then(|json| json["text"].as_str().map(str::to_owned))
-            .unwrap_or(reply);
-        anyhow::ensure!(status.is_success(), "the bot answered {status}: {shown}");
-        Ok(shown)
+        Ok((status, text))
     }
+}
+
+/// A fresh `trigger_id`, shaped like Slack's (`<millis>.<random>`).
+pub fn trigger_id() -> String {
+    format!("{}.{}", Clock::system().now_millis(), fastrand::u32(..))
 }

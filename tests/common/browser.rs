@@ -178,6 +178,71 @@ impl Browser {
         }
     }
 
+    /// Every element matching `css` now (none is an empty list, not a failure).
+    pub async fn find_all(&self, css: &str) -> Vec<Element> {
+        let found = self
+            .command(
+                reqwest::Method::POST,
+                "/elements",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        found
+            .as_array()
+            .expect("a list of elements")
+            .iter()
+            .map(|element| Element(element[ELEMENT].as_str().expect("an element id").to_owned()))
+            .collect()
+    }
+
+    /// The visible texts of every `css` element, once `accept` takes them, waiting up to
+    /// [`PATIENCE`]; a list read while the page redrew it (a stale element) is read again.
+    pub async fn wait_for_texts(
+        &self,
+        css: &str,
+        accept: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let texts = self.try_texts(css).await;
+            if let Some(texts) = texts.as_ref().filter(|texts| accept(texts)) {
+                return texts.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} on {} read {texts:?} for {PATIENCE:?}, never what was awaited",
+                self.url().await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The texts of every `css` element, or `None` if one went stale while reading.
+    async fn try_texts(&self, css: &str) -> Option<Vec<String>> {
+        let mut texts = Vec::new();
+        for element in self.find_all(css).await {
+            let path = format!("{}/element/{}/text", self.session, element.0);
+            match try_call(&self.http, reqwest::Method::GET, &path, None).await {
+                Ok(text) => texts.push(text.as_str().unwrap_or_default().to_owned()),
+                Err(error) if error.contains("stale element reference") => return None,
+                Err(error) => panic!("{error}"),
+            }
+        }
+        Some(texts)
+    }
+
+    /// Types `text` into `element` (an input), as keystrokes.
+    pub async fn type_into(&self, element: &Element, text: &str) {
+        let path = format!("/element/{}/value", element.0);
+        self.command(reqwest::Method::POST, &path, Some(json!({"text": text})))
+            .await;
+    }
+
+    /// Types `text` into `element` and presses Enter.
+    pub async fn type_and_enter(&self, element: &Element, text: &str) {
+        self.type_into(element, &format!("{text}\u{E007}")).await;
+    }
+
     /// A PNG of the window.
     pub async fn screenshot(&self) -> Vec<u8> {
         let encoded = self

@@ -13,6 +13,7 @@ pub mod browser;
 pub mod deploys;
 pub mod files;
 pub mod forms;
+pub mod sandbox;
 pub mod walk;
 
 use chatops::store::Store;

@@ -166,6 +166,13 @@ impl FakeGitHub {
         self.locate(repo, branch).map(|(_, sha)| sha)
     }
 
+    /// The default branch of `repo` (`owner/name`).
+    pub fn default_branch(&self, repo: &str) -> anyhow::Result<String> {
+        let world = self.world();
+        let index = world.repo_named(repo)?;
+        Ok(world.repos[index].default_branch.clone())
+    }
+
     /// Pushes a commit by `author` (a login) on top of `branch`; returns its sha. Its
     /// CI is [`FakeGitHub::set_new_commit_ci`]'s state.
     pub fn push_commit(
