@@ -9,7 +9,10 @@
 mod accounts;
 mod commands;
 mod deploys;
+mod history;
+mod locks;
 mod outbox;
+mod routes;
 mod signatures;
 
 pub use accounts::{
@@ -18,7 +21,9 @@ pub use accounts::{
 };
 pub use commands::{NewCommand, RecordedCommand};
 pub use deploys::{AppLock, DeployRow, StepSave};
+pub use locks::{LockEvent, LockRemoval, StageLock};
 pub use outbox::{MessageKind, NewMessage, QueuedMessage};
+pub use routes::{Route, RoutedApp};
 
 use std::time::Duration;
 
