@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::command::Target;
 use crate::deploy::messages::{clock_time, duration, short_sha};
 use crate::dispatch::Invocation;
-use crate::pipelines::{acting_as, lookup, when};
+use crate::pipelines::{seen_by, when};
 use crate::slack::reply::Reply;
 use crate::store::{DeployRow, LockEvent};
 
@@ -37,13 +37,9 @@ pub async fn history(
     pipeline: &str,
     target: Option<Target>,
 ) -> Reply {
-    let linked = match acting_as(state, invocation).await {
-        Ok(linked) => linked,
+    let layout = match seen_by(state, invocation, pipeline).await {
+        Ok((_, layout)) => layout,
         Err(reply) => return reply,
-    };
-    let layout = match lookup::layout(state, &linked.heroku_token, pipeline).await {
-        Ok(layout) => layout,
-        Err(problem) => return Reply::ephemeral(problem),
     };
     if let Some(target) = &target {
         if let Err(problem) = layout.apps_of(target) {

@@ -6,7 +6,7 @@ use crate::app::AppState;
 use crate::command::Target;
 use crate::deploy::messages::clock_time;
 use crate::dispatch::Invocation;
-use crate::pipelines::{acting_as, lookup};
+use crate::pipelines::seen_by;
 use crate::slack::reply::{Reply, ResponseType};
 use crate::store::{LockRemoval, StageLock};
 
@@ -178,10 +178,7 @@ async fn check_target(
     pipeline: &str,
     target: &Target,
 ) -> Result<(), Reply> {
-    let linked = acting_as(state, invocation).await?;
-    let layout = lookup::layout(state, &linked.heroku_token, pipeline)
-        .await
-        .map_err(Reply::ephemeral)?;
+    let (_, layout) = seen_by(state, invocation, pipeline).await?;
     layout.apps_of(target).map_err(Reply::ephemeral)?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use secrecy::SecretString;
 
-use super::{acting_as, current_release, lookup, release_sha, when};
+use super::{current_release, release_sha, seen_by, when};
 use crate::app::{App, AppState};
 use crate::deploy::messages::short_sha;
 use crate::dispatch::Invocation;
@@ -12,13 +12,9 @@ use crate::slack::reply::Reply;
 
 /// Answers `/h info <pipeline>`.
 pub async fn info(state: &AppState, invocation: &Invocation, pipeline: &str) -> Reply {
-    let linked = match acting_as(state, invocation).await {
-        Ok(linked) => linked,
+    let (linked, layout) = match seen_by(state, invocation, pipeline).await {
+        Ok(seen) => seen,
         Err(reply) => return reply,
-    };
-    let layout = match lookup::layout(state, &linked.heroku_token, pipeline).await {
-        Ok(layout) => layout,
-        Err(problem) => return Reply::ephemeral(problem),
     };
     let mut lines = vec![format!(
         "*{pipeline}*: {}",

@@ -19,6 +19,7 @@ use crate::app::{App, AppState};
 use crate::dispatch::Invocation;
 use crate::heroku::{self, Release};
 use crate::slack::reply::Reply;
+use lookup::Layout;
 
 pub use info::info;
 pub use releases::releases;
@@ -32,6 +33,19 @@ pub async fn acting_as(state: &AppState, invocation: &Invocation) -> Result<Link
         Ok(linked) => Ok(linked),
         Err(error) => Err(error.reply(state, invocation).await),
     }
+}
+
+/// The person's tokens and the pipeline as they see it, or the reply saying why not.
+pub async fn seen_by(
+    state: &AppState,
+    invocation: &Invocation,
+    pipeline: &str,
+) -> Result<(Linked, Layout), Reply> {
+    let linked = acting_as(state, invocation).await?;
+    let layout = lookup::layout(state, &linked.heroku_token, pipeline)
+        .await
+        .map_err(Reply::ephemeral)?;
+    Ok((linked, layout))
 }
 
 /// `/h pipelines`: each pipeline the person can see, its repository and its apps.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use secrecy::SecretString;
 
-use super::{RELEASES_SHOWN, acting_as, lookup, release_sha, when};
+use super::{RELEASES_SHOWN, lookup, release_sha, seen_by, when};
 use crate::accounts::Linked;
 use crate::app::{App, AppState};
 use crate::command::{Stage, Target};
@@ -23,8 +23,8 @@ pub async fn releases(
     pipeline: &str,
     target: Option<Target>,
 ) -> Reply {
-    let linked = match acting_as(state, invocation).await {
-        Ok(linked) => linked,
+    let (linked, layout) = match seen_by(state, invocation, pipeline).await {
+        Ok(seen) => seen,
         Err(reply) => return reply,
     };
     let target = target.unwrap_or(Target {
@@ -32,10 +32,6 @@ pub async fn releases(
         app: None,
     });
     let token = &linked.heroku_token;
-    let layout = match lookup::layout(state, token, pipeline).await {
-        Ok(layout) => layout,
-        Err(problem) => return Reply::ephemeral(problem),
-    };
     let app_name = match layout.one_app(&target, "releases") {
         Ok(app) => app.name.clone(),
         Err(problem) => return Reply::ephemeral(problem),

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use crate::app::{App, AppState};
 use crate::heroku::ReleaseStatus;
 use crate::pipelines::{lookup, when};
-use crate::store::{Route, RoutedApp};
+use crate::store::Route;
 
 /// Releases read per app and poll: more than are made between two polls.
 const RELEASES_PER_POLL: usize = 5;
@@ -170,17 +170,7 @@ async fn poll_route(app: &AppState, route: &Route) -> Result<usize, String> {
         .map_err(|error| error.to_string())?;
     let token = &linked.heroku_token;
     let layout = lookup::layout(app, token, &route.pipeline).await?;
-    let apps: Vec<RoutedApp> = layout
-        .stages
-        .iter()
-        .flat_map(|stage| &stage.apps)
-        .map(|found| RoutedApp {
-            app_id: found.id.clone(),
-            team_id: route.team_id.clone(),
-            pipeline: route.pipeline.clone(),
-            app_name: found.name.clone(),
-        })
-        .collect();
+    let apps = super::routed_apps(&layout, &route.team_id);
     let database = |error: anyhow::Error| format!("{error:#}");
     app.store
         .set_routed_apps(&route.team_id, &route.pipeline, &apps)

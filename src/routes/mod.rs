@@ -11,7 +11,8 @@ use crate::app::{App, AppState};
 use crate::command::Channel;
 use crate::deploy::messages::Post;
 use crate::dispatch::Invocation;
-use crate::pipelines::{acting_as, lookup};
+use crate::pipelines::lookup::Layout;
+use crate::pipelines::seen_by;
 use crate::slack::api::Message;
 use crate::slack::reply::{Reply, ResponseType};
 use crate::store::{DeployRow, MessageKind, NewMessage, Route, RoutedApp};
@@ -51,25 +52,11 @@ pub async fn set(
     pipeline: &str,
     channel: &Channel,
 ) -> Reply {
-    let linked = match acting_as(state, invocation).await {
-        Ok(linked) => linked,
+    let (linked, layout) = match seen_by(state, invocation, pipeline).await {
+        Ok(seen) => seen,
         Err(reply) => return reply,
     };
-    let layout = match lookup::layout(state, &linked.heroku_token, pipeline).await {
-        Ok(layout) => layout,
-        Err(problem) => return Reply::ephemeral(problem),
-    };
-    let apps: Vec<RoutedApp> = layout
-        .stages
-        .iter()
-        .flat_map(|stage| &stage.apps)
-        .map(|app| RoutedApp {
-            app_id: app.id.clone(),
-            team_id: invocation.team_id.clone(),
-            pipeline: pipeline.into(),
-            app_name: app.name.clone(),
-        })
-        .collect();
+    let apps = routed_apps(&layout, &invocation.team_id);
     let route = Route {
         team_id: invocation.team_id.clone(),
         pipeline: pipeline.into(),
@@ -98,6 +85,21 @@ pub async fn set(
             invocation.user_id, route.label
         ))
     }
+}
+
+/// Every app of a routed pipeline, as the store remembers them.
+fn routed_apps(layout: &Layout, team_id: &str) -> Vec<RoutedApp> {
+    layout
+        .stages
+        .iter()
+        .flat_map(|stage| &stage.apps)
+        .map(|app| RoutedApp {
+            app_id: app.id.clone(),
+            team_id: team_id.into(),
+            pipeline: layout.pipeline.name.clone(),
+            app_name: app.name.clone(),
+        })
+        .collect()
 }
 
 /// A parent message posted to `channel` of `team_id` as thread `thread_key`.
