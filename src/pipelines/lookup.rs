@@ -45,26 +45,34 @@ pub async fn layout(app: &App, token: &SecretString, name: &str) -> Result<Layou
         .pipeline_couplings(token, &pipeline.id)
         .await
         .map_err(|error| heroku_trouble(&error))?;
-    let mut stages = Vec::new();
-    for stage in ORDER {
-        let mut apps = Vec::new();
-        for coupling in couplings.iter().filter(|c| c.stage == stage) {
-            let found = app.heroku.app(token, &coupling.app.id).await;
-            apps.push(found.map_err(|error| {
-                if error.is_not_found() || error.is_forbidden() {
-                    format!(
-                        "You don't have access to the {stage} apps of `{name}` on Heroku. Ask an \
-                         owner of the pipeline to add you as a collaborator."
-                    )
-                } else {
-                    heroku_trouble(&error)
-                }
-            })?);
+    // The apps are read at once: a command has Slack's 3 seconds for all of this.
+    let reads = couplings
+        .iter()
+        .filter(|c| ORDER.contains(&c.stage))
+        .map(|c| async move { (c.stage, app.heroku.app(token, &c.app.id).await) });
+    let mut stages: Vec<StageApps> = Vec::new();
+    for (stage, found) in futures_util::future::join_all(reads).await {
+        let found = found.map_err(|error| {
+            if error.is_not_found() || error.is_forbidden() {
+                format!(
+                    "You don't have access to the {stage} apps of `{name}` on Heroku. Ask an \
+                     owner of the pipeline to add you as a collaborator."
+                )
+            } else {
+                heroku_trouble(&error)
+            }
+        })?;
+        match stages.iter_mut().find(|s| s.stage == stage) {
+            Some(known) => known.apps.push(found),
+            None => stages.push(StageApps {
+                stage,
+                apps: vec![found],
+            }),
         }
-        if !apps.is_empty() {
-            apps.sort_by(|a, b| a.name.cmp(&b.name));
-            stages.push(StageApps { stage, apps });
-        }
+    }
+    stages.sort_by_key(|s| ORDER.iter().position(|o| *o == s.stage));
+    for stage in &mut stages {
+        stage.apps.sort_by(|a, b| a.name.cmp(&b.name));
     }
     Ok(Layout { pipeline, stages })
 }

@@ -67,9 +67,10 @@ pub async fn pipelines(state: &AppState, invocation: &Invocation) -> Reply {
     }
     found.sort_by(|a, b| a.name.cmp(&b.name));
     let mut lines = vec![format!("Pipelines {} can see:", linked.heroku_email)];
-    for pipeline in &found {
-        lines.push(pipeline_line(state, invocation, token, &pipeline.name).await);
-    }
+    let reads = found
+        .iter()
+        .map(|pipeline| pipeline_line(state, invocation, token, &pipeline.name));
+    lines.extend(futures_util::future::join_all(reads).await);
     Reply::ephemeral(lines.join("\n"))
 }
 
