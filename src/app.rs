@@ -223,6 +223,8 @@ pub async fn serve(
     let pruner = tokio::spawn(prune_signatures(state.clone()));
     let worker = tokio::spawn(crate::deploy::worker::run(state.clone(), stop.clone()));
     let outbox = tokio::spawn(crate::slack::outbox::run(state.clone(), stop.clone()));
+    let lock_sweep = tokio::spawn(crate::locks::sweep::run(state.clone(), stop.clone()));
+    let release_poll = tokio::spawn(crate::routes::announce::run(state.clone(), stop.clone()));
     let server = axum::serve(listener, router(state)).with_graceful_shutdown(stopped(stop.clone()));
     let deadline = async move {
         stopped(stop).await;
@@ -237,7 +239,7 @@ pub async fn serve(
     };
     pruner.abort();
     // The loops finish their current step (its save is one transaction) and stop.
-    for background in [worker, outbox] {
+    for background in [worker, outbox, lock_sweep, release_poll] {
         if tokio::time::timeout(LOOP_STOP_DEADLINE, background)
             .await
             .is_err()

@@ -49,6 +49,41 @@ pub async fn run(state: &AppState, invocation: &Invocation, command: Command) ->
         Command::Connect { pipeline, repo } => {
             crate::deploy::commands::connect(state, invocation, &pipeline, &repo).await
         }
+        Command::Pipelines => crate::pipelines::pipelines(state, invocation).await,
+        Command::Info { pipeline } => crate::pipelines::info(state, invocation, &pipeline).await,
+        Command::Releases { pipeline, target } => {
+            crate::pipelines::releases(state, invocation, &pipeline, target).await
+        }
+        Command::History { pipeline, target } => {
+            crate::history::history(state, invocation, &pipeline, target).await
+        }
+        Command::Lock {
+            pipeline,
+            target,
+            duration_secs,
+            reason,
+        } => {
+            let request = crate::locks::LockRequest {
+                pipeline,
+                target,
+                duration_secs,
+                reason,
+            };
+            crate::locks::lock(state, invocation, request).await
+        }
+        Command::Unlock {
+            pipeline,
+            target,
+            forced,
+        } => crate::locks::unlock(state, invocation, &pipeline, &target, forced).await,
+        Command::Route {
+            pipeline: Some(pipeline),
+            channel: Some(channel),
+        } => crate::routes::set(state, invocation, &pipeline, &channel).await,
+        Command::Route { .. } => crate::routes::list(state, invocation).await,
+        Command::Doctor { pipeline } => {
+            crate::doctor::doctor(state, invocation, pipeline.as_deref()).await
+        }
         other => Reply::ephemeral(not_available_yet(&other)),
     }
 }

@@ -1,6 +1,7 @@
-//! requested -> building: resolve and gate the request, take the app's lock, record
-//! the GitHub deployment, start the Heroku build, then tell the channel. Each creating
-//! call first looks for what an interrupted attempt already created.
+//! requested -> building: resolve and gate the request, refuse a locked stage, take
+//! the app's lock, record the GitHub deployment, start the Heroku build, then tell the
+//! channel. Each creating call first looks for what an interrupted attempt already
+//! created.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -31,6 +32,18 @@ pub(super) async fn start(
         forced: d.forced != 0,
     };
     let resolved = gate::resolve(app, request, tokens).await?;
+    let change = crate::locks::Change {
+        team_id: &d.team_id,
+        pipeline: &d.pipeline,
+        stage: &resolved.stage,
+        app_name: Some(&resolved.app_name),
+        user_id: &d.user_id,
+        forced: d.forced != 0,
+        now,
+    };
+    if let Some(locked) = crate::locks::refusal(app, change).await? {
+        return Err(StepError::Refused(locked));
+    }
     let echo = gate::request_echo(request);
     take_lock(app, d, &resolved, now).await?;
     let code = two_factor_code(app, d);

@@ -81,7 +81,8 @@ struct DeliveryApp {
     id: String,
 }
 
-/// `POST /webhooks/heroku`: verifies the signature, then wakes the app's deploys.
+/// `POST /webhooks/heroku`: verifies the signature, announces releases made outside
+/// chat in routed channels, then wakes the app's deploys.
 pub async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -104,6 +105,10 @@ pub async fn receive(
             StatusCode::UNAUTHORIZED,
             "Heroku-Webhook-Hmac-SHA256 does not match the body",
         );
+    }
+    if let Err(error) = crate::routes::announce::on_delivery(&state, &body).await {
+        tracing::error!(error = format!("{error:#}"), "cannot announce a release");
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error");
     }
     let Ok(delivery) = serde_json::from_slice::<Delivery>(&body) else {
         // Signed by Heroku but about something without an app: nothing to wake.

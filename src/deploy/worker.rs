@@ -76,11 +76,12 @@ async fn step(state: &AppState, owner: &str, id: i64) -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    let messages: Vec<NewMessage> = outcome
+    let mut messages: Vec<NewMessage> = outcome
         .posts
         .iter()
         .map(|(kind, post)| to_message(&deploy, *kind, post))
         .collect::<anyhow::Result<_>>()?;
+    messages.extend(crate::routes::routed_copies(state, &deploy, &messages).await?);
     let save = StepSave {
         deploy: &deploy,
         owner,

@@ -16,6 +16,15 @@ use crate::outbound::{self, Replay, Retrier, RetryPolicy};
 /// The API version every request pins, so GitHub's answers keep their shape.
 pub const API_VERSION: &str = "2022-11-28";
 
+/// `GET /user` and what its headers tell about the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenCheck {
+    pub user: User,
+    /// `None` when GitHub did not list scopes (fine-grained and app tokens).
+    pub scopes: Option<Vec<String>>,
+    pub rate_remaining: Option<u32>,
+}
+
 /// The production API base URL.
 pub const API_URL: &str = "https://api.github.com";
 
@@ -47,6 +56,38 @@ impl GitHubClient {
     #[tracing::instrument(skip_all)]
     pub async fn user(&self, token: &SecretString) -> Result<User, GitHubError> {
         self.get_json("user", "/user", token).await
+    }
+
+    /// `GET /user`, with what its headers say about the token: the OAuth scopes it
+    /// carries (`X-OAuth-Scopes`; absent for fine-grained tokens) and the requests left
+    /// this hour (`X-RateLimit-Remaining`).
+    #[tracing::instrument(skip_all)]
+    pub async fn token_check(&self, token: &SecretString) -> Result<TokenCheck, GitHubError> {
+        let url = self.url("/user");
+        let response = self
+            .send(Replay::Safe, || self.request(Method::GET, &url, token))
+            .await?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        let scopes = header("x-oauth-scopes").map(|scopes| {
+            scopes
+                .split(',')
+                .map(|scope| scope.trim().to_owned())
+                .filter(|scope| !scope.is_empty())
+                .collect()
+        });
+        let rate_remaining = header("x-ratelimit-remaining").and_then(|left| left.parse().ok());
+        let user = json("user", response).await?;
+        Ok(TokenCheck {
+            user,
+            scopes,
+            rate_remaining,
+        })
     }
 
     /// `GET /repos/{owner}/{repo}`: default branch, visibility and the user's permissions.

@@ -15,7 +15,7 @@ mod oauth;
 mod types;
 
 pub use ci::CiVerdict;
-pub use client::{API_URL, API_VERSION, GitHubClient};
+pub use client::{API_URL, API_VERSION, GitHubClient, TokenCheck};
 pub use deployments::{ContextState, DeploymentOutcome};
 pub use error::{ErrorBody, GitHubError, RateLimit};
 pub use oauth::{GitHubOAuth, GitHubToken, OAUTH_URL};

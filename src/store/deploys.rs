@@ -40,7 +40,7 @@ pub struct DeployRow {
     pub next_check_at: i64,
 }
 
-const COLUMNS: &str = "id, team_id, channel_id, user_id, response_url, pipeline, branch, stage, \
+pub(super) const COLUMNS: &str = "id, team_id, channel_id, user_id, response_url, pipeline, branch, stage, \
     app_name, forced, two_factor_code, state, app_id, repo, git_ref, sha, github_deployment_id, \
     build_id, release_id, failure, created_at, stage_started_at, finished_at, next_check_at";
 

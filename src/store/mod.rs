@@ -9,8 +9,11 @@
 mod accounts;
 mod commands;
 mod deploys;
+mod history;
 mod intake;
+mod locks;
 mod outbox;
+mod routes;
 mod signatures;
 
 pub use accounts::{
@@ -19,7 +22,9 @@ pub use accounts::{
 };
 pub use commands::{NewCommand, RecordedCommand};
 pub use deploys::{AppLock, DeployRow, StepSave};
+pub use locks::{LockEvent, LockRemoval, StageLock};
 pub use outbox::{MessageKind, NewMessage, QueuedMessage};
+pub use routes::{Route, RoutedApp};
 
 use std::time::Duration;
 

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub mod accounts;
 pub mod browser;
+pub mod commands;
 pub mod deploys;
 pub mod files;
 pub mod forms;

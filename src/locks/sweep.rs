@@ -1,0 +1,71 @@
+//! Ends expired locks. Each removal, its `expired` event and its notice to the lock's
+//! channel are one transaction, fenced on the lock as read, so a lock expires and is
+//! announced exactly once however many processes sweep.
+
+use tokio::sync::watch;
+
+use super::target_of;
+use crate::app::{App, AppState};
+use crate::deploy::messages::clock_time;
+use crate::store::{LockRemoval, StageLock};
+
+/// Sweeps every poll interval until `stop` says so.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        match sweep(&state).await {
+            Ok(0) => {}
+            Ok(_) => state.wakeups.outbox.notify_one(),
+            Err(error) => tracing::error!(error = format!("{error:#}"), "lock sweep failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(state.config.poll_interval) => {}
+            _ = stop.wait_for(|stopping| *stopping) => return,
+        }
+    }
+}
+
+/// Ends every lock whose time is up; returns how many this call ended.
+pub async fn sweep(app: &App) -> anyhow::Result<usize> {
+    let now = app.clock.now_millis();
+    let mut ended = 0;
+    for lock in app.store.expired_stage_locks(now).await? {
+        let notice = crate::routes::channel_notice(
+            &lock.team_id,
+            &lock.channel_id,
+            &format!(
+                "lock-expired:{}:{}:{}",
+                lock.team_id,
+                target_of(&lock),
+                lock.since
+            ),
+            &expiry_text(&lock),
+        )?;
+        let removal = LockRemoval {
+            action: "expired",
+            actor_id: None,
+            forced: false,
+            messages: std::slice::from_ref(&notice),
+            now,
+        };
+        if app.store.remove_stage_lock(&lock, removal).await? {
+            tracing::info!(lock = %target_of(&lock), "lock expired");
+            ended += 1;
+        }
+    }
+    Ok(ended)
+}
+
+/// `<@U0BOB>'s lock on paipu production ended at 16:02 UTC (release freeze): ...`
+fn expiry_text(lock: &StageLock) -> String {
+    let reason = lock
+        .reason
+        .as_ref()
+        .map(|reason| format!(" ({reason})"))
+        .unwrap_or_default();
+    format!(
+        "<@{}>'s lock on {} ended at {} UTC{reason}: deploys, promotions and rollbacks there are allowed again.",
+        lock.owner_id,
+        target_of(lock),
+        clock_time(lock.expires_at.unwrap_or(lock.since))
+    )
+}

@@ -1,0 +1,129 @@
+//! The read-only pipeline commands: `/h pipelines` (what the person can see), `/h info`
+//! (stages, apps, repository, checks and what each stage runs) and `/h releases` (the
+//! last releases of a stage). Everything is read with the person's own tokens, so
+//! nobody sees through the bot what Heroku or GitHub would not show them.
+//!
+//! [`lookup`] resolves a pipeline and the stage a command names; other commands
+//! (locks, routes, history, doctor) use it too. [`acting_as`] gets the person's tokens
+//! or the answer that asks them to link.
+
+mod info;
+pub mod lookup;
+mod releases;
+pub mod when;
+
+use secrecy::SecretString;
+
+use crate::accounts::Linked;
+use crate::app::{App, AppState};
+use crate::dispatch::Invocation;
+use crate::heroku::{self, Release};
+use crate::slack::reply::Reply;
+use lookup::Layout;
+
+pub use info::info;
+pub use releases::releases;
+
+/// How many releases `/h releases` lists.
+pub const RELEASES_SHOWN: usize = 10;
+
+/// The person's fresh tokens, or the reply asking them to link their accounts.
+pub async fn acting_as(state: &AppState, invocation: &Invocation) -> Result<Linked, Reply> {
+    match crate::accounts::linked(state, &invocation.team_id, &invocation.user_id).await {
+        Ok(linked) => Ok(linked),
+        Err(error) => Err(error.reply(state, invocation).await),
+    }
+}
+
+/// The person's tokens and the pipeline as they see it, or the reply saying why not.
+pub async fn seen_by(
+    state: &AppState,
+    invocation: &Invocation,
+    pipeline: &str,
+) -> Result<(Linked, Layout), Reply> {
+    let linked = acting_as(state, invocation).await?;
+    let layout = lookup::layout(state, &linked.heroku_token, pipeline)
+        .await
+        .map_err(Reply::ephemeral)?;
+    Ok((linked, layout))
+}
+
+/// `/h pipelines`: each pipeline the person can see, its repository and its apps.
+pub async fn pipelines(state: &AppState, invocation: &Invocation) -> Reply {
+    let linked = match acting_as(state, invocation).await {
+        Ok(linked) => linked,
+        Err(reply) => return reply,
+    };
+    let token = &linked.heroku_token;
+    let mut found = match state.heroku.pipelines(token).await {
+        Ok(found) => found,
+        Err(error) => return Reply::ephemeral(lookup::heroku_trouble(&error)),
+    };
+    if found.is_empty() {
+        return Reply::ephemeral(format!(
+            "Your Heroku account ({}) can't see any pipelines. Ask a pipeline's owner to add you to its team or apps.",
+            linked.heroku_email
+        ));
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut lines = vec![format!("Pipelines {} can see:", linked.heroku_email)];
+    let reads = found
+        .iter()
+        .map(|pipeline| pipeline_line(state, invocation, token, &pipeline.name));
+    lines.extend(futures_util::future::join_all(reads).await);
+    Reply::ephemeral(lines.join("\n"))
+}
+
+/// `• *paipu* (heroku/paipu-repo): staging paipu-app-staging · production paipu-app-production`
+async fn pipeline_line(
+    app: &App,
+    invocation: &Invocation,
+    token: &SecretString,
+    name: &str,
+) -> String {
+    let repo = match app.store.pipeline_repo(&invocation.team_id, name).await {
+        Ok(Some(repo)) => repo,
+        Ok(None) => format!("not connected: `/h connect {name} to <owner>/<repo>`"),
+        Err(error) => {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "cannot read a pipeline's repository"
+            );
+            "repository unknown".into()
+        }
+    };
+    let stages = match lookup::layout(app, token, name).await {
+        Ok(layout) if layout.stages.is_empty() => "no apps yet".to_owned(),
+        Ok(layout) => layout
+            .stages
+            .iter()
+            .map(|s| format!("{} {}", s.stage, lookup::app_names(&s.apps)))
+            .collect::<Vec<_>>()
+            .join(" · "),
+        Err(problem) => problem,
+    };
+    format!("• *{name}* ({repo}): {stages}")
+}
+
+/// The release an app runs now (the newest `current` one), among its latest.
+pub async fn current_release(
+    app: &App,
+    token: &SecretString,
+    app_name: &str,
+) -> Result<Option<Release>, heroku::HerokuError> {
+    let latest = app.heroku.releases(token, app_name, 5).await?;
+    Ok(latest.into_iter().find(|release| release.current))
+}
+
+/// The commit a release runs, from its slug; `None` for releases without one (config
+/// changes on a fresh app) or slugs that do not say.
+pub async fn release_sha(app: &App, token: &SecretString, release: &Release) -> Option<String> {
+    let slug = release.slug.as_ref()?;
+    match app.heroku.slug(token, &release.app.name, &slug.id).await {
+        Ok(slug) => slug.commit,
+        Err(error) => {
+            tracing::info!(%error, app = %release.app.name, "cannot read a release's slug");
+            None
+        }
+    }
+}
