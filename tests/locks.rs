@@ -152,7 +152,7 @@ async fn an_expired_lock_ends_and_is_announced_once_where_it_was_set() {
 
 #[tokio::test]
 async fn history_tells_deploys_with_branch_sha_and_ending_and_refusals() {
-    for (world, _) in worlds(AT_14_02).await {
+    for (world, clock) in worlds(AT_14_02).await {
         assert_eq!(
             alice(&world, "history paipu").await,
             "Nothing was done to paipu from Slack yet."
@@ -160,6 +160,8 @@ async fn history_tells_deploys_with_branch_sha_and_ending_and_refusals() {
         alice(&world, "deploy paipu to staging").await;
         let deployed = finished_deploy(&world.app).await;
         let sha = deployed.sha.clone().unwrap();
+        // The lock comes a minute later, so the timeline's order is not a tie.
+        clock.advance(60);
         say(&world, BRUNO, "lock paipu production").await;
         refused(&world, ALICE, "deploy paipu to production").await;
         let history = normalized(&alice(&world, "history paipu").await);
@@ -167,9 +169,9 @@ async fn history_tells_deploys_with_branch_sha_and_ending_and_refusals() {
             history,
             format!(
                 "History of paipu, newest first:\n\
-                 • just now: <@U0ALICE> deploy of paipu to production: failed after Ns: paipu production is locked by <@U0BRUNO> since 14:02 UTC. Ask <@U0BRUNO>, or remove the lock with `/h unlock! paipu production` (the channel is told).\n\
+                 • just now: <@U0ALICE> deploy of paipu to production: failed after Ns: paipu production is locked by <@U0BRUNO> since 14:03 UTC. Ask <@U0BRUNO>, or remove the lock with `/h unlock! paipu production` (the channel is told).\n\
                  • just now: <@U0BRUNO> locked production\n\
-                 • just now: <@U0ALICE> deploy of paipu/master ({}) to paipu-app-staging: deployed after Ns",
+                 • 1m ago: <@U0ALICE> deploy of paipu/master ({}) to paipu-app-staging: deployed after Ns",
                 &sha[..8]
             )
         );
@@ -177,7 +179,7 @@ async fn history_tells_deploys_with_branch_sha_and_ending_and_refusals() {
             normalized(&alice(&world, "history paipu in staging").await),
             format!(
                 "History of paipu in staging, newest first:\n\
-                 • just now: <@U0ALICE> deploy of paipu/master ({}) to paipu-app-staging: deployed after Ns",
+                 • 1m ago: <@U0ALICE> deploy of paipu/master ({}) to paipu-app-staging: deployed after Ns",
                 &sha[..8]
             )
         );
