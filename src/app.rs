@@ -161,6 +161,10 @@ impl Deref for AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/slack/commands", post(slack::commands::slash_command))
+        .route(
+            "/slack/interactions",
+            post(slack::interactions::interaction),
+        )
         .route("/healthz", get(web::healthz))
         .route(
             crate::deploy::webhooks::WEBHOOK_PATH,

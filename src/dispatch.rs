@@ -4,7 +4,7 @@
 
 use crate::app::AppState;
 use crate::command::{self, Command};
-use crate::deploy::commands::DeployRequest;
+use crate::deploy::commands::{DeployRequest, PromoteRequest, RollbackRequest};
 use crate::slack::reply::Reply;
 
 /// Who typed a command, where, and how to answer them later.
@@ -45,6 +45,38 @@ pub async fn run(state: &AppState, invocation: &Invocation, command: Command) ->
                 forced,
             };
             crate::deploy::commands::deploy(state, invocation, request).await
+        }
+        Command::Promote {
+            pipeline,
+            from,
+            to,
+            two_factor_code,
+            forced,
+        } => {
+            let request = PromoteRequest {
+                pipeline,
+                from,
+                to,
+                two_factor_code,
+                forced,
+            };
+            crate::deploy::commands::promote(state, invocation, request).await
+        }
+        Command::Rollback {
+            pipeline,
+            target,
+            version,
+            two_factor_code,
+            forced,
+        } => {
+            let request = RollbackRequest {
+                pipeline,
+                target,
+                version,
+                two_factor_code,
+                forced,
+            };
+            crate::deploy::commands::rollback(state, invocation, request).await
         }
         Command::Connect { pipeline, repo } => {
             crate::deploy::commands::connect(state, invocation, &pipeline, &repo).await

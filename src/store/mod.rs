@@ -8,9 +8,11 @@
 
 mod accounts;
 mod commands;
+mod confirmations;
 mod deploys;
 mod outbox;
 mod signatures;
+mod targets;
 
 pub use accounts::{
     GitHubLink, HerokuLink, NewOAuthState, SealedColumn, StoredAccount, StoredOAuthState,
@@ -19,6 +21,7 @@ pub use accounts::{
 pub use commands::{NewCommand, RecordedCommand};
 pub use deploys::{AppLock, DeployRow, StepSave};
 pub use outbox::{MessageKind, NewMessage, QueuedMessage};
+pub use targets::DeployTarget;
 
 use std::time::Duration;
 
