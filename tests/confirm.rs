@@ -11,12 +11,15 @@ use common::{TestApp, TestClock};
 const REPO: &str = "heroku/paipu-repo";
 const APP: &str = "paipu-app-production";
 
-async fn worlds_at(clock: &TestClock, confirm: bool) -> Vec<DeployWorld> {
+/// A world per backend, each with its own clock (commands are signed at the real
+/// time, so a moved clock must not outlive its world).
+async fn worlds(confirm: bool) -> Vec<(DeployWorld, TestClock)> {
     let mut worlds = Vec::new();
     for db in common::databases().await {
+        let clock = TestClock::default();
         let configure = |config: &mut chatops::config::Config| config.production_confirm = confirm;
         let app = TestApp::spawn_configured(db, clock.clock(), configure).await;
-        worlds.push(DeployWorld::new(app).await);
+        worlds.push((DeployWorld::new(app).await, clock));
     }
     worlds
 }
@@ -30,7 +33,7 @@ fn last_section(world: &DeployWorld) -> String {
 
 #[tokio::test]
 async fn a_production_deploy_first_shows_the_requester_the_commits_it_ships() {
-    for world in worlds_at(&TestClock::default(), true).await {
+    for (world, _) in worlds(true).await {
         world.command(ALICE, "deploy paipu to production").await;
         world.answer_confirmation(1, ALICE, "confirm_go").await;
         assert_eq!(finished_deploy(&world.app).await.state, "deployed");
@@ -106,7 +109,7 @@ async fn a_production_deploy_first_shows_the_requester_the_commits_it_ships() {
 
 #[tokio::test]
 async fn only_the_requester_may_confirm_cancel_starts_nothing_and_a_button_works_once() {
-    for world in worlds_at(&TestClock::default(), true).await {
+    for (world, _) in worlds(true).await {
         let builds = world.app.sandbox.heroku.builds(APP).len();
         world.command(ALICE, "deploy! paipu to production").await;
         let asking = world.wait_for_state(1, "confirming").await;
@@ -153,8 +156,7 @@ async fn only_the_requester_may_confirm_cancel_starts_nothing_and_a_button_works
 
 #[tokio::test]
 async fn an_expired_confirmation_says_when_it_expired_and_ends_having_done_nothing() {
-    let clock = TestClock::default();
-    for world in worlds_at(&clock, true).await {
+    for (world, clock) in worlds(true).await {
         world.command(ALICE, "deploy paipu to production").await;
         let asking = world.wait_for_state(1, "confirming").await;
         clock.advance(5 * 60 + 1);
@@ -191,7 +193,7 @@ async fn an_expired_confirmation_says_when_it_expired_and_ends_having_done_nothi
 
 #[tokio::test]
 async fn production_confirm_false_deploys_to_production_at_once() {
-    for world in worlds_at(&TestClock::default(), false).await {
+    for (world, _) in worlds(false).await {
         world.command(ALICE, "deploy paipu to production").await;
         let deployed = finished_deploy(&world.app).await;
         assert_eq!(deployed.state, "deployed", "{:?}", deployed.failure);
@@ -202,7 +204,7 @@ async fn production_confirm_false_deploys_to_production_at_once() {
 
 #[tokio::test]
 async fn a_malformed_interaction_payload_is_refused_and_writes_nothing() {
-    for world in worlds_at(&TestClock::default(), true).await {
+    for (world, _) in worlds(true).await {
         let body = "payload=%7Bnot-json";
         let headers = common::signed_headers(common::SECRET, world.app.state.clock.now(), body);
         let (status, text) = world.app.post("/slack/interactions", &headers, body).await;
