@@ -38,6 +38,15 @@ async fn crash_and_restart(hold_the_request: bool, kill_in: &str) {
             heroku.faults.inject(hold);
         }
         let bot = BotProcess::start("first", &world.config).await;
+        // Staging first runs a commit GitHub knows, as a promotion's deployment needs.
+        world
+            .command(&bot, CHANNEL, "deploy paipu to staging")
+            .await;
+        let staged = world
+            .deploy_when(1, "staging deployed", |d| d.finished_at.is_some())
+            .await;
+        assert_eq!(staged.state, "deployed", "{:?}", staged.failure);
+        outbox_drained(&world.db.store, DEADLINE).await;
         assert_eq!(world.command(&bot, CHANNEL, COMMAND).await, ACK);
         if hold_the_request {
             eventually("the promotion request", DEADLINE, async || {
@@ -45,7 +54,7 @@ async fn crash_and_restart(hold_the_request: bool, kill_in: &str) {
             })
             .await;
         } else {
-            world.deploy_when(1, kill_in, |d| d.state == kill_in).await;
+            world.deploy_when(2, kill_in, |d| d.state == kill_in).await;
         }
         let killed_at = Instant::now();
         bot.kill();
@@ -53,17 +62,17 @@ async fn crash_and_restart(hold_the_request: bool, kill_in: &str) {
         tokio::time::sleep((killed_at + HOLD).saturating_duration_since(Instant::now())).await;
         let restarted = BotProcess::start("restarted", &world.config).await;
         let promoted = world
-            .deploy_when(1, "the promotion finished", |d| d.finished_at.is_some())
+            .deploy_when(2, "the promotion finished", |d| d.finished_at.is_some())
             .await;
         assert_eq!(promoted.state, "promoted", "{:?}", promoted.failure);
         outbox_drained(&world.db.store, DEADLINE).await;
         assert_eq!(heroku.promotions().len(), 1, "exactly one promotion");
         let slack = &world.sandbox.slack;
-        let parent = slack
-            .channel_messages(CHANNEL)
-            .into_iter()
-            .find(|m| m.thread_ts.is_none());
-        let parent = parent.expect("a parent message");
+        let messages = slack.channel_messages(CHANNEL);
+        let parent = messages
+            .iter()
+            .find(|m| m.thread_ts.is_none() && m.text.starts_with("Promot"))
+            .unwrap_or_else(|| panic!("a promotion parent among {messages:#?}"));
         assert_eq!(parent.text, "Promoted paipu-app-staging to production");
         let replies: Vec<_> = slack
             .thread(CHANNEL, &parent.ts)
