@@ -225,7 +225,8 @@ async fn a_two_factor_app_asks_for_the_code_and_accepts_it() {
         assert_eq!(
             refused.failure.as_deref(),
             Some(
-                "vault-app-production is protected by two-factor authentication. Add a current code from your authenticator app at the end of the command: `/h deploy vault to production 123456`."
+                // The confirmation stored the resolved app, so the hint names it.
+                "vault-app-production is protected by two-factor authentication. Add a current code from your authenticator app at the end of the command: `/h deploy vault to production/vault-app-production 123456`."
             )
         );
         world

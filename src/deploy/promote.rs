@@ -7,7 +7,7 @@
 
 use super::gate::{self, Tokens};
 use super::messages::{self, Chapter};
-use super::start::{github_deployment, two_factor_code};
+use super::start::{github_deployment, two_factor_code, two_factor_refusal};
 use super::steps::{Outcome, enter, github_status};
 use super::{StepError, confirm, state};
 use crate::app::AppState;
@@ -355,17 +355,11 @@ async fn create(
         .await
     {
         Ok(created) => Ok(created.id),
-        Err(error) if error.is_two_factor() => Err(StepError::refused(format!(
-            "{} is protected by two-factor authentication{}. Add a current code from your \
-             authenticator app at the end of the command: `/h promote {} 123456`.",
-            target_names(targets),
-            if code.is_some() {
-                " and the code you gave was not accepted"
-            } else {
-                ""
-            },
-            echo(d)
-        ))),
+        Err(error) if error.is_two_factor() => Err(two_factor_refusal(
+            &target_names(targets),
+            code.is_some(),
+            &format!("/h promote {}", echo(d)),
+        )),
         Err(error) => Err(StepError::from_heroku("create the promotion", error)),
     }
 }

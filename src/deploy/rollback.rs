@@ -10,7 +10,7 @@ use secrecy::ExposeSecret;
 use super::gate::{self, Tokens};
 use super::messages::{self, Chapter};
 use super::promote::slug_commit;
-use super::start::{take_lock, two_factor_code};
+use super::start::{take_lock, two_factor_code, two_factor_refusal};
 use super::steps::{Outcome, enter};
 use super::{StepError, state};
 use crate::app::AppState;
@@ -197,17 +197,11 @@ async fn create(
         .await
     {
         Ok(release) => Ok(release.id),
-        Err(error) if error.is_two_factor() => Err(StepError::refused(format!(
-            "{app_name} is protected by two-factor authentication{}. Add a current code from your \
-             authenticator app at the end of the command: `/h rollback {} in {} to v{version} 123456`.",
-            if code.is_some() {
-                " and the code you gave was not accepted"
-            } else {
-                ""
-            },
-            d.pipeline,
-            d.stage.as_deref().unwrap_or("production"),
-        ))),
+        Err(error) if error.is_two_factor() => {
+            let stage = d.stage.as_deref().unwrap_or("production");
+            let retry = format!("/h rollback {} in {stage} to v{version}", d.pipeline);
+            Err(two_factor_refusal(app_name, code.is_some(), &retry))
+        }
         Err(error) => Err(StepError::from_heroku("roll back", error)),
     }
 }

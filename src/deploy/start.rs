@@ -257,15 +257,11 @@ async fn create_build(
         .await
     {
         Ok(build) => Ok(build.id),
-        Err(error) if error.is_two_factor() => Err(StepError::refused(format!(
-            "{app_name} is protected by two-factor authentication{}. Add a current code from your \
-             authenticator app at the end of the command: `/h deploy {echo} 123456`.",
-            if code.is_some() {
-                " and the code you gave was not accepted"
-            } else {
-                ""
-            }
-        ))),
+        Err(error) if error.is_two_factor() => Err(two_factor_refusal(
+            app_name,
+            code.is_some(),
+            &format!("/h deploy {echo}"),
+        )),
         Err(error) => Err(StepError::from_heroku("create the build", error)),
     }
 }
@@ -276,6 +272,19 @@ pub(super) fn two_factor_code(app: &AppState, d: &DeployRow) -> Option<SecretStr
         .open(sealed, &two_factor_context(d))
         .ok()
         .map(|opened| opened.secret)
+}
+
+/// Why Heroku refused a write to a 2FA-protected app, and the command to retry with.
+pub(super) fn two_factor_refusal(apps: &str, code_given: bool, retry: &str) -> StepError {
+    let rejected = if code_given {
+        " and the code you gave was not accepted"
+    } else {
+        ""
+    };
+    StepError::refused(format!(
+        "{apps} is protected by two-factor authentication{rejected}. Add a current code from your \
+         authenticator app at the end of the command: `{retry} 123456`."
+    ))
 }
 
 /// What binds a sealed 2FA code to its deploy.
