@@ -180,7 +180,7 @@ impl Store {
              app_id = $5, repo = $6, git_ref = $7, sha = $8, github_deployment_id = $9, \
              build_id = $10, release_id = $11, failure = $12, stage_started_at = $13, \
              finished_at = $14, next_check_at = $15, source_app = $18, source_version = $19, \
-             replaced_version = $20, promotion_id = $21, confirm_expires_at = $22, \
+             replaced_version = $20, promotion_id = $21, confirm_expires_at = $22, source_stage = $23, \
              lease_owner = NULL, lease_until = NULL WHERE id = $16 AND lease_owner = $17",
         )
         .bind(&d.stage)
@@ -205,6 +205,7 @@ impl Store {
         .bind(d.replaced_version)
         .bind(&d.promotion_id)
         .bind(d.confirm_expires_at)
+        .bind(&d.source_stage)
         .execute(&mut *tx)
         .await
         .context("cannot save the deploy")?;
