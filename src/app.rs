@@ -171,6 +171,10 @@ impl Deref for AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/slack/commands", post(slack::commands::slash_command))
+        .route(
+            "/slack/interactions",
+            post(slack::interactions::interaction),
+        )
         .route("/healthz", get(web::healthz))
         .route("/metrics", get(crate::metrics::scrape))
         .route(

@@ -100,6 +100,9 @@ pub struct Config {
     pub deploy_lease: Duration,
     /// `LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
+    /// `PRODUCTION_CONFIRM`: deploys and promotions into production first ask the
+    /// requester to confirm (default `true`; `false` turns it off).
+    pub production_confirm: bool,
 }
 
 /// Every problem found in the environment, one line each, so an operator fixes them
@@ -226,6 +229,7 @@ impl Config {
         let poll_interval = env.millis("POLL_INTERVAL_MS", DEFAULT_POLL_INTERVAL, 10);
         let deploy_lease = env.millis("DEPLOY_LEASE_MS", DEFAULT_DEPLOY_LEASE, 300);
         let log_format = env.log_format();
+        let production_confirm = env.flag("PRODUCTION_CONFIRM", true);
         if !env.errors.is_empty() {
             return Err(ConfigErrors(env.errors));
         }
@@ -244,6 +248,7 @@ impl Config {
             poll_interval,
             deploy_lease,
             log_format,
+            production_confirm,
         })
     }
 }
@@ -314,6 +319,25 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
+    /// `true` or `false`, `default` when unset.
+    fn flag(&mut self, name: &str, default: bool) -> bool {
+        match self
+            .optional(name)
+            .map(|raw| raw.to_ascii_lowercase())
+            .as_deref()
+        {
+            None => default,
+            Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(other) => {
+                self.errors.push(format!(
+                    "{name} must be true or false (got {other:?}), e.g. {name}=false"
+                ));
+                default
+            }
+        }
+    }
+
     fn log_format(&mut self) -> LogFormat {
         match self.optional("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
@@ -366,6 +390,20 @@ mod tests {
         assert_eq!(config.slack_signing_secret.expose_secret(), "s3cret");
         assert!(config.slack_app.is_none());
         assert!(config.encryption_key_previous.is_none());
+        assert!(config.production_confirm);
+    }
+
+    #[test]
+    fn production_confirmation_can_be_turned_off_and_a_typo_is_named() {
+        let off = config(&with(&[("PRODUCTION_CONFIRM", "false")])).unwrap();
+        assert!(!off.production_confirm);
+        let typo = config(&with(&[("PRODUCTION_CONFIRM", "nope")])).unwrap_err();
+        assert_eq!(
+            typo.0,
+            [
+                "PRODUCTION_CONFIRM must be true or false (got \"nope\"), e.g. PRODUCTION_CONFIRM=false"
+            ]
+        );
     }
 
     #[test]

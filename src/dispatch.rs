@@ -1,10 +1,9 @@
 //! Runs a parsed `/h` command as the person who typed it, by handing it to the module
-//! that owns its noun (accounts, deploys, ...). Owns only the routing and the honest
-//! "not available yet" answer for capabilities not built.
+//! that owns its noun (accounts, deploys, locks, ...). Owns only the routing.
 
 use crate::app::AppState;
 use crate::command::{self, Command};
-use crate::deploy::commands::DeployRequest;
+use crate::deploy::commands::{DeployRequest, PromoteRequest, RollbackRequest};
 use crate::slack::reply::Reply;
 
 /// Who typed a command, where, and how to answer them later.
@@ -46,6 +45,38 @@ pub async fn run(state: &AppState, invocation: &Invocation, command: Command) ->
             };
             crate::deploy::commands::deploy(state, invocation, request).await
         }
+        Command::Promote {
+            pipeline,
+            from,
+            to,
+            two_factor_code,
+            forced,
+        } => {
+            let request = PromoteRequest {
+                pipeline,
+                from,
+                to,
+                two_factor_code,
+                forced,
+            };
+            crate::deploy::commands::promote(state, invocation, request).await
+        }
+        Command::Rollback {
+            pipeline,
+            target,
+            version,
+            two_factor_code,
+            forced,
+        } => {
+            let request = RollbackRequest {
+                pipeline,
+                target,
+                version,
+                two_factor_code,
+                forced,
+            };
+            crate::deploy::commands::rollback(state, invocation, request).await
+        }
         Command::Connect { pipeline, repo } => {
             crate::deploy::commands::connect(state, invocation, &pipeline, &repo).await
         }
@@ -84,15 +115,5 @@ pub async fn run(state: &AppState, invocation: &Invocation, command: Command) ->
         Command::Doctor { pipeline } => {
             crate::doctor::doctor(state, invocation, pipeline.as_deref()).await
         }
-        other => Reply::ephemeral(not_available_yet(&other)),
     }
-}
-
-fn not_available_yet(command: &Command) -> String {
-    format!(
-        "`/h {}` is not available yet in this version of chatops, so nothing was done. \
-         I understood: {}.",
-        command.name(),
-        command.understood()
-    )
 }

@@ -219,11 +219,14 @@ async fn a_two_factor_app_asks_for_the_code_and_accepts_it() {
     for world in worlds().await {
         world.command(ALICE, "connect vault to acme/vault").await;
         world.command(ALICE, "deploy vault to production").await;
+        // Production asks first (tests/confirm.rs); the 2FA check comes after.
+        world.answer_confirmation(1, ALICE, "confirm_go").await;
         let refused = finished_deploy(&world.app).await;
         assert_eq!(
             refused.failure.as_deref(),
             Some(
-                "vault-app-production is protected by two-factor authentication. Add a current code from your authenticator app at the end of the command: `/h deploy vault to production 123456`."
+                // The confirmation stored the resolved app, so the hint names it.
+                "vault-app-production is protected by two-factor authentication. Add a current code from your authenticator app at the end of the command: `/h deploy vault to production/vault-app-production 123456`."
             )
         );
         world
@@ -232,6 +235,7 @@ async fn a_two_factor_app_asks_for_the_code_and_accepts_it() {
                 &format!("deploy vault to production {}", FakeHeroku::TWO_FACTOR_CODE),
             )
             .await;
+        world.answer_confirmation(2, ALICE, "confirm_go").await;
         let deployed = finished_deploy(&world.app).await;
         assert_eq!(deployed.state, "deployed", "{:?}", deployed.failure);
         world.finish().await;

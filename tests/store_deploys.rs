@@ -33,6 +33,14 @@ fn deploy(now: i64) -> DeployRow {
         stage_started_at: now,
         finished_at: None,
         next_check_at: now,
+        kind: "deploy".into(),
+        source_stage: None,
+        source_app: None,
+        source_version: None,
+        replaced_version: None,
+        promotion_id: None,
+        confirmed: 0,
+        confirm_expires_at: None,
     }
 }
 
@@ -56,6 +64,7 @@ async fn save(store: &Store, row: &DeployRow, owner: &str, now: i64) -> bool {
         deploy: row,
         owner,
         messages: &[],
+        targets: &[],
         release_lock: false,
         now,
     };
@@ -173,6 +182,7 @@ async fn a_threads_messages_go_in_order_but_updates_do_not_wait_for_replies() {
             deploy: &row,
             owner: "w1",
             messages: &messages,
+            targets: &[],
             release_lock: false,
             now: 1_000,
         };

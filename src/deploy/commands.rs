@@ -1,11 +1,13 @@
-//! `/h deploy` and `/h connect`: what happens in the 3 seconds Slack gives a command.
-//! A deploy is checked for linked accounts, stored as `requested` and acknowledged;
-//! the worker does the rest and tells the channel.
+//! `/h deploy`, `/h promote`, `/h rollback` (and the Rollback button of a failed
+//! deploy) and `/h connect`: what happens in the 3 seconds Slack gives a command.
+//! Each is checked for linked accounts, stored as `requested` and acknowledged; the
+//! worker does the rest and tells the channel.
 
+use super::confirm::{self, Press};
 use super::start::two_factor_context;
-use super::state;
+use super::{Kind, state};
 use crate::app::AppState;
-use crate::command::Target;
+use crate::command::{Stage, Target};
 use crate::dispatch::Invocation;
 use crate::github::RepoName;
 use crate::slack::reply::Reply;
@@ -21,52 +23,160 @@ pub struct DeployRequest {
     pub forced: bool,
 }
 
+/// `/h promote[!] <pipeline> [from <stage>[/<app>]] [to <stage>[/<app>]] [<2fa code>]`.
+#[derive(Debug, Clone)]
+pub struct PromoteRequest {
+    pub pipeline: String,
+    pub from: Option<Target>,
+    pub to: Option<Target>,
+    pub two_factor_code: Option<String>,
+    pub forced: bool,
+}
+
+/// `/h rollback[!] <pipeline> [in <stage>[/<app>]] [to v<N>] [<2fa code>]`.
+#[derive(Debug, Clone)]
+pub struct RollbackRequest {
+    pub pipeline: String,
+    pub target: Option<Target>,
+    pub version: Option<u32>,
+    pub two_factor_code: Option<String>,
+    pub forced: bool,
+}
+
 /// Starts a deploy, or says why it cannot start.
 pub async fn deploy(state: &AppState, invocation: &Invocation, request: DeployRequest) -> Reply {
+    let mut row = new_row(
+        invocation,
+        Kind::Deploy,
+        &request.pipeline,
+        state.clock.now_millis(),
+    );
+    row.branch = request.branch.clone();
+    (row.stage, row.app_name) = split(request.target.as_ref());
+    row.forced = i64::from(request.forced);
+    let code = request.two_factor_code.as_deref();
+    submit(state, invocation, row, code, acknowledgement(&request)).await
+}
+
+/// Starts a promotion, or says why it cannot start.
+pub async fn promote(state: &AppState, invocation: &Invocation, request: PromoteRequest) -> Reply {
+    let mut row = new_row(
+        invocation,
+        Kind::Promote,
+        &request.pipeline,
+        state.clock.now_millis(),
+    );
+    (row.stage, row.app_name) = split(request.to.as_ref());
+    (row.source_stage, row.source_app) = split(request.from.as_ref());
+    row.forced = i64::from(request.forced);
+    let mut what = request.pipeline.clone();
+    if let Some(from) = &request.from {
+        what.push_str(&format!(" from {from}"));
+    }
+    match &request.to {
+        Some(to) => what.push_str(&format!(" to {to}")),
+        None => what.push_str(" to production"),
+    }
+    let ack = format!(
+        "On it: promoting {what}.{} Progress will show in this channel.",
+        forced_note(request.forced)
+    );
+    submit(
+        state,
+        invocation,
+        row,
+        request.two_factor_code.as_deref(),
+        ack,
+    )
+    .await
+}
+
+/// Starts a rollback, or says why it cannot start.
+pub async fn rollback(
+    state: &AppState,
+    invocation: &Invocation,
+    request: RollbackRequest,
+) -> Reply {
+    let mut row = new_row(
+        invocation,
+        Kind::Rollback,
+        &request.pipeline,
+        state.clock.now_millis(),
+    );
+    (row.stage, row.app_name) = split(request.target.as_ref());
+    row.source_version = request.version.map(i64::from);
+    row.forced = i64::from(request.forced);
+    let stage = request
+        .target
+        .as_ref()
+        .map_or("production".to_owned(), ToString::to_string);
+    let version = request
+        .version
+        .map_or("the previous release".to_owned(), |v| format!("v{v}"));
+    let ack = format!(
+        "On it: rolling back {} in {stage} to {version}. Progress will show in this channel.",
+        request.pipeline
+    );
+    submit(
+        state,
+        invocation,
+        row,
+        request.two_factor_code.as_deref(),
+        ack,
+    )
+    .await
+}
+
+/// Checks the person is linked, stores the row as `requested` and acknowledges it.
+async fn submit(
+    state: &AppState,
+    invocation: &Invocation,
+    mut row: DeployRow,
+    two_factor_code: Option<&str>,
+    acknowledgement: String,
+) -> Reply {
     if let Err(not_linked) =
         crate::accounts::linked(state, &invocation.team_id, &invocation.user_id).await
     {
         return not_linked.reply(state, invocation).await;
     }
-    let now = state.clock.now_millis();
-    let mut row = new_row(invocation, &request, now);
-    row.two_factor_code = request
-        .two_factor_code
-        .as_deref()
-        .map(|code| state.vault.seal(code, &two_factor_context(&row)));
+    row.two_factor_code =
+        two_factor_code.map(|code| state.vault.seal(code, &two_factor_context(&row)));
     match state.store.insert_deploy(&row).await {
         Ok(id) => {
-            tracing::info!(deploy = id, pipeline = %request.pipeline, "deploy requested");
+            tracing::info!(deploy = id, kind = %row.kind, pipeline = %row.pipeline, "deploy requested");
             state.wakeups.deploys.notify_one();
-            Reply::ephemeral(acknowledgement(&request))
+            Reply::ephemeral(acknowledgement)
         }
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "cannot store a deploy");
             Reply::ephemeral(
-                "I could not record that deploy (the database did not answer), so nothing was started. Try again in a minute.",
+                "I could not record that (the database did not answer), so nothing was started. Try again in a minute.",
             )
         }
     }
 }
 
-fn new_row(invocation: &Invocation, request: &DeployRequest, now: i64) -> DeployRow {
+/// A target's stage and app, as stored.
+fn split(target: Option<&Target>) -> (Option<String>, Option<String>) {
+    (
+        target.map(|target| target.stage.as_str().to_owned()),
+        target.and_then(|target| target.app.clone()),
+    )
+}
+
+fn new_row(invocation: &Invocation, kind: Kind, pipeline: &str, now: i64) -> DeployRow {
     DeployRow {
         id: 0,
         team_id: invocation.team_id.clone(),
         channel_id: invocation.channel_id.clone(),
         user_id: invocation.user_id.clone(),
         response_url: invocation.response_url.clone(),
-        pipeline: request.pipeline.clone(),
-        branch: request.branch.clone(),
-        stage: request
-            .target
-            .as_ref()
-            .map(|target| target.stage.as_str().to_owned()),
-        app_name: request
-            .target
-            .as_ref()
-            .and_then(|target| target.app.clone()),
-        forced: i64::from(request.forced),
+        pipeline: pipeline.to_owned(),
+        branch: None,
+        stage: None,
+        app_name: None,
+        forced: 0,
         two_factor_code: None,
         state: state::REQUESTED.into(),
         app_id: None,
@@ -81,6 +191,22 @@ fn new_row(invocation: &Invocation, request: &DeployRequest, now: i64) -> Deploy
         stage_started_at: now,
         finished_at: None,
         next_check_at: now,
+        kind: kind.as_str().into(),
+        source_stage: None,
+        source_app: None,
+        source_version: None,
+        replaced_version: None,
+        promotion_id: None,
+        confirmed: 0,
+        confirm_expires_at: None,
+    }
+}
+
+fn forced_note(forced: bool) -> &'static str {
+    if forced {
+        " CI checks are skipped (forced)."
+    } else {
+        ""
     }
 }
 
@@ -94,12 +220,47 @@ fn acknowledgement(request: &DeployRequest) -> String {
         Some(target) => what.push_str(&format!(" to {target}")),
         None => what.push_str(" to its default stage"),
     }
-    let forced = if request.forced {
-        " CI checks are skipped (forced)."
-    } else {
-        ""
+    format!(
+        "On it: deploying {what}.{} Progress will show in this channel.",
+        forced_note(request.forced)
+    )
+}
+
+/// The Rollback button of a failed deploy's card: `/h rollback <pipeline> in
+/// <stage>/<app>` as whoever pressed it, answered to them alone.
+pub async fn rollback_pressed(state: &AppState, press: &Press) -> anyhow::Result<()> {
+    let found = match press.value.parse::<i64>() {
+        Ok(id) => state.store.deploy(id).await?,
+        Err(_) => None,
     };
-    format!("On it: deploying {what}.{forced} Progress will show in this channel.")
+    let Some((failed, stage)) = found.filter(|d| d.team_id == press.team_id).and_then(|d| {
+        d.stage
+            .as_deref()
+            .and_then(Stage::from_word)
+            .map(|stage| (d, stage))
+    }) else {
+        let text = "I can't find the deploy this button was for; use `/h rollback <pipeline>`.";
+        return confirm::answer(state, press, 0, text).await;
+    };
+    let invocation = Invocation {
+        team_id: press.team_id.clone(),
+        channel_id: failed.channel_id.clone(),
+        user_id: press.user_id.clone(),
+        response_url: press.response_url.clone(),
+        text: String::new(),
+    };
+    let request = RollbackRequest {
+        pipeline: failed.pipeline.clone(),
+        target: Some(Target {
+            stage,
+            app: failed.app_name.clone(),
+        }),
+        version: None,
+        two_factor_code: None,
+        forced: false,
+    };
+    let reply = rollback(state, &invocation, request).await;
+    confirm::answer(state, press, failed.id, &reply.text).await
 }
 
 /// `/h connect <pipeline> to <owner>/<repo>`: remembers which repository a pipeline

@@ -25,6 +25,10 @@ pub struct Resolved {
 /// What the person asked for, as the grammar parsed it.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
+    /// `deploy`, `promote` or `rollback`: what the person typed, for the hints.
+    pub command: &'a str,
+    /// How the command names a stage: `to`, `in`, `from`.
+    pub preposition: &'a str,
     pub team_id: &'a str,
     pub pipeline: &'a str,
     pub branch: Option<&'a str>,
@@ -45,6 +49,34 @@ pub async fn resolve(
     request: Request<'_>,
     tokens: &Tokens<'_>,
 ) -> Result<Resolved, StepError> {
+    let (_, couplings) = pipeline(app, request, tokens).await?;
+    let stage = pick_stage(request, &couplings)?;
+    let apps = stage_apps(app, request, tokens, &couplings, stage).await?;
+    let (app_id, app_name) = pick_app(request, stage, apps)?;
+    let repo = connected_repo(app, request).await?;
+    let (git_ref, sha, required_contexts) = branch_head(app, request, tokens, &repo).await?;
+    if !request.forced {
+        let at = format!("{repo}@{} ({git_ref})", super::messages::short_sha(&sha));
+        let hint = format!("/h deploy! {}", request_echo(request));
+        ci_gate(app, tokens, &repo, &sha, &required_contexts, &at, &hint).await?;
+    }
+    Ok(Resolved {
+        stage: stage.as_str().into(),
+        app_id,
+        app_name,
+        repo,
+        git_ref,
+        sha,
+        required_contexts,
+    })
+}
+
+/// The pipeline's id and couplings, or why it cannot be seen.
+pub(super) async fn pipeline(
+    app: &App,
+    request: Request<'_>,
+    tokens: &Tokens<'_>,
+) -> Result<(String, Vec<PipelineCoupling>), StepError> {
     let pipeline = app
         .heroku
         .pipeline(tokens.heroku, request.pipeline)
@@ -65,36 +97,15 @@ pub async fn resolve(
         .pipeline_couplings(tokens.heroku, &pipeline.id)
         .await
         .map_err(|error| StepError::from_heroku("read the pipeline's apps", error))?;
-    let stage = pick_stage(request, &couplings)?;
-    let (app_id, app_name) = pick_app(app, request, tokens, &couplings, stage).await?;
-    let repo = connected_repo(app, request).await?;
-    let (git_ref, sha, required_contexts) = branch_head(app, request, tokens, &repo).await?;
-    if !request.forced {
-        ci_gate(
-            app,
-            request,
-            tokens,
-            &repo,
-            &git_ref,
-            &sha,
-            &required_contexts,
-        )
-        .await?;
-    }
-    Ok(Resolved {
-        stage: stage.as_str().into(),
-        app_id,
-        app_name,
-        repo,
-        git_ref,
-        sha,
-        required_contexts,
-    })
+    Ok((pipeline.id, couplings))
 }
 
 /// The stage asked for, or the pipeline's default: the alphabetically last stage with
 /// apps (slash-heroku's rule; it is `staging` for the usual pipeline).
-fn pick_stage(request: Request<'_>, couplings: &[PipelineCoupling]) -> Result<Stage, StepError> {
+pub(super) fn pick_stage(
+    request: Request<'_>,
+    couplings: &[PipelineCoupling],
+) -> Result<Stage, StepError> {
     let stages_with_apps = |c: &PipelineCoupling| c.stage != Stage::Test;
     if let Some(wanted) = request.stage {
         return couplings
@@ -120,7 +131,7 @@ fn pick_stage(request: Request<'_>, couplings: &[PipelineCoupling]) -> Result<St
         })
 }
 
-fn stage_list(couplings: &[PipelineCoupling]) -> String {
+pub(super) fn stage_list(couplings: &[PipelineCoupling]) -> String {
     let mut stages: Vec<&str> = couplings
         .iter()
         .filter(|c| c.stage != Stage::Test)
@@ -131,14 +142,14 @@ fn stage_list(couplings: &[PipelineCoupling]) -> String {
     format!("Its stages: {}.", stages.join(", "))
 }
 
-/// The stage's only app, or the one named; with several and none named, the choice.
-async fn pick_app(
+/// The apps of `stage`, by name, once the person shows they can see each.
+pub(super) async fn stage_apps(
     app: &App,
     request: Request<'_>,
     tokens: &Tokens<'_>,
     couplings: &[PipelineCoupling],
     stage: Stage,
-) -> Result<(String, String), StepError> {
+) -> Result<Vec<(String, String)>, StepError> {
     let mut apps = Vec::new();
     for coupling in couplings.iter().filter(|c| c.stage == stage) {
         let found = app.heroku.app(tokens.heroku, &coupling.app.id).await.map_err(|error| {
@@ -156,12 +167,20 @@ async fn pick_app(
         apps.push((found.id, found.name));
     }
     apps.sort_by(|a, b| a.1.cmp(&b.1));
-    let names = || {
-        apps.iter()
-            .map(|(_, name)| name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    Ok(apps)
+}
+
+/// The stage's only app, or the one named; with several and none named, the choice.
+pub(super) fn pick_app(
+    request: Request<'_>,
+    stage: Stage,
+    mut apps: Vec<(String, String)>,
+) -> Result<(String, String), StepError> {
+    let names = apps
+        .iter()
+        .map(|(_, name)| name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     match request.app {
         Some(wanted) => apps
             .iter()
@@ -169,25 +188,25 @@ async fn pick_app(
             .cloned()
             .ok_or_else(|| {
                 StepError::refused(format!(
-                    "`{wanted}` is not an app of the {} stage of `{}`. Its apps there: {}.",
+                    "`{wanted}` is not an app of the {} stage of `{}`. Its apps there: {names}.",
                     stage.as_str(),
                     request.pipeline,
-                    names()
                 ))
             }),
         None if apps.len() == 1 => Ok(apps.remove(0)),
         None => Err(StepError::refused(format!(
             "The {stage} stage of `{pipeline}` has several apps: {names}. Name one, e.g. \
-             `/h deploy {pipeline} to {stage}/{first}`.",
+             `/h {command} {pipeline} {preposition} {stage}/{first}`.",
             stage = stage.as_str(),
             pipeline = request.pipeline,
-            names = names(),
-            first = apps[0].1
+            command = request.command,
+            preposition = request.preposition,
+            first = apps.first().map_or("", |(_, name)| name.as_str())
         ))),
     }
 }
 
-async fn connected_repo(app: &App, request: Request<'_>) -> Result<RepoName, StepError> {
+pub(super) async fn connected_repo(app: &App, request: Request<'_>) -> Result<RepoName, StepError> {
     let repo = app
         .store
         .pipeline_repo(request.team_id, request.pipeline)
@@ -196,8 +215,9 @@ async fn connected_repo(app: &App, request: Request<'_>) -> Result<RepoName, Ste
         .ok_or_else(|| {
             StepError::refused(format!(
                 "`{pipeline}` is not connected to a GitHub repository yet. Connect it once with \
-                 `/h connect {pipeline} to <owner>/<repo>`, then deploy again.",
-                pipeline = request.pipeline
+                 `/h connect {pipeline} to <owner>/<repo>`, then {command} again.",
+                pipeline = request.pipeline,
+                command = request.command
             ))
         })?;
     repo.parse()
@@ -206,7 +226,7 @@ async fn connected_repo(app: &App, request: Request<'_>) -> Result<RepoName, Ste
 
 /// The branch (default: the repository's default branch), its head sha, and the
 /// status checks its protection requires.
-async fn branch_head(
+pub(super) async fn branch_head(
     app: &App,
     request: Request<'_>,
     tokens: &Tokens<'_>,
@@ -246,25 +266,23 @@ async fn branch_head(
     Ok((git_ref, branch.commit.sha, required))
 }
 
-async fn ci_gate(
+/// Refuses `sha` unless CI is green on it; `at` names the commit, `forced` is the
+/// command that skips the gate.
+pub(super) async fn ci_gate(
     app: &App,
-    request: Request<'_>,
     tokens: &Tokens<'_>,
     repo: &RepoName,
-    git_ref: &str,
     sha: &str,
     required: &[String],
+    at: &str,
+    forced: &str,
 ) -> Result<(), StepError> {
     let verdict = app
         .github
         .ci_verdict(tokens.github, repo, sha, required)
         .await
         .map_err(|error| StepError::from_github("read the commit's checks", error))?;
-    let forced_hint = format!(
-        "or deploy anyway with `/h deploy! {}`.",
-        request_echo(request)
-    );
-    let at = format!("{repo}@{} ({git_ref})", super::messages::short_sha(sha));
+    let forced_hint = format!("or {} anyway with `{forced}`.", request_verb(forced));
     match verdict {
         CiVerdict::Green => Ok(()),
         CiVerdict::Pending { pending } => Err(StepError::refused(format!(
@@ -281,6 +299,15 @@ async fn ci_gate(
             )))
         }
     }
+}
+
+/// `deploy` for `/h deploy! ...`: the verb of a forced command.
+fn request_verb(forced: &str) -> &str {
+    forced
+        .trim_start_matches("/h ")
+        .split('!')
+        .next()
+        .unwrap_or("deploy")
 }
 
 /// The request as the user would type it again, e.g. `paipu/feature-x to staging/app2`.

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::slack::api::Message;
+use super::Kind;
+use crate::slack::api::{Button, ButtonStyle, Message};
+use crate::slack::interactions::ROLLBACK_ACTION;
 use crate::store::DeployRow;
 
 /// Lines of build or release output shown when a deploy fails.
@@ -25,44 +27,93 @@ pub struct Post {
 /// A stage of the story, as the thread tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Chapter {
-    Deploying,
+    /// Deploying, Promoting, Rolling back.
+    Started,
     Releasing,
     Restarting,
-    Deployed,
+    /// Deployed, Promoted, Rolled back.
+    Done,
 }
 
 impl Chapter {
-    fn word(self) -> &'static str {
-        match self {
-            Chapter::Deploying => "Deploying",
-            Chapter::Releasing => "Releasing",
-            Chapter::Restarting => "Restarting",
-            Chapter::Deployed => "Deployed",
+    fn word(self, kind: Kind) -> &'static str {
+        match (self, kind) {
+            (Chapter::Started, Kind::Deploy) => "Deploying",
+            (Chapter::Started, Kind::Promote) => "Promoting",
+            (Chapter::Started, Kind::Rollback) => "Rolling back",
+            (Chapter::Releasing, _) => "Releasing",
+            (Chapter::Restarting, _) => "Restarting",
+            (Chapter::Done, Kind::Deploy) => "Deployed",
+            (Chapter::Done, Kind::Promote) => "Promoted",
+            (Chapter::Done, Kind::Rollback) => "Rolled back",
         }
     }
 }
 
-/// `heroku/paipu-repo - ref: master - SHA: 576d16a9 - duration: 43s`
+/// What the story is about: the app deployed, `atlas-staging to production` promoted,
+/// `paipu-app-production to v41` rolled back.
+pub fn subject(deploy: &DeployRow) -> String {
+    let app = app_name(deploy);
+    match Kind::of(deploy) {
+        Kind::Deploy => app.to_owned(),
+        Kind::Promote => {
+            let source = deploy.source_app.as_deref().unwrap_or("?");
+            let stage = deploy.stage.as_deref().unwrap_or("production");
+            match &deploy.app_name {
+                Some(target) => format!("{source} to {stage}/{target}"),
+                None => format!("{source} to {stage}"),
+            }
+        }
+        Kind::Rollback => match deploy.source_version {
+            Some(version) => format!("{app} to v{version}"),
+            None => app.to_owned(),
+        },
+    }
+}
+
+/// `heroku/paipu-repo - ref: master - SHA: 576d16a9 - duration: 43s`, and the same
+/// with the promoted release or the versions of a rollback instead of the ref.
 fn summary_line(deploy: &DeployRow, now: i64) -> String {
-    format!(
-        "{} - ref: {} - SHA: {} - duration: {}",
-        deploy.repo.as_deref().unwrap_or("?"),
-        deploy.git_ref.as_deref().unwrap_or("?"),
-        short_sha(deploy.sha.as_deref().unwrap_or("?")),
-        duration(deploy.created_at, now)
-    )
+    let sha = short_sha(deploy.sha.as_deref().unwrap_or("?"));
+    let took = duration(deploy.created_at, now);
+    let repo = deploy.repo.as_deref().unwrap_or("?");
+    let version = |v: Option<i64>| v.map_or("?".to_owned(), |v| format!("v{v}"));
+    match Kind::of(deploy) {
+        Kind::Deploy => format!(
+            "{repo} - ref: {} - SHA: {sha} - duration: {took}",
+            deploy.git_ref.as_deref().unwrap_or("?")
+        ),
+        Kind::Promote => format!(
+            "{repo} - release: {} {} - SHA: {sha} - duration: {took}",
+            deploy.source_app.as_deref().unwrap_or("?"),
+            version(deploy.source_version)
+        ),
+        Kind::Rollback => format!(
+            "{} - from {} to {} - SHA: {sha} - duration: {took}",
+            app_name(deploy),
+            version(deploy.replaced_version),
+            version(deploy.source_version)
+        ),
+    }
+}
+
+/// `deployed by <@U0ALICE>`.
+fn requested_by(deploy: &DeployRow) -> String {
+    let done = match Kind::of(deploy) {
+        Kind::Deploy => "deployed",
+        Kind::Promote => "promoted",
+        Kind::Rollback => "rolled back",
+    };
+    format!("{done} by <@{}>", deploy.user_id)
 }
 
 /// The parent message at `chapter`.
 pub fn parent(deploy: &DeployRow, chapter: Chapter, now: i64) -> Post {
-    let app = app_name(deploy);
+    let (word, subject) = (chapter.word(Kind::of(deploy)), subject(deploy));
     Post {
-        message: Message::text(format!("{} {app}", chapter.word()))
-            .section(format!("*{}* {app}", chapter.word()))
-            .context([
-                summary_line(deploy, now),
-                format!("deployed by <@{}>", deploy.user_id),
-            ]),
+        message: Message::text(format!("{word} {subject}"))
+            .section(format!("*{word}* {subject}"))
+            .context([summary_line(deploy, now), requested_by(deploy)]),
         broadcast: false,
         response_url: None,
     }
@@ -70,25 +121,36 @@ pub fn parent(deploy: &DeployRow, chapter: Chapter, now: i64) -> Post {
 
 /// The parent once the deploy failed.
 pub fn failed_parent(deploy: &DeployRow, reason: &str, now: i64) -> Post {
-    let app = app_name(deploy);
+    let verb = match Kind::of(deploy) {
+        Kind::Deploy => "deploy",
+        Kind::Promote => "promote",
+        Kind::Rollback => "roll back",
+    };
+    let subject = subject(deploy);
     Post {
-        message: Message::text(format!("Failed to deploy {app}: {reason}"))
-            .section(format!("*Failed* to deploy {app}: {reason}"))
-            .context([
-                summary_line(deploy, now),
-                format!("deployed by <@{}>", deploy.user_id),
-            ]),
+        message: Message::text(format!("Failed to {verb} {subject}: {reason}"))
+            .section(format!("*Failed* to {verb} {subject}: {reason}"))
+            .context([summary_line(deploy, now), requested_by(deploy)]),
         broadcast: false,
         response_url: None,
     }
 }
 
-/// The thread reply for `chapter`.
+/// The thread reply for `chapter`: the subject when it starts and ends, the app in
+/// between.
 pub fn reply(deploy: &DeployRow, chapter: Chapter, now: i64) -> Post {
+    let name = match chapter {
+        Chapter::Started | Chapter::Done => subject(deploy),
+        Chapter::Releasing | Chapter::Restarting => app_name(deploy).to_owned(),
+    };
+    app_reply(deploy, &name, chapter, now)
+}
+
+/// A thread reply about one app of the story (a promotion's target).
+pub fn app_reply(deploy: &DeployRow, app: &str, chapter: Chapter, now: i64) -> Post {
     let text = format!(
-        "{} {} ... duration: {}",
-        chapter.word(),
-        app_name(deploy),
+        "{} {app} ... duration: {}",
+        chapter.word(Kind::of(deploy)),
         duration(deploy.created_at, now)
     );
     Post {
@@ -101,17 +163,29 @@ pub fn reply(deploy: &DeployRow, chapter: Chapter, now: i64) -> Post {
 /// The failure reply: the reason, the log tail, and the deployer mentioned, broadcast
 /// to the channel because edits do not notify anyone.
 pub fn failure_reply(deploy: &DeployRow, reason: &str, log_tail: Option<&str>, now: i64) -> Post {
+    let noun = match Kind::of(deploy) {
+        Kind::Deploy => "deploy",
+        Kind::Promote => "promotion",
+        Kind::Rollback => "rollback",
+    };
     let mut text = format!(
-        "<@{}> deploy of {} failed after {}: {reason}",
+        "<@{}> {noun} of {} failed after {}: {reason}",
         deploy.user_id,
-        app_name(deploy),
+        subject(deploy),
         duration(deploy.created_at, now)
     );
     if let Some(tail) = log_tail.filter(|tail| !tail.trim().is_empty()) {
         text.push_str(&format!("\n```\n{}\n```", tail.trim_end()));
     }
+    let mut message = Message::text(text.clone()).section(text);
+    // A failed deploy may have left the app on a broken release: one press undoes it.
+    if Kind::of(deploy) == Kind::Deploy {
+        let rollback = Button::new(ROLLBACK_ACTION, "Rollback", deploy.id.to_string())
+            .style(ButtonStyle::Danger);
+        message = message.actions(format!("deploy:{}", deploy.id), vec![rollback]);
+    }
     Post {
-        message: Message::text(text.clone()).section(text),
+        message,
         broadcast: true,
         response_url: None,
     }
@@ -180,6 +254,14 @@ mod tests {
             stage_started_at: 1_000_000,
             finished_at: None,
             next_check_at: 0,
+            kind: "deploy".into(),
+            source_stage: None,
+            source_app: None,
+            source_version: None,
+            replaced_version: None,
+            promotion_id: None,
+            confirmed: 0,
+            confirm_expires_at: None,
         }
     }
 
@@ -201,10 +283,10 @@ mod tests {
     #[test]
     fn thread_replies_read_like_heroku_chatops() {
         let texts: Vec<_> = [
-            (Chapter::Deploying, 1_001_000),
+            (Chapter::Started, 1_001_000),
             (Chapter::Releasing, 1_040_000),
             (Chapter::Restarting, 1_042_000),
-            (Chapter::Deployed, 1_043_999),
+            (Chapter::Done, 1_043_999),
         ]
         .map(|(chapter, now)| reply(&deploy(), chapter, now).message.text)
         .into();

@@ -1,4 +1,5 @@
-//! Deploys: `/h deploy` from the command to Deployed, as a durable state machine.
+//! Deploys, promotions and rollbacks: from the command to Deployed (Promoted, Rolled
+//! back), as one durable state machine. The three are [`Kind`]s of the same row.
 //!
 //! A deploy is a row ([`crate::store::DeployRow`]), never just a task in memory. The
 //! [`worker`] leases due rows and advances each by one idempotent [`steps`] call:
@@ -7,12 +8,19 @@
 //! next step can observe them, and creating calls first look for what an interrupted
 //! attempt may already have created, so a crash never builds twice. Every Slack post
 //! goes through the outbox in the same transaction as the state change it tells.
+//! A promotion follows each of its target apps ([`targets`]); a rollback is a deploy
+//! whose release is an earlier one's slug ([`rollback`]). Into production, each
+//! first waits for the requester's confirmation ([`confirm`]).
 
 pub mod commands;
+pub mod confirm;
 mod gate;
 pub mod messages;
+mod promote;
+mod rollback;
 mod start;
 mod steps;
+mod targets;
 mod watch;
 pub mod webhooks;
 pub mod worker;
@@ -33,7 +41,48 @@ pub mod state {
     pub const RELEASING: &str = "releasing";
     pub const RESTARTING: &str = "restarting";
     pub const DEPLOYED: &str = "deployed";
+    pub const PROMOTED: &str = "promoted";
+    pub const ROLLED_BACK: &str = "rolled_back";
+    /// Into production: waiting for the requester to press Deploy.
+    pub const CONFIRMING: &str = "confirming";
     pub const FAILED: &str = "failed";
+}
+
+/// What a deploy row does: build and release a branch, copy a stage's slug to the
+/// next stage, or make an earlier release current again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Deploy,
+    Promote,
+    Rollback,
+}
+
+impl Kind {
+    /// The kind of a stored row (rows from before kinds existed are deploys).
+    pub fn of(deploy: &crate::store::DeployRow) -> Kind {
+        match deploy.kind.as_str() {
+            "promote" => Kind::Promote,
+            "rollback" => Kind::Rollback,
+            _ => Kind::Deploy,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Deploy => "deploy",
+            Kind::Promote => "promote",
+            Kind::Rollback => "rollback",
+        }
+    }
+
+    /// The state a successful one ends in.
+    pub fn done_state(self) -> &'static str {
+        match self {
+            Kind::Deploy => state::DEPLOYED,
+            Kind::Promote => state::PROMOTED,
+            Kind::Rollback => state::ROLLED_BACK,
+        }
+    }
 }
 
 /// Why a step could not go on.

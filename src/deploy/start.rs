@@ -8,8 +8,9 @@ use serde_json::json;
 
 use super::gate::{self, Tokens};
 use super::messages::{self, Chapter};
-use super::steps::{Outcome, enter, github_status};
-use super::{StepError, state};
+use super::promote::current_commit;
+use super::steps::{Outcome, enter, github_status, refuse_if_locked};
+use super::{Kind, StepError, confirm, state};
 use crate::app::AppState;
 use crate::github::{DeploymentOutcome, DeploymentState, NewDeployment, RepoName};
 use crate::heroku::NewSourceBlob;
@@ -24,6 +25,8 @@ pub(super) async fn start(
     now: i64,
 ) -> Result<Outcome, StepError> {
     let request = gate::Request {
+        command: "deploy",
+        preposition: "to",
         team_id: &d.team_id,
         pipeline: &d.pipeline,
         branch: d.branch.as_deref(),
@@ -32,20 +35,24 @@ pub(super) async fn start(
         forced: d.forced != 0,
     };
     let resolved = gate::resolve(app, request, tokens).await?;
-    let change = crate::locks::Change {
-        team_id: &d.team_id,
-        pipeline: &d.pipeline,
-        stage: &resolved.stage,
-        app_name: Some(&resolved.app_name),
-        user_id: &d.user_id,
-        forced: d.forced != 0,
-        now,
-    };
-    if let Some(locked) = crate::locks::refusal(app, change).await? {
-        return Err(StepError::Refused(locked));
+    refuse_if_locked(app, d, &resolved.stage, &resolved.app_name, now).await?;
+    if confirm::needed(app, d, &resolved.stage) {
+        let running = current_commit(app, tokens, &resolved.app_name).await?;
+        (d.stage, d.app_id, d.app_name) = (
+            Some(resolved.stage.clone()),
+            Some(resolved.app_id.clone()),
+            Some(resolved.app_name.clone()),
+        );
+        let change = confirm::Change {
+            repo: &resolved.repo,
+            running: running.as_deref(),
+            shipping: &resolved.sha,
+        };
+        return confirm::ask(app, d, tokens, change, now).await;
     }
     let echo = gate::request_echo(request);
-    take_lock(app, d, &resolved, now).await?;
+    let lock = (resolved.app_id.as_str(), resolved.app_name.as_str());
+    take_lock(app, d, lock, &resolved.sha, now).await?;
     let code = two_factor_code(app, d);
     let code = code.as_ref().map(|c| c.expose_secret());
     super::webhooks::subscribe(app, tokens.heroku, &resolved.app_name, code).await;
@@ -79,30 +86,31 @@ pub(super) async fn start(
         posts: vec![
             (
                 MessageKind::Parent,
-                messages::parent(d, Chapter::Deploying, now),
+                messages::parent(d, Chapter::Started, now),
             ),
             (
                 MessageKind::Reply,
-                messages::reply(d, Chapter::Deploying, now),
+                messages::reply(d, Chapter::Started, now),
             ),
         ],
-        finished: false,
+        ..Outcome::default()
     })
 }
 
-/// Takes the app's deploy lock for `d`, or explains who holds it.
-async fn take_lock(
+/// Takes the deploy lock of `(app id, app name)` for `d`, or explains who holds it.
+pub(super) async fn take_lock(
     app: &AppState,
     d: &DeployRow,
-    resolved: &gate::Resolved,
+    (app_id, app_name): (&str, &str),
+    sha: &str,
     now: i64,
 ) -> Result<(), StepError> {
     let wanted = AppLock {
-        app_id: resolved.app_id.clone(),
+        app_id: app_id.to_owned(),
         deploy_id: d.id,
-        app_name: resolved.app_name.clone(),
+        app_name: app_name.to_owned(),
         user_id: d.user_id.clone(),
-        sha: resolved.sha.clone(),
+        sha: sha.to_owned(),
         since: now,
     };
     let holder = app.store.take_app_lock(&wanted).await?;
@@ -118,8 +126,9 @@ async fn take_lock(
     )))
 }
 
-/// The GitHub deployment of this deploy: the one an interrupted run created, or a new one.
-async fn github_deployment(
+/// The GitHub deployment of this deploy (or promotion): the one an interrupted run
+/// created, or a new one.
+pub(super) async fn github_deployment(
     app: &AppState,
     d: &DeployRow,
     tokens: &Tokens<'_>,
@@ -139,7 +148,7 @@ async fn github_deployment(
     let forced = d.forced != 0;
     let request = NewDeployment {
         git_ref: resolved.sha.clone(),
-        task: "deploy".into(),
+        task: Kind::of(d).as_str().into(),
         auto_merge: false,
         required_contexts: if forced {
             Vec::new()
@@ -147,7 +156,15 @@ async fn github_deployment(
             resolved.required_contexts.clone()
         },
         environment: resolved.stage.clone(),
-        description: format!("Deployed from Slack by chatops to {}", resolved.app_name),
+        description: format!(
+            "{} from Slack by chatops to {}",
+            if Kind::of(d) == Kind::Promote {
+                "Promoted"
+            } else {
+                "Deployed"
+            },
+            resolved.app_name
+        ),
         payload: json!({"chatops_deploy": deploy_key(d), "chatops_deploy_id": d.id, "app": resolved.app_name, "forced": forced}),
         transient_environment: false,
         production_environment: resolved.stage == "production",
@@ -170,8 +187,9 @@ async fn github_deployment(
                 .map(String::as_str)
                 .collect();
             Err(StepError::refused(format!(
-                "GitHub refused the deployment: required checks are not green ({}). Deploy anyway with `/h deploy!`.",
-                missing.join(", ")
+                "GitHub refused the deployment: required checks are not green ({}). Go ahead anyway with `/h {}!`.",
+                missing.join(", "),
+                Kind::of(d).as_str()
             )))
         }
         Ok(
@@ -241,25 +259,34 @@ async fn create_build(
         .await
     {
         Ok(build) => Ok(build.id),
-        Err(error) if error.is_two_factor() => Err(StepError::refused(format!(
-            "{app_name} is protected by two-factor authentication{}. Add a current code from your \
-             authenticator app at the end of the command: `/h deploy {echo} 123456`.",
-            if code.is_some() {
-                " and the code you gave was not accepted"
-            } else {
-                ""
-            }
-        ))),
+        Err(error) if error.is_two_factor() => Err(two_factor_refusal(
+            app_name,
+            code.is_some(),
+            &format!("/h deploy {echo}"),
+        )),
         Err(error) => Err(StepError::from_heroku("create the build", error)),
     }
 }
 
-fn two_factor_code(app: &AppState, d: &DeployRow) -> Option<SecretString> {
+pub(super) fn two_factor_code(app: &AppState, d: &DeployRow) -> Option<SecretString> {
     let sealed = d.two_factor_code.as_deref()?;
     app.vault
         .open(sealed, &two_factor_context(d))
         .ok()
         .map(|opened| opened.secret)
+}
+
+/// Why Heroku refused a write to a 2FA-protected app, and the command to retry with.
+pub(super) fn two_factor_refusal(apps: &str, code_given: bool, retry: &str) -> StepError {
+    let rejected = if code_given {
+        " and the code you gave was not accepted"
+    } else {
+        ""
+    };
+    StepError::refused(format!(
+        "{apps} is protected by two-factor authentication{rejected}. Add a current code from your \
+         authenticator app at the end of the command: `{retry} 123456`."
+    ))
 }
 
 /// What binds a sealed 2FA code to its deploy.

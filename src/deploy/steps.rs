@@ -6,11 +6,11 @@
 
 use super::gate::Tokens;
 use super::messages::{self, Chapter, Post};
-use super::{STAGE_TIMEOUT, StepError, state};
+use super::{Kind, STAGE_TIMEOUT, StepError, confirm, promote, rollback, state, targets};
 use crate::accounts::LinkError;
 use crate::app::AppState;
 use crate::github::{DeploymentState, NewDeploymentStatus, RepoName};
-use crate::store::{DeployRow, MessageKind};
+use crate::store::{DeployRow, DeployTarget, MessageKind};
 
 use super::start::start;
 use super::watch::{watch_build, watch_dynos, watch_release};
@@ -20,6 +20,8 @@ use super::watch::{watch_build, watch_dynos, watch_release};
 pub struct Outcome {
     /// Posts to send, in order.
     pub posts: Vec<(MessageKind, Post)>,
+    /// A promotion's targets to save with the step.
+    pub targets: Vec<DeployTarget>,
     /// The deploy ended (deployed or failed).
     pub finished: bool,
 }
@@ -50,12 +52,18 @@ pub async fn advance(app: &AppState, deploy: &mut DeployRow, now: i64) -> anyhow
         heroku: &linked.heroku_token,
         github: &linked.github_token,
     };
-    let result = match deploy.state.as_str() {
-        state::REQUESTED => start(app, deploy, &tokens, now).await,
-        state::BUILDING => watch_build(app, deploy, &tokens, now).await,
-        state::RELEASING => watch_release(app, deploy, &tokens, now).await,
-        state::RESTARTING => watch_dynos(app, deploy, &tokens, now).await,
-        other => anyhow::bail!("deploy {} is {other}: nothing to do", deploy.id),
+    let result = match (Kind::of(deploy), deploy.state.as_str()) {
+        (_, state::CONFIRMING) => Ok(confirm::expire(deploy, now)),
+        (Kind::Deploy, state::REQUESTED) => start(app, deploy, &tokens, now).await,
+        (Kind::Promote, state::REQUESTED) => promote::start(app, deploy, &tokens, now).await,
+        (Kind::Rollback, state::REQUESTED) => rollback::start(app, deploy, &tokens, now).await,
+        (Kind::Promote, state::RELEASING | state::RESTARTING) => {
+            targets::watch(app, deploy, &tokens, now).await
+        }
+        (_, state::BUILDING) => watch_build(app, deploy, &tokens, now).await,
+        (_, state::RELEASING) => watch_release(app, deploy, &tokens, now).await,
+        (_, state::RESTARTING) => watch_dynos(app, deploy, &tokens, now).await,
+        (_, other) => anyhow::bail!("deploy {} is {other}: nothing to do", deploy.id),
     };
     match result {
         Ok(outcome) => Ok(outcome),
@@ -86,7 +94,7 @@ pub(super) fn chapter(d: &mut DeployRow, next: &str, told: Chapter, now: i64) ->
     ];
     Outcome {
         posts,
-        finished: false,
+        ..Outcome::default()
     }
 }
 
@@ -96,6 +104,29 @@ pub(super) fn enter(d: &mut DeployRow, next: &str, now: i64) {
     d.state = next.into();
     d.stage_started_at = now;
     d.next_check_at = now;
+}
+
+/// Refuses a change into a stage (or app) someone locked; see [`crate::locks::refusal`].
+pub(super) async fn refuse_if_locked(
+    app: &AppState,
+    d: &DeployRow,
+    stage: &str,
+    app_name: &str,
+    now: i64,
+) -> Result<(), StepError> {
+    let change = crate::locks::Change {
+        team_id: &d.team_id,
+        pipeline: &d.pipeline,
+        stage,
+        app_name: Some(app_name),
+        user_id: &d.user_id,
+        forced: d.forced != 0,
+        now,
+    };
+    match crate::locks::refusal(app, change).await? {
+        Some(locked) => Err(StepError::Refused(locked)),
+        None => Ok(()),
+    }
 }
 
 /// Checks again after the poll interval, unless the stage ran out of time.
@@ -124,7 +155,7 @@ pub(super) async fn fail(
     log_tail: Option<&str>,
     now: i64,
 ) -> Outcome {
-    let announced = d.state != state::REQUESTED;
+    let announced = ![state::REQUESTED, state::CONFIRMING].contains(&d.state.as_str());
     if d.github_deployment_id.is_some() {
         if let Ok(linked) = crate::accounts::linked(app, &d.team_id, &d.user_id).await {
             let tokens = Tokens {
@@ -165,6 +196,7 @@ pub(super) async fn fail(
     Outcome {
         posts,
         finished: true,
+        ..Outcome::default()
     }
 }
 
@@ -184,13 +216,13 @@ pub(super) async fn github_status(
     ) else {
         return Ok(());
     };
-    let app_name = d.app_name.as_deref().unwrap_or_default();
+    let app_name = d.app_name.as_deref();
     let status = NewDeploymentStatus {
         state,
-        log_url: d.build_id.as_ref().map(|build| {
+        log_url: d.build_id.as_ref().zip(app_name).map(|(build, app_name)| {
             format!("https://dashboard.heroku.com/apps/{app_name}/activity/builds/{build}")
         }),
-        environment_url: Some(format!("https://{app_name}.herokuapp.com")),
+        environment_url: app_name.map(|app_name| format!("https://{app_name}.herokuapp.com")),
         description: Some(description.chars().take(140).collect()),
         auto_inactive: None,
     };

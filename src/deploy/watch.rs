@@ -4,7 +4,7 @@
 use super::gate::Tokens;
 use super::messages::{self, Chapter};
 use super::steps::{Outcome, chapter, fail, github_status, wait};
-use super::{StepError, state};
+use super::{Kind, StepError, state};
 use crate::app::AppState;
 use crate::github::DeploymentState;
 use crate::heroku::{BuildStatus, DynoState, ReleaseStatus};
@@ -40,6 +40,14 @@ pub(super) async fn watch_build(
     }
 }
 
+/// Where a release (or the dynos restarting on it) stands.
+pub(super) enum Verdict {
+    Pending,
+    Succeeded,
+    /// Why, and the last lines of its output when there are any.
+    Failed(String, Option<String>),
+}
+
 /// releasing -> restarting, once the release phase succeeded.
 pub(super) async fn watch_release(
     app: &AppState,
@@ -51,29 +59,38 @@ pub(super) async fn watch_release(
         d.app_name.clone().unwrap_or_default(),
         d.release_id.clone().unwrap_or_default(),
     );
-    let release = app
-        .heroku
-        .release(tokens.heroku, &app_name, &release_id)
-        .await
-        .map_err(|e| StepError::from_heroku("read the release", e))?;
-    match release.status {
-        ReleaseStatus::Pending => Ok(wait(app, d, now, "the release phase")?),
-        ReleaseStatus::Succeeded => Ok(chapter(d, state::RESTARTING, Chapter::Restarting, now)),
-        ReleaseStatus::Failed | ReleaseStatus::Expired => {
-            let tail = log_tail(app, release.output_stream_url.as_deref()).await;
-            Ok(fail(
-                app,
-                d,
-                &format!("the release phase of v{} failed", release.version),
-                tail.as_deref(),
-                now,
-            )
-            .await)
-        }
+    match release_verdict(app, tokens, &app_name, &release_id).await? {
+        Verdict::Pending => Ok(wait(app, d, now, "the release phase")?),
+        Verdict::Succeeded => Ok(chapter(d, state::RESTARTING, Chapter::Restarting, now)),
+        Verdict::Failed(reason, tail) => Ok(fail(app, d, &reason, tail.as_deref(), now).await),
     }
 }
 
-/// restarting -> deployed, once every long-running dyno is up on the new release.
+/// Whether the release phase of `release_id` on `app_name` is done.
+pub(super) async fn release_verdict(
+    app: &AppState,
+    tokens: &Tokens<'_>,
+    app_name: &str,
+    release_id: &str,
+) -> Result<Verdict, StepError> {
+    let release = app
+        .heroku
+        .release(tokens.heroku, app_name, release_id)
+        .await
+        .map_err(|e| StepError::from_heroku("read the release", e))?;
+    Ok(match release.status {
+        ReleaseStatus::Pending => Verdict::Pending,
+        ReleaseStatus::Succeeded => Verdict::Succeeded,
+        ReleaseStatus::Failed | ReleaseStatus::Expired => {
+            let tail = log_tail(app, release.output_stream_url.as_deref()).await;
+            let reason = format!("the release phase of v{} failed", release.version);
+            Verdict::Failed(reason, tail)
+        }
+    })
+}
+
+/// restarting -> deployed (promoted, rolled back), once every long-running dyno is up
+/// on the new release.
 pub(super) async fn watch_dynos(
     app: &AppState,
     d: &mut DeployRow,
@@ -84,9 +101,34 @@ pub(super) async fn watch_dynos(
         d.app_name.clone().unwrap_or_default(),
         d.release_id.clone().unwrap_or_default(),
     );
+    match dynos_verdict(app, tokens, &app_name, &release_id, &d.pipeline).await? {
+        Verdict::Pending => wait(app, d, now, "the dynos to restart"),
+        Verdict::Failed(reason, tail) => Ok(fail(app, d, &reason, tail.as_deref(), now).await),
+        Verdict::Succeeded => {
+            github_status(app, d, tokens, DeploymentState::Success, "Deployed").await?;
+            if Kind::of(d) == Kind::Rollback {
+                lock_rolled_back_stage(app, d, now).await?;
+            }
+            let done = Kind::of(d).done_state();
+            let mut outcome = chapter(d, done, Chapter::Done, now);
+            d.finished_at = Some(now);
+            outcome.finished = true;
+            Ok(outcome)
+        }
+    }
+}
+
+/// Whether every long-running dyno of `app_name` is up on `release_id`.
+pub(super) async fn dynos_verdict(
+    app: &AppState,
+    tokens: &Tokens<'_>,
+    app_name: &str,
+    release_id: &str,
+    pipeline: &str,
+) -> Result<Verdict, StepError> {
     let dynos = app
         .heroku
-        .dynos(tokens.heroku, &app_name)
+        .dynos(tokens.heroku, app_name)
         .await
         .map_err(|e| StepError::from_heroku("read the dynos", e))?;
     let serving: Vec<_> = dynos.iter().filter(|dyno| !dyno.is_one_off()).collect();
@@ -97,22 +139,35 @@ pub(super) async fn watch_dynos(
         .find(|dyno| dyno.state == DynoState::Crashed)
     {
         let reason = format!(
-            "dyno {} crashed on the new release; `/h rollback {}` brings back the previous one",
-            crashed.name, d.pipeline
+            "dyno {} crashed on the new release; `/h rollback {pipeline}` brings back the previous one",
+            crashed.name
         );
-        return Ok(fail(app, d, &reason, None, now).await);
+        return Ok(Verdict::Failed(reason, None));
     }
-    if serving
+    let all_up = serving
         .iter()
-        .all(|dyno| on_release(&dyno) && dyno.state == DynoState::Up)
-    {
-        github_status(app, d, tokens, DeploymentState::Success, "Deployed").await?;
-        let mut outcome = chapter(d, state::DEPLOYED, Chapter::Deployed, now);
-        d.finished_at = Some(now);
-        outcome.finished = true;
-        return Ok(outcome);
-    }
-    wait(app, d, now, "the dynos to restart")
+        .all(|dyno| on_release(&dyno) && dyno.state == DynoState::Up);
+    Ok(if all_up {
+        Verdict::Succeeded
+    } else {
+        Verdict::Pending
+    })
+}
+
+/// Locks the stage a rollback restored, as Shipit does: deploying again would bring
+/// back what was rolled back. Repeating it (a step retried after a crash) is harmless.
+async fn lock_rolled_back_stage(app: &AppState, d: &DeployRow, now: i64) -> anyhow::Result<()> {
+    let rolled_back = crate::locks::RolledBack {
+        team_id: &d.team_id,
+        channel_id: &d.channel_id,
+        pipeline: &d.pipeline,
+        stage: d.stage.as_deref().unwrap_or_default(),
+        app_name: None,
+        user_id: &d.user_id,
+        from_version: d.replaced_version.unwrap_or_default() as u64,
+        now,
+    };
+    crate::locks::lock_after_rollback(app, rolled_back).await
 }
 
 /// The last lines of a build's or release's output, if it can be read.

@@ -86,6 +86,7 @@ async fn step(state: &AppState, owner: &str, id: i64) -> anyhow::Result<()> {
         deploy: &deploy,
         owner,
         messages: &messages,
+        targets: &outcome.targets,
         release_lock: outcome.finished,
         now,
     };
@@ -102,6 +103,11 @@ async fn step(state: &AppState, owner: &str, id: i64) -> anyhow::Result<()> {
     }
     if !messages.is_empty() {
         state.wakeups.outbox.notify_one();
+    }
+    // A step that planned without acting (a promotion's targets, a rollback's
+    // versions) is due again at once.
+    if deploy.finished_at.is_none() && deploy.next_check_at <= now {
+        state.wakeups.deploys.notify_one();
     }
     Ok(())
 }

@@ -112,6 +112,7 @@ impl Sandbox {
             poll_interval: std::time::Duration::from_millis(50),
             deploy_lease: crate::config::DEFAULT_DEPLOY_LEASE,
             log_format: LogFormat::Text,
+            production_confirm: true,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod commands;
+pub mod interactions;
 pub mod outbox;
 pub mod reply;
 pub mod signed;

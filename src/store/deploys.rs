@@ -8,6 +8,7 @@ use anyhow::Context;
 use sqlx::Acquire;
 
 use super::outbox::{NewMessage, insert_messages};
+use super::targets::{DeployTarget, save_targets};
 use super::{Backend, Store};
 
 /// A deploy as stored. Times are Unix milliseconds.
@@ -38,11 +39,27 @@ pub struct DeployRow {
     pub stage_started_at: i64,
     pub finished_at: Option<i64>,
     pub next_check_at: i64,
+    /// `deploy`, `promote` or `rollback` (see [`crate::deploy::Kind`]).
+    pub kind: String,
+    /// promote: the stage and app copied from.
+    pub source_stage: Option<String>,
+    pub source_app: Option<String>,
+    /// promote: the source release's version; rollback: the version restored.
+    pub source_version: Option<i64>,
+    /// rollback: the version current before it.
+    pub replaced_version: Option<i64>,
+    pub promotion_id: Option<String>,
+    /// 1 once the requester pressed Deploy on the production confirmation.
+    pub confirmed: i64,
+    /// While `confirming`: when the buttons stop working.
+    pub confirm_expires_at: Option<i64>,
 }
 
 pub(super) const COLUMNS: &str = "id, team_id, channel_id, user_id, response_url, pipeline, branch, stage, \
     app_name, forced, two_factor_code, state, app_id, repo, git_ref, sha, github_deployment_id, \
-    build_id, release_id, failure, created_at, stage_started_at, finished_at, next_check_at";
+    build_id, release_id, failure, created_at, stage_started_at, finished_at, next_check_at, kind, \
+    source_stage, source_app, source_version, replaced_version, promotion_id, confirmed, \
+    confirm_expires_at";
 
 /// Who holds an app's deploy lock.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -62,6 +79,8 @@ pub struct StepSave<'a> {
     /// The lease the step ran under; the save is refused if it was lost.
     pub owner: &'a str,
     pub messages: &'a [NewMessage],
+    /// A promotion's target apps, as the step left them.
+    pub targets: &'a [DeployTarget],
     /// The deploy ended: its app lock goes with it.
     pub release_lock: bool,
     pub now: i64,
@@ -72,8 +91,10 @@ impl Store {
     pub async fn insert_deploy(&self, deploy: &DeployRow) -> anyhow::Result<i64> {
         sqlx::query_scalar(
             "INSERT INTO deploys (team_id, channel_id, user_id, response_url, pipeline, branch, stage, \
-             app_name, forced, two_factor_code, state, created_at, stage_started_at, next_check_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             app_name, forced, two_factor_code, state, created_at, stage_started_at, next_check_at, \
+             kind, source_stage, source_app, source_version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             RETURNING id",
         )
         .bind(&deploy.team_id)
         .bind(&deploy.channel_id)
@@ -89,6 +110,10 @@ impl Store {
         .bind(deploy.created_at)
         .bind(deploy.stage_started_at)
         .bind(deploy.next_check_at)
+        .bind(&deploy.kind)
+        .bind(&deploy.source_stage)
+        .bind(&deploy.source_app)
+        .bind(deploy.source_version)
         .fetch_one(&self.pool)
         .await
         .context("cannot store the deploy")
@@ -154,7 +179,9 @@ impl Store {
             "UPDATE deploys SET stage = $1, app_name = $2, two_factor_code = $3, state = $4, \
              app_id = $5, repo = $6, git_ref = $7, sha = $8, github_deployment_id = $9, \
              build_id = $10, release_id = $11, failure = $12, stage_started_at = $13, \
-             finished_at = $14, lease_owner = NULL, lease_until = NULL, woken_at = NULL, \
+             finished_at = $14, source_app = $18, source_version = $19, \
+             replaced_version = $20, promotion_id = $21, confirm_expires_at = $22, source_stage = $23, \
+             lease_owner = NULL, lease_until = NULL, woken_at = NULL, \
              next_check_at = CASE WHEN woken_at IS NOT NULL AND woken_at < $15 THEN woken_at ELSE $15 END \
              WHERE id = $16 AND lease_owner = $17",
         )
@@ -175,12 +202,19 @@ impl Store {
         .bind(d.next_check_at)
         .bind(d.id)
         .bind(save.owner)
+        .bind(&d.source_app)
+        .bind(d.source_version)
+        .bind(d.replaced_version)
+        .bind(&d.promotion_id)
+        .bind(d.confirm_expires_at)
+        .bind(&d.source_stage)
         .execute(&mut *tx)
         .await
         .context("cannot save the deploy")?;
         if updated.rows_affected() != 1 {
             return Ok(false);
         }
+        save_targets(&mut tx, save.targets).await?;
         insert_messages(&mut tx, save.messages, save.now).await?;
         if save.release_lock {
             sqlx::query("DELETE FROM app_locks WHERE deploy_id = $1")

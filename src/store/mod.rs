@@ -8,6 +8,7 @@
 
 mod accounts;
 mod commands;
+mod confirmations;
 mod deploys;
 mod history;
 mod intake;
@@ -15,6 +16,7 @@ mod locks;
 mod outbox;
 mod routes;
 mod signatures;
+mod targets;
 
 pub use accounts::{
     GitHubLink, HerokuLink, NewOAuthState, SealedColumn, StoredAccount, StoredOAuthState,
@@ -25,6 +27,7 @@ pub use deploys::{AppLock, DeployRow, StepSave};
 pub use locks::{LockEvent, LockRemoval, StageLock};
 pub use outbox::{MessageKind, NewMessage, QueuedMessage};
 pub use routes::{Route, RoutedApp};
+pub use targets::DeployTarget;
 
 use std::time::Duration;
 

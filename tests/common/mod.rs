@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub mod accounts;
 pub mod browser;
+pub mod buttons;
 pub mod commands;
 pub mod deploys;
 pub mod files;
@@ -173,11 +174,21 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with the app reading time from `clock`.
     pub async fn spawn_with_clock(db: TestDb, clock: chatops::clock::Clock) -> TestApp {
+        TestApp::spawn_configured(db, clock, |_| {}).await
+    }
+
+    /// Like [`TestApp::spawn_with_clock`], with `configure` changing the configuration.
+    pub async fn spawn_configured(
+        db: TestDb,
+        clock: chatops::clock::Clock,
+        configure: impl FnOnce(&mut chatops::config::Config),
+    ) -> TestApp {
         use chatops::app::{App, AppState};
         let sandbox = chatops::sandbox::Sandbox::start().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
-        let config = sandbox.bot_config(0, &base_url, &db.url);
+        let mut config = sandbox.bot_config(0, &base_url, &db.url);
+        configure(&mut config);
         let app = App::new(config, db.store.clone(), clock, PATIENCE).unwrap();
         let state = AppState::new(app);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -60,6 +60,7 @@ pub fn env_of(config: &Config) -> Vec<(&'static str, String)> {
             "DEPLOY_LEASE_MS",
             config.deploy_lease.as_millis().to_string(),
         ),
+        ("PRODUCTION_CONFIRM", config.production_confirm.to_string()),
         (
             "LOG_FORMAT",
             match config.log_format {

@@ -1,0 +1,260 @@
+//! Production confirmation. A deploy or promotion into `production` stops, once
+//! resolved and gated, in `confirming`: the requester alone gets a summary of what
+//! would change (GitHub's compare between what production runs and what would run)
+//! with Deploy and Cancel buttons, good for [`CONFIRM_WINDOW`]. The buttons arrive at
+//! `/slack/interactions` ([`pressed`]); the stored row is the confirmation, so it
+//! survives restarts and works once.
+
+use std::time::Duration;
+
+use super::gate::Tokens;
+use super::messages::{Post, clock_time, short_sha, subject};
+use super::steps::Outcome;
+use super::worker::thread_key;
+use super::{Kind, StepError, state};
+use crate::app::AppState;
+use crate::github::{Comparison, RepoName};
+use crate::slack::api::{Button, ButtonStyle, Message};
+use crate::store::{DeployRow, MessageKind, NewMessage};
+
+/// How long the buttons work.
+pub const CONFIRM_WINDOW: Duration = Duration::from_secs(5 * 60);
+/// Commits listed in the summary; the rest are counted.
+const LISTED_COMMITS: usize = 10;
+/// The buttons' `action_id`s.
+pub const CONFIRM_ACTION: &str = "confirm_go";
+pub const CANCEL_ACTION: &str = "confirm_cancel";
+
+/// What production runs now and what would run instead.
+pub struct Change<'a> {
+    pub repo: &'a RepoName,
+    pub running: Option<&'a str>,
+    pub shipping: &'a str,
+}
+
+/// Whether `d` must be confirmed before it touches `stage`.
+pub(super) fn needed(app: &AppState, d: &DeployRow, stage: &str) -> bool {
+    stage == "production" && app.config.production_confirm && d.confirmed == 0
+}
+
+/// -> confirming: sends the requester the summary and the buttons.
+pub(super) async fn ask(
+    app: &AppState,
+    d: &mut DeployRow,
+    tokens: &Tokens<'_>,
+    change: Change<'_>,
+    now: i64,
+) -> Result<Outcome, StepError> {
+    let commits = changes(app, tokens, &change).await?;
+    let expires = now + CONFIRM_WINDOW.as_millis() as i64;
+    d.state = state::CONFIRMING.into();
+    (d.confirm_expires_at, d.next_check_at) = (Some(expires), expires);
+    let title = format!("{} {}?", verb(d), subject(d));
+    let message = Message::text(title.clone())
+        .section(format!("*{title}*\n{commits}"))
+        .context([format!(
+            "This confirmation expires at {} UTC.",
+            clock_time(expires)
+        )])
+        .actions(
+            format!("confirm:{}", d.id),
+            vec![
+                Button::new(CONFIRM_ACTION, verb(d), d.id.to_string()).style(ButtonStyle::Primary),
+                Button::new(CANCEL_ACTION, "Cancel", d.id.to_string()),
+            ],
+        );
+    let post = Post {
+        message,
+        broadcast: false,
+        response_url: Some(d.response_url.clone()),
+    };
+    Ok(Outcome {
+        posts: vec![(MessageKind::Response, post)],
+        ..Outcome::default()
+    })
+}
+
+fn verb(d: &DeployRow) -> &'static str {
+    match Kind::of(d) {
+        Kind::Promote => "Promote",
+        _ => "Deploy",
+    }
+}
+
+/// The commits between what runs and what would, as the summary lists them.
+async fn changes(
+    app: &AppState,
+    tokens: &Tokens<'_>,
+    change: &Change<'_>,
+) -> Result<String, StepError> {
+    let shipping = short_sha(change.shipping);
+    let Some(running) = change.running else {
+        return Ok(format!(
+            "Production runs no release I can trace to a commit; this ships {shipping}."
+        ));
+    };
+    if running == change.shipping {
+        return Ok(format!(
+            "Production already runs {shipping}: no new commits."
+        ));
+    }
+    let compared = app
+        .github
+        .compare(tokens.github, change.repo, running, change.shipping)
+        .await;
+    match compared {
+        Ok(comparison) => Ok(listed(&comparison, short_sha(running), shipping)),
+        Err(error) if error.is_transient() => Err(StepError::from_github("compare commits", error)),
+        Err(_) => Ok(format!(
+            "GitHub can't compare what production runs ({}) with {shipping}, so I can't list the commits.",
+            short_sha(running)
+        )),
+    }
+}
+
+/// `2 commits from 1a2b3c4d to 5e6f7a8b, by Alice Anders:` and a line per commit.
+fn listed(comparison: &Comparison, running: &str, shipping: &str) -> String {
+    let mut authors: Vec<&str> = Vec::new();
+    let mut lines = Vec::new();
+    for commit in &comparison.commits {
+        let author = commit
+            .commit
+            .author
+            .as_ref()
+            .map_or("someone", |a| a.name.as_str());
+        if !authors.contains(&author) {
+            authors.push(author);
+        }
+        let first = commit.commit.message.lines().next().unwrap_or_default();
+        lines.push(format!("• {first} ({author})"));
+    }
+    let total = comparison.total_commits as usize;
+    let shown = lines.len().min(LISTED_COMMITS);
+    lines.truncate(shown);
+    if total > shown {
+        lines.push(format!("• … and {} more", total - shown));
+    }
+    let plural = if total == 1 { "" } else { "s" };
+    format!(
+        "{total} commit{plural} from {running} to {shipping}, by {}:\n{}",
+        authors.join(", "),
+        lines.join("\n")
+    )
+}
+
+/// A confirming row whose time ran out: it ends, having done nothing.
+pub(super) fn expire(d: &mut DeployRow, now: i64) -> Outcome {
+    let at = clock_time(d.confirm_expires_at.unwrap_or(now));
+    d.state = state::FAILED.into();
+    d.failure = Some(format!(
+        "the confirmation expired at {at} UTC; nothing was done"
+    ));
+    // `confirm_expires_at` stays: a press after this is told it expired.
+    (d.finished_at, d.two_factor_code) = (Some(now), None);
+    Outcome {
+        finished: true,
+        ..Outcome::default()
+    }
+}
+
+const ALREADY_ANSWERED: &str =
+    "This confirmation was already answered; run the command again to start over.";
+
+/// A press of Deploy or Cancel, as Slack sent it.
+#[derive(Debug, Clone)]
+pub struct Press {
+    pub team_id: String,
+    pub user_id: String,
+    pub action_id: String,
+    pub value: String,
+    pub response_url: String,
+}
+
+/// Answers a press: confirms, cancels, or says why it can't.
+pub async fn pressed(app: &AppState, press: &Press) -> anyhow::Result<()> {
+    let now = app.clock.now_millis();
+    let found = match press.value.parse::<i64>() {
+        Ok(id) => app.store.deploy(id).await?,
+        Err(_) => None,
+    };
+    let Some(d) = found.filter(|d| d.team_id == press.team_id) else {
+        return answer(
+            app,
+            press,
+            0,
+            "I can't find what this button was for; run the command again.",
+        )
+        .await;
+    };
+    let text = if press.user_id != d.user_id {
+        format!("Only <@{}> can confirm this.", d.user_id)
+    } else if d.confirm_expires_at.is_some_and(|at| at <= now) {
+        expired(&d, now)
+    } else if d.state != state::CONFIRMING {
+        ALREADY_ANSWERED.into()
+    } else if press.action_id == CANCEL_ACTION {
+        let reason = format!("cancelled by <@{}>", press.user_id);
+        let said = format!("Cancelled: {} was not started.", subject(&d));
+        if app
+            .store
+            .cancel_deploy(d.id, now, &reason, &message(press, d.id, &said)?)
+            .await?
+        {
+            return Ok(());
+        }
+        ALREADY_ANSWERED.into()
+    } else {
+        let said = format!(
+            "Confirmed: {} is starting. Progress will show in this channel.",
+            subject(&d)
+        );
+        if app
+            .store
+            .confirm_deploy(d.id, now, &message(press, d.id, &said)?)
+            .await?
+        {
+            app.wakeups.deploys.notify_one();
+            app.wakeups.outbox.notify_one();
+            return Ok(());
+        }
+        expired(&d, now)
+    };
+    answer(app, press, d.id, &text).await
+}
+
+fn expired(d: &DeployRow, now: i64) -> String {
+    format!(
+        "This confirmation expired at {}; run the command again.",
+        clock_time(d.confirm_expires_at.unwrap_or(now))
+    )
+}
+
+/// An ephemeral answer to whoever pressed, through the outbox.
+pub(super) async fn answer(
+    app: &AppState,
+    press: &Press,
+    deploy_id: i64,
+    text: &str,
+) -> anyhow::Result<()> {
+    let message = message(press, deploy_id, text)?;
+    app.store
+        .queue_messages(&[message], app.clock.now_millis())
+        .await?;
+    app.wakeups.outbox.notify_one();
+    Ok(())
+}
+
+fn message(press: &Press, deploy_id: i64, text: &str) -> anyhow::Result<NewMessage> {
+    let post = Post {
+        message: Message::text(text),
+        broadcast: false,
+        response_url: Some(press.response_url.clone()),
+    };
+    Ok(NewMessage {
+        thread_key: thread_key(deploy_id),
+        team_id: press.team_id.clone(),
+        channel_id: String::new(),
+        kind: MessageKind::Response,
+        body: serde_json::to_string(&post)?,
+    })
+}

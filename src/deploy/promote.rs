@@ -1,0 +1,383 @@
+//! A promotion's first steps, both while `requested`. Planning resolves the pipeline,
+//! the source app's current release and its commit, gates that commit, and saves the
+//! target apps with the version each runs, without creating anything. Launching then
+//! records the GitHub deployment and creates the Heroku promotion, unless an
+//! interrupted launch already did: its releases on the targets are found by their
+//! description (`Promote <source> v<N>`) and a version newer than the planned one.
+
+use super::gate::{self, Tokens};
+use super::messages::{self, Chapter};
+use super::start::{github_deployment, two_factor_code, two_factor_refusal};
+use super::steps::{Outcome, enter, github_status, refuse_if_locked};
+use super::{StepError, confirm, state};
+use crate::app::AppState;
+use crate::github::{DeploymentState, RepoName};
+use crate::heroku::{NewPromotion, PipelineCoupling, Release, Stage};
+use crate::store::{DeployRow, DeployTarget, MessageKind};
+use secrecy::ExposeSecret;
+
+/// Releases read to find an app's current one (a pending release can be newer).
+const RECENT_RELEASES: usize = 20;
+
+/// requested -> requested (planned) -> releasing.
+pub(super) async fn start(
+    app: &AppState,
+    d: &mut DeployRow,
+    tokens: &Tokens<'_>,
+    now: i64,
+) -> Result<Outcome, StepError> {
+    let targets = app.store.deploy_targets(d.id).await?;
+    if targets.is_empty() {
+        plan(app, d, tokens, now).await
+    } else {
+        launch(app, d, tokens, targets, now).await
+    }
+}
+
+fn request(d: &DeployRow) -> gate::Request<'_> {
+    gate::Request {
+        command: "promote",
+        preposition: "to",
+        team_id: &d.team_id,
+        pipeline: &d.pipeline,
+        branch: None,
+        stage: d.stage.as_deref(),
+        app: d.app_name.as_deref(),
+        forced: d.forced != 0,
+    }
+}
+
+/// Resolves and gates the promotion and saves its targets; asks first for production.
+async fn plan(
+    app: &AppState,
+    d: &mut DeployRow,
+    tokens: &Tokens<'_>,
+    now: i64,
+) -> Result<Outcome, StepError> {
+    let wanted = gate::Request {
+        stage: Some(d.stage.as_deref().unwrap_or("production")),
+        ..request(d)
+    };
+    let (_, couplings) = gate::pipeline(app, wanted, tokens).await?;
+    let target_stage = gate::pick_stage(wanted, &couplings)?;
+    let source_stage = upstream(d, &couplings, target_stage)?;
+    let source_request = gate::Request {
+        stage: Some(source_stage.as_str()),
+        app: d.source_app.as_deref(),
+        preposition: "from",
+        ..request(d)
+    };
+    let sources = gate::stage_apps(app, source_request, tokens, &couplings, source_stage).await?;
+    let (source_id, source_name) = gate::pick_app(source_request, source_stage, sources)?;
+    let mut targets = gate::stage_apps(app, wanted, tokens, &couplings, target_stage).await?;
+    if wanted.app.is_some() {
+        targets = vec![gate::pick_app(wanted, target_stage, targets)?];
+    }
+    for (_, target_app) in &targets {
+        refuse_if_locked(app, d, target_stage.as_str(), target_app, now).await?;
+    }
+    let (version, sha) =
+        source_release(app, tokens, &d.pipeline, source_stage, &source_name).await?;
+    let repo = gate::connected_repo(app, wanted).await?;
+    if d.forced == 0 {
+        let (_, _, required) = gate::branch_head(app, wanted, tokens, &repo).await?;
+        let at = format!(
+            "{repo}@{} ({source_name} v{version})",
+            messages::short_sha(&sha)
+        );
+        let hint = format!("/h promote! {}", echo(d));
+        gate::ci_gate(app, tokens, &repo, &sha, &required, &at, &hint).await?;
+    }
+    (d.stage, d.source_stage) = (
+        Some(target_stage.as_str().into()),
+        Some(source_stage.as_str().into()),
+    );
+    (d.app_id, d.source_app, d.source_version) =
+        (Some(source_id), Some(source_name), Some(version));
+    (d.repo, d.sha) = (Some(repo.to_string()), Some(sha.clone()));
+    let mut planned = Vec::new();
+    for (app_id, app_name) in targets {
+        let previous = current_release(app, tokens, &app_name).await?;
+        planned.push(DeployTarget {
+            deploy_id: d.id,
+            app_id,
+            app_name,
+            state: state::REQUESTED.into(),
+            previous_version: previous.map_or(0, |release| release.version as i64),
+            release_id: None,
+            failure: None,
+        });
+    }
+    if confirm::needed(app, d, target_stage.as_str()) {
+        let running = current_commit(app, tokens, &planned[0].app_name).await?;
+        let change = confirm::Change {
+            repo: &repo,
+            running: running.as_deref(),
+            shipping: &sha,
+        };
+        return confirm::ask(app, d, tokens, change, now).await;
+    }
+    d.next_check_at = now;
+    Ok(Outcome {
+        targets: planned,
+        ..Outcome::default()
+    })
+}
+
+/// The stage asked for as the source, or the nearest one upstream of the target
+/// that has apps.
+fn upstream(
+    d: &DeployRow,
+    couplings: &[PipelineCoupling],
+    target: Stage,
+) -> Result<Stage, StepError> {
+    let order = [
+        Stage::Review,
+        Stage::Development,
+        Stage::Staging,
+        Stage::Production,
+    ];
+    let with_apps = |stage: Stage| couplings.iter().any(|c| c.stage == stage);
+    if let Some(asked) = d.source_stage.as_deref() {
+        let source_request = gate::Request {
+            stage: Some(asked),
+            ..request(d)
+        };
+        let stage = gate::pick_stage(source_request, couplings)?;
+        if stage == target {
+            return Err(StepError::refused(format!(
+                "A promotion copies one stage to another: {asked} to {asked} does nothing. \
+                 Promote to the next stage, e.g. `/h promote {} from {asked} to production`.",
+                d.pipeline
+            )));
+        }
+        return Ok(stage);
+    }
+    let position = order.iter().position(|stage| *stage == target).unwrap_or(0);
+    order[..position]
+        .iter()
+        .rev()
+        .copied()
+        .find(|stage| with_apps(*stage))
+        .ok_or_else(|| {
+            StepError::refused(format!(
+                "`{}` has no stage with apps upstream of {} to promote from. {}",
+                d.pipeline,
+                target.as_str(),
+                gate::stage_list(couplings)
+            ))
+        })
+}
+
+/// The version and commit of the release `source` runs now.
+async fn source_release(
+    app: &AppState,
+    tokens: &Tokens<'_>,
+    pipeline: &str,
+    stage: Stage,
+    source: &str,
+) -> Result<(i64, String), StepError> {
+    let nothing = || {
+        StepError::refused(format!(
+            "{source} has no release to promote yet. Deploy to it first: `/h deploy {pipeline} to {}/{source}`.",
+            stage.as_str()
+        ))
+    };
+    let release = current_release(app, tokens, source)
+        .await?
+        .ok_or_else(nothing)?;
+    let sha = slug_commit(app, tokens, source, &release)
+        .await?
+        .ok_or_else(nothing)?;
+    Ok((release.version as i64, sha))
+}
+
+/// The release `app_name` runs now, if any.
+pub(super) async fn current_release(
+    app: &AppState,
+    tokens: &Tokens<'_>,
+    app_name: &str,
+) -> Result<Option<Release>, StepError> {
+    let releases = app
+        .heroku
+        .releases(tokens.heroku, app_name, RECENT_RELEASES)
+        .await
+        .map_err(|e| StepError::from_heroku("list releases", e))?;
+    Ok(releases.into_iter().find(|release| release.current))
+}
+
+/// The commit a release's slug was built from, when it says.
+pub(super) async fn slug_commit(
+    app: &AppState,
+    tokens: &Tokens<'_>,
+    app_name: &str,
+    release: &Release,
+) -> Result<Option<String>, StepError> {
+    let Some(slug) = &release.slug else {
+        return Ok(None);
+    };
+    let slug = app
+        .heroku
+        .slug(tokens.heroku, app_name, &slug.id)
+        .await
+        .map_err(|e| StepError::from_heroku("read the slug", e))?;
+    Ok(slug.commit)
+}
+
+/// The commit `app_name` runs now, if it can be told.
+pub(super) async fn current_commit(
+    app: &AppState,
+    tokens: &Tokens<'_>,
+    app_name: &str,
+) -> Result<Option<String>, StepError> {
+    match current_release(app, tokens, app_name).await? {
+        Some(release) => slug_commit(app, tokens, app_name, &release).await,
+        None => Ok(None),
+    }
+}
+
+/// Records the GitHub deployment, creates the promotion (or finds the one an
+/// interrupted launch created), then tells the channel.
+async fn launch(
+    app: &AppState,
+    d: &mut DeployRow,
+    tokens: &Tokens<'_>,
+    mut targets: Vec<DeployTarget>,
+    now: i64,
+) -> Result<Outcome, StepError> {
+    let repo: RepoName = d
+        .repo
+        .as_deref()
+        .unwrap_or_default()
+        .parse()
+        .map_err(StepError::refused)?;
+    let shipped = gate::Resolved {
+        stage: d.stage.clone().unwrap_or_default(),
+        app_id: d.app_id.clone().unwrap_or_default(),
+        app_name: target_names(&targets),
+        repo,
+        git_ref: d.source_app.clone().unwrap_or_default(),
+        sha: d.sha.clone().unwrap_or_default(),
+        required_contexts: Vec::new(),
+    };
+    let (deployment_id, _) = github_deployment(app, d, tokens, &shipped).await?;
+    d.github_deployment_id = Some(deployment_id as i64);
+    let mut found_any = false;
+    for target in &mut targets {
+        target.release_id = promoted_release(app, d, tokens, target).await?;
+        found_any |= target.release_id.is_some();
+    }
+    if !found_any {
+        d.promotion_id = Some(create(app, d, tokens, &targets).await?);
+    }
+    d.two_factor_code = None;
+    github_status(
+        app,
+        d,
+        tokens,
+        DeploymentState::InProgress,
+        "Promoting on Heroku",
+    )
+    .await?;
+    enter(d, state::RELEASING, now);
+    let mut posts = vec![
+        (
+            MessageKind::Parent,
+            messages::parent(d, Chapter::Started, now),
+        ),
+        (
+            MessageKind::Reply,
+            messages::reply(d, Chapter::Started, now),
+        ),
+    ];
+    for target in &mut targets {
+        target.state = state::RELEASING.into();
+        let told = messages::app_reply(d, &target.app_name, Chapter::Releasing, now);
+        posts.push((MessageKind::Reply, told));
+    }
+    Ok(Outcome {
+        posts,
+        targets,
+        ..Outcome::default()
+    })
+}
+
+/// `atlas-eu, atlas-us`.
+fn target_names(targets: &[DeployTarget]) -> String {
+    let names: Vec<_> = targets.iter().map(|t| t.app_name.as_str()).collect();
+    names.join(", ")
+}
+
+/// The release this promotion made on `target`, when it exists: newer than what the
+/// target ran when planned, and described as this promotion's.
+pub(super) async fn promoted_release(
+    app: &AppState,
+    d: &DeployRow,
+    tokens: &Tokens<'_>,
+    target: &DeployTarget,
+) -> Result<Option<String>, StepError> {
+    let releases = app
+        .heroku
+        .releases(tokens.heroku, &target.app_name, RECENT_RELEASES)
+        .await
+        .map_err(|e| StepError::from_heroku("list releases", e))?;
+    let description = format!(
+        "Promote {} v{} ",
+        d.source_app.as_deref().unwrap_or_default(),
+        d.source_version.unwrap_or_default()
+    );
+    Ok(releases
+        .into_iter()
+        .find(|r| {
+            r.version as i64 > target.previous_version && r.description.starts_with(&description)
+        })
+        .map(|release| release.id))
+}
+
+/// `POST /pipeline-promotions` from the source app to every target.
+async fn create(
+    app: &AppState,
+    d: &DeployRow,
+    tokens: &Tokens<'_>,
+    targets: &[DeployTarget],
+) -> Result<String, StepError> {
+    let (pipeline_id, _) = gate::pipeline(app, request(d), tokens).await?;
+    let promotion = NewPromotion {
+        pipeline_id,
+        source_app_id: d.app_id.clone().unwrap_or_default(),
+        target_app_ids: targets.iter().map(|t| t.app_id.clone()).collect(),
+    };
+    let code = two_factor_code(app, d);
+    match app
+        .heroku
+        .create_promotion(
+            tokens.heroku,
+            &promotion,
+            code.as_ref().map(|c| c.expose_secret()),
+        )
+        .await
+    {
+        Ok(created) => Ok(created.id),
+        Err(error) if error.is_two_factor() => Err(two_factor_refusal(
+            &target_names(targets),
+            code.is_some(),
+            &format!("/h promote {}", echo(d)),
+        )),
+        Err(error) => Err(StepError::from_heroku("create the promotion", error)),
+    }
+}
+
+/// The promotion as the user would type it again, e.g. `atlas from staging to production`.
+fn echo(d: &DeployRow) -> String {
+    let mut echo = d.pipeline.clone();
+    if let Some(stage) = &d.source_stage {
+        echo.push_str(&format!(" from {stage}"));
+    }
+    if let Some(stage) = &d.stage {
+        echo.push_str(&format!(" to {stage}"));
+        if let Some(app) = &d.app_name {
+            echo.push_str(&format!("/{app}"));
+        }
+    }
+    echo
+}

@@ -1,0 +1,96 @@
+//! `POST /slack/interactions`: button presses (`block_actions`), signed like slash
+//! commands. The payload is a JSON document in the form field `payload`; it is
+//! decoded before the signature is claimed, so a malformed one writes nothing. Each
+//! press is handed to the module owning its button, which answers the presser through
+//! the outbox; Slack itself only needs a quick 200.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::signed::{SignedForm, SlackForm};
+use crate::app::AppState;
+use crate::deploy::confirm::{CANCEL_ACTION, CONFIRM_ACTION, Press};
+use crate::web::RequestError;
+
+/// The `action_id` of a failed deploy's Rollback button.
+pub const ROLLBACK_ACTION: &str = "rollback";
+
+/// The form Slack posts: one field, `payload`.
+#[derive(Debug, Deserialize)]
+pub struct InteractionForm {
+    #[serde(default)]
+    pub payload: String,
+}
+
+/// The parts of a `block_actions` payload the bot uses.
+#[derive(Debug, Deserialize)]
+struct Payload {
+    #[serde(rename = "type")]
+    kind: String,
+    user: Id,
+    team: Id,
+    #[serde(default)]
+    response_url: String,
+    #[serde(default)]
+    actions: Vec<Action>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Id {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Action {
+    action_id: String,
+    #[serde(default)]
+    value: String,
+}
+
+impl InteractionForm {
+    fn decoded(&self) -> Result<Payload, RequestError> {
+        serde_json::from_str(&self.payload).map_err(|error| {
+            RequestError::MalformedForm(format!(
+                "`payload` must be Slack's interaction JSON, with type, user.id and team.id: {error}"
+            ))
+        })
+    }
+}
+
+impl SlackForm for InteractionForm {
+    fn validate(&self) -> Result<(), RequestError> {
+        self.decoded().map(drop)
+    }
+}
+
+/// Answers one interaction: 200 at once, the presser's answer through the outbox.
+pub async fn interaction(
+    State(state): State<AppState>,
+    SignedForm(form): SignedForm<InteractionForm>,
+) -> Result<StatusCode, RequestError> {
+    let payload = form.decoded()?;
+    if payload.kind != "block_actions" {
+        return Ok(StatusCode::OK);
+    }
+    let span = tracing::Span::current();
+    span.record("team", payload.team.id.as_str());
+    span.record("user", payload.user.id.as_str());
+    for action in payload.actions {
+        let press = Press {
+            team_id: payload.team.id.clone(),
+            user_id: payload.user.id.clone(),
+            action_id: action.action_id,
+            value: action.value,
+            response_url: payload.response_url.clone(),
+        };
+        match press.action_id.as_str() {
+            CONFIRM_ACTION | CANCEL_ACTION => {
+                crate::deploy::confirm::pressed(&state, &press).await?
+            }
+            ROLLBACK_ACTION => crate::deploy::commands::rollback_pressed(&state, &press).await?,
+            other => tracing::warn!(action = other, "an unknown button was pressed"),
+        }
+    }
+    Ok(StatusCode::OK)
+}
