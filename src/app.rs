@@ -23,7 +23,7 @@ use crate::heroku::{HerokuClient, HerokuOAuth};
 use crate::metrics::{Metrics, Service};
 use crate::outbound::{self, RetryPolicy};
 use crate::slack::api::SlackApi;
-use crate::slack::outbox::Pacer;
+use crate::slack::pacer::Pacer;
 use crate::slack::verify::MAX_CLOCK_SKEW_SECS;
 use crate::store::Store;
 use crate::{slack, web};

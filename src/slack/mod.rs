@@ -5,6 +5,7 @@ pub mod api;
 pub mod commands;
 pub mod interactions;
 pub mod outbox;
+pub mod pacer;
 pub mod reply;
 pub mod signed;
 pub mod verify;

@@ -4,8 +4,6 @@
 //! whose answer was lost is looked up by its outbox id before it is posted again, so
 //! it never shows twice.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -24,50 +22,6 @@ const CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 const BATCH: i64 = 32;
 /// Tries of a `response_url` post before it is given up.
 const MAX_RESPONSE_ATTEMPTS: i64 = 6;
-/// Slack's pace for chat.postMessage: about one per second per channel...
-const CHANNEL_GAP: Duration = Duration::from_secs(1);
-/// ...after a short burst.
-const CHANNEL_BURST: f64 = 3.0;
-
-/// A token bucket per channel, so this process keeps Slack's pace (short bursts, then
-/// about one post a second) instead of bouncing off 429s.
-#[derive(Debug, Default)]
-pub struct Pacer(Mutex<HashMap<String, Bucket>>);
-
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at: i64,
-    /// The next slot not yet promised to a waiting message.
-    free_slot: i64,
-}
-
-impl Pacer {
-    /// `None` when `channel` may be posted to at `now` (taking a token), else when to
-    /// come back. Each waiting message is promised a slot of its own, a gap after the
-    /// previous one, so they do not all come back at the same instant to be paced
-    /// again.
-    fn book(&self, channel: &str, now: i64) -> Option<i64> {
-        let gap = CHANNEL_GAP.as_millis() as i64;
-        let mut buckets = self.0.lock().expect("pacer lock");
-        let bucket = buckets.entry(channel.to_owned()).or_insert(Bucket {
-            tokens: CHANNEL_BURST,
-            at: now,
-            free_slot: now,
-        });
-        bucket.tokens = (bucket.tokens + (now - bucket.at) as f64 / gap as f64).min(CHANNEL_BURST);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            return None;
-        }
-        let refilled = now + ((1.0 - bucket.tokens) * gap as f64).ceil() as i64;
-        let slot = refilled.max(bucket.free_slot);
-        bucket.free_slot = slot + gap;
-        Some(slot)
-    }
-}
-
 /// Sends queued messages until `stop` says so.
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     loop {
@@ -128,10 +82,8 @@ async fn deliver(state: &AppState, queued: &QueuedMessage) -> anyhow::Result<()>
             .message_abandoned(queued.id, "superseded", "a newer update is queued")
             .await;
     }
-    if matches!(message.kind, MessageKind::Parent | MessageKind::Reply) {
-        if let Some(at) = state.pacer.book(&message.channel_id, now) {
-            return state.store.message_deferred(queued.id, at, "paced").await;
-        }
+    if let Some(at) = state.pacer.book(message, now) {
+        return state.store.message_deferred(queued.id, at, "paced").await;
     }
     let post: Post = serde_json::from_str(&message.body)?;
     // The lease is renewed while Slack is being called (it may retry for a while), so
@@ -328,24 +280,4 @@ async fn settle(
         .store
         .message_abandoned(queued.id, "failed", &error.to_string())
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_pacer_allows_a_burst_then_one_post_a_second() {
-        let pacer = Pacer::default();
-        let booked: Vec<_> = (0..5).map(|_| pacer.book("C1", 10_000)).collect();
-        assert_eq!(booked, [None, None, None, Some(11_000), Some(12_000)]);
-        assert_eq!(pacer.book("C2", 10_000), None, "channels are paced apart");
-        assert_eq!(pacer.book("C1", 11_000), None, "the first waiter's slot");
-        assert_eq!(
-            pacer.book("C1", 11_500),
-            Some(13_000),
-            "after the promised slots"
-        );
-        assert_eq!(pacer.book("C1", 12_000), None, "the second waiter's slot");
-    }
 }
