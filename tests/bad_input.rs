@@ -90,6 +90,24 @@ fn doubled(headers: &Headers, name: &'static str, value: impl Into<Vec<u8>>) -> 
     headers
 }
 
+/// A POST to `path`.
+fn post_case(
+    path: &str,
+    (what, headers, body): (&'static str, Headers, &[u8]),
+    status: u16,
+    answer: &str,
+) -> Case {
+    Case {
+        what,
+        method: Method::POST,
+        path: path.into(),
+        headers,
+        body: body.to_vec(),
+        status,
+        answer: text(answer),
+    }
+}
+
 fn slack_case(
     what: &'static str,
     headers: Headers,
@@ -97,15 +115,7 @@ fn slack_case(
     status: u16,
     answer: &str,
 ) -> Case {
-    Case {
-        what,
-        method: Method::POST,
-        path: "/slack/commands".into(),
-        headers,
-        body: body.to_vec(),
-        status,
-        answer: text(answer),
-    }
+    post_case("/slack/commands", (what, headers, body), status, answer)
 }
 
 /// `/slack/commands`, signed correctly except for what each case breaks.
@@ -326,15 +336,8 @@ fn webhook_case(
     status: u16,
     answer: &str,
 ) -> Case {
-    Case {
-        what,
-        method: Method::POST,
-        path: chatops::deploy::webhooks::WEBHOOK_PATH.into(),
-        headers,
-        body: body.to_vec(),
-        status,
-        answer: text(answer),
-    }
+    let path = chatops::deploy::webhooks::WEBHOOK_PATH;
+    post_case(path, (what, headers, body), status, answer)
 }
 
 /// `/webhooks/heroku`. A genuine delivery only wakes deploys, so the signed ones here

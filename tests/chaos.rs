@@ -150,18 +150,7 @@ async fn chaos(count: usize) {
         assert_deployed_once(&world.sandbox, &world.db.store, deploy).await;
     }
     before.assert_one_each(&world.sandbox, &deploys);
-    let states = world.peek.outbox_states().await;
-    assert!(
-        states
-            .iter()
-            .all(|(state, _)| ["sent", "superseded"].contains(&state.as_str())),
-        "every Slack message was delivered: {states:?}"
-    );
-    assert_eq!(
-        world.db.store.app_locks().await.unwrap(),
-        0,
-        "locks released"
-    );
+    world.assert_delivered_and_unlocked().await;
     figures.slack_pacing_429s = slack_429s(&world.sandbox);
     figures.retried_messages = Peek::connect(&world.db.url).await.retried_messages().await;
     figures.print();
