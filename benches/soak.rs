@@ -11,7 +11,6 @@
 //! `SOAK_RATE=<commands per second>` (default 20), `BENCH_DATABASE_URL=postgres://...`
 //! for PostgreSQL (a fresh database on that server is not made: give an empty one).
 
-#[allow(dead_code)]
 #[path = "../tests/common/processes.rs"]
 mod processes;
 

@@ -5,7 +5,6 @@
 //! `cargo bench --bench startup`; `STARTUP_RUNS=<n>` changes the count (default 20).
 //! Target: under 100 ms.
 
-#[allow(dead_code)]
 #[path = "../tests/common/processes.rs"]
 mod processes;
 

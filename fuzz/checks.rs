@@ -16,9 +16,12 @@ use chatops::slack::verify::{sign, verify};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+/// What a target checks on one input.
+pub type Check = fn(&[u8]);
+
 /// Every target: its name (a binary in `fuzz_targets/`, a folder in `corpus/`) and
 /// its check.
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+pub const TARGETS: [(&str, Check); 5] = [
     ("grammar", grammar),
     ("slash_form", slash_form),
     ("slack_signature", slack_signature),
