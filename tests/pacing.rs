@@ -103,10 +103,12 @@ async fn fifty_deploys_in_one_channel(pace: Pace) {
             limited.len(),
             took.as_secs_f64()
         );
-        assert!(
-            limited.is_empty(),
-            "the bot went over Slack's pace: {limited:?}"
-        );
+        if pace == Pace::Kept {
+            assert!(
+                limited.is_empty(),
+                "the bot went over Slack's pace: {limited:?}"
+            );
+        }
         let parents = app.sandbox.slack.channel_messages(CHANNEL);
         assert_eq!(parents.len(), count, "one parent message per deploy");
         world.finish().await;
