@@ -177,7 +177,7 @@ async fn ill_formed_requests_get_a_short_reason_and_leave_no_row() {
                 replaced("x-slack-signature", "sha256=abc"),
                 body.clone(),
                 401,
-                "X-Slack-Signature is not of the form v0=<64 hex digits>",
+                "X-Slack-Signature is not of the form v0=<64 lowercase hex digits>",
             ),
             (
                 replaced("content-type", "application/json"),

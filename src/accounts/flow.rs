@@ -175,7 +175,8 @@ pub async fn claimed(
     }
     if query.code.as_deref().is_none_or(str::is_empty) {
         let page = Page::new("This link is incomplete")
-            .paragraph("It carries no authorization code. Nothing was changed.");
+            .paragraph("It carries no authorization code. Nothing was changed.")
+            .paragraph(purpose.retry_hint());
         return Err(page.respond(StatusCode::BAD_REQUEST));
     }
     states::claim(app, purpose, state, headers)

@@ -34,6 +34,7 @@ use axum::routing::get;
 
 use crate::app::AppState;
 
+pub use flow::CallbackQuery;
 pub use install::bot_token;
 pub use linked::{LinkError, Linked, MissingReason, NotLinked, forget, linked};
 pub use provider::{GITHUB_SCOPES, HEROKU_SCOPE, Provider, SLACK_SCOPES};

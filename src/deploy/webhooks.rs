@@ -25,7 +25,7 @@ const EVENTS: [&str; 3] = ["api:build", "api:release", "dyno"];
 
 /// The secret deliveries are signed with, derived from `ENCRYPTION_KEY` so every
 /// process agrees without another variable.
-fn secret(app: &App) -> String {
+pub fn delivery_secret(app: &App) -> String {
     let mut mac =
         <Hmac<Sha256> as Mac>::new_from_slice(app.config.encryption_key.expose_secret().as_bytes())
             .expect("HMAC accepts keys of any length");
@@ -54,7 +54,7 @@ pub async fn subscribe(
         include: EVENTS.map(String::from).to_vec(),
         level: WebhookLevel::Notify,
         url,
-        secret: Some(secret(app).into()),
+        secret: Some(delivery_secret(app).into()),
         authorization: None,
     };
     if let Err(error) = app
@@ -64,6 +64,20 @@ pub async fn subscribe(
     {
         tracing::info!(app = app_name, %error, "cannot subscribe to app webhooks; polling only");
     }
+}
+
+/// The header Heroku signs each delivery in.
+const SIGNATURE_HEADER: &str = "heroku-webhook-hmac-sha256";
+
+/// Why a delivery was refused; the text is the whole answer to Heroku.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryRefused {
+    #[error("missing or malformed Heroku-Webhook-Hmac-SHA256 header")]
+    MalformedSignature,
+    #[error("the Heroku-Webhook-Hmac-SHA256 header was sent more than once")]
+    DuplicateSignature,
+    #[error("Heroku-Webhook-Hmac-SHA256 does not match the body")]
+    Mismatch,
 }
 
 #[derive(Deserialize)]
@@ -81,55 +95,75 @@ struct DeliveryApp {
     id: String,
 }
 
+/// Checks one delivery: `signature` is the raw header value (base64 of the body's
+/// HMAC-SHA256 under `secret`, compared in constant time). Returns the id of the app
+/// it is about, or `None` for a genuine delivery about something without an app.
+pub fn verify_delivery(
+    secret: &[u8],
+    signature: &str,
+    body: &[u8],
+) -> Result<Option<String>, DeliveryRefused> {
+    let sent = STANDARD
+        .decode(signature)
+        .map_err(|_| DeliveryRefused::MalformedSignature)?;
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC accepts keys of any length");
+    mac.update(body);
+    mac.verify_slice(&sent)
+        .map_err(|_| DeliveryRefused::Mismatch)?;
+    Ok(serde_json::from_slice::<Delivery>(body)
+        .ok()
+        .map(|delivery| delivery.data.app.id))
+}
+
+/// The one signature header of a request, as visible ASCII.
+fn signature_header(headers: &HeaderMap) -> Result<&str, DeliveryRefused> {
+    let mut values = headers.get_all(SIGNATURE_HEADER).iter();
+    let value = values.next().ok_or(DeliveryRefused::MalformedSignature)?;
+    if values.next().is_some() {
+        return Err(DeliveryRefused::DuplicateSignature);
+    }
+    value
+        .to_str()
+        .map_err(|_| DeliveryRefused::MalformedSignature)
+}
+
 /// `POST /webhooks/heroku`: verifies the signature, announces releases made outside
 /// chat in routed channels, then wakes the app's deploys.
 pub async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
-) -> (StatusCode, &'static str) {
-    let signature = headers
-        .get("heroku-webhook-hmac-sha256")
-        .and_then(|value| value.to_str().ok());
-    let Some(signature) = signature.and_then(|sig| STANDARD.decode(sig).ok()) else {
-        return (
-            StatusCode::UNAUTHORIZED,
-            "missing or malformed Heroku-Webhook-Hmac-SHA256 header",
-        );
+) -> (StatusCode, String) {
+    let secret = delivery_secret(&state);
+    let verified = signature_header(&headers)
+        .and_then(|signature| verify_delivery(secret.as_bytes(), signature, &body));
+    let app_id = match verified {
+        Ok(Some(app_id)) => app_id,
+        // Signed by Heroku but about something without an app: nothing to wake.
+        Ok(None) => return (StatusCode::OK, "ignored".into()),
+        Err(refused) => return (StatusCode::UNAUTHORIZED, refused.to_string()),
     };
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret(&state).as_bytes())
-        .expect("HMAC accepts keys of any length");
-    mac.update(&body);
-    if mac.verify_slice(&signature).is_err() {
-        return (
-            StatusCode::UNAUTHORIZED,
-            "Heroku-Webhook-Hmac-SHA256 does not match the body",
-        );
-    }
     if let Err(error) = crate::routes::announce::on_delivery(&state, &body).await {
         tracing::error!(error = format!("{error:#}"), "cannot announce a release");
-        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error".into());
     }
-    let Ok(delivery) = serde_json::from_slice::<Delivery>(&body) else {
-        // Signed by Heroku but about something without an app: nothing to wake.
-        return (StatusCode::OK, "ignored");
-    };
-    match state
+    let woken = state
         .store
-        .wake_deploys_of_app(&delivery.data.app.id, state.clock.now_millis())
-        .await
-    {
-        Ok(0) => (StatusCode::OK, "no running deploy"),
+        .wake_deploys_of_app(&app_id, state.clock.now_millis())
+        .await;
+    match woken {
+        Ok(0) => (StatusCode::OK, "no running deploy".into()),
         Ok(_) => {
             state.wakeups.deploys.notify_one();
-            (StatusCode::OK, "woken")
+            (StatusCode::OK, "woken".into())
         }
         Err(error) => {
             tracing::error!(
                 error = format!("{error:#}"),
                 "cannot wake deploys from a webhook"
             );
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
         }
     }
 }

@@ -18,7 +18,7 @@ pub enum SignatureError {
     MalformedTimestamp,
     #[error("X-Slack-Request-Timestamp is more than 5 minutes away from now")]
     StaleTimestamp,
-    #[error("X-Slack-Signature is not of the form v0=<64 hex digits>")]
+    #[error("X-Slack-Signature is not of the form v0=<64 lowercase hex digits>")]
     MalformedSignature,
     #[error("X-Slack-Signature does not match the request body")]
     Mismatch,
@@ -40,7 +40,10 @@ pub fn verify(
     }
     let sent = signature
         .strip_prefix("v0=")
-        .filter(|hex| hex.len() == 64)
+        // Lowercase only, as Slack sends it: were `A` and `a` both accepted, one request
+        // would have many spellings of its signature, and the replay check (which
+        // remembers the header as sent) would admit each of them once.
+        .filter(|hex| hex.len() == 64 && hex.bytes().all(is_lowercase_hex))
         .and_then(|hex| hex::decode(hex).ok())
         .ok_or(SignatureError::MalformedSignature)?;
     // `verify_slice` compares in constant time, so timing reveals nothing of the
@@ -48,6 +51,10 @@ pub fn verify(
     mac(secret, timestamp, body)
         .verify_slice(&sent)
         .map_err(|_| SignatureError::Mismatch)
+}
+
+fn is_lowercase_hex(byte: u8) -> bool {
+    byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte)
 }
 
 /// The `X-Slack-Signature` value Slack would send for this request. Used by the
@@ -144,6 +151,13 @@ mod tests {
         );
         assert_eq!(
             check(TIMESTAMP, &SIGNATURE[..40]),
+            Err(SignatureError::MalformedSignature)
+        );
+        assert_eq!(
+            check(
+                TIMESTAMP,
+                &SIGNATURE.to_ascii_uppercase().replace("V0=", "v0=")
+            ),
             Err(SignatureError::MalformedSignature)
         );
         let not_hex = format!("v0={}", "z".repeat(64));

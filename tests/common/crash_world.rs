@@ -137,6 +137,12 @@ impl CrashWorld {
             assert_deployed_once(&self.sandbox, &self.db.store, deploy).await;
         }
         self.before.assert_one_each(&self.sandbox, &deploys);
+        self.assert_delivered_and_unlocked().await;
+        deploys
+    }
+
+    /// Checks that every Slack message was delivered and no app is left locked.
+    pub async fn assert_delivered_and_unlocked(&self) {
         let states = self.peek.outbox_states().await;
         assert!(
             states
@@ -149,7 +155,6 @@ impl CrashWorld {
             0,
             "locks released"
         );
-        deploys
     }
 
     pub async fn finish(self) {

@@ -172,6 +172,17 @@ impl BotProcess {
         self.stop();
     }
 
+    /// SIGTERM, as Heroku sends before a restart: the bot drains and exits. Returns
+    /// once it has exited.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {} failed", self.pid());
+        self.child.wait().expect("wait for the bot to exit")
+    }
+
     /// How many JSON log lines satisfy `wanted`.
     pub fn count_logged(&self, wanted: impl Fn(&serde_json::Value) -> bool) -> usize {
         let lines = self.lines.lock().expect("log lines lock");
@@ -180,6 +191,11 @@ impl BotProcess {
             .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
             .filter(|line| wanted(line))
             .count()
+    }
+
+    /// Every line it wrote so far, stdout and stderr.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.lines.lock().expect("log lines lock").clone()
     }
 
     fn logged(&self, wanted: impl Fn(&serde_json::Value) -> bool) -> bool {

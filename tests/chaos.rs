@@ -1,0 +1,280 @@
+//! The chaos run: three real bot processes on one PostgreSQL take N concurrent
+//! deploys, one app each; then, while the fakes (in this process) answer with storms
+//! of 5xx, 429s, dropped connections, hangs and lost answers, a driver SIGKILLs a
+//! random process every few seconds and starts it again. Every deploy must end
+//! deployed, with exactly one Heroku build and one GitHub deployment, its thread
+//! complete, in order and without a duplicate, and nothing left in the outbox.
+//!
+//! The short run (30 deploys) is a normal test; the full run (300) is
+//! `cargo test --test chaos -- --ignored`. Both need `TEST_DATABASE_URL` (PostgreSQL)
+//! and print their figures (run with `--nocapture` to see them).
+
+mod common;
+// Its world and configuration are used; its waits are the crash tests'.
+#[allow(dead_code)]
+#[path = "common/crash_world.rs"]
+mod crash_world;
+// Only its count of armed rules is used here.
+#[allow(dead_code)]
+#[path = "common/fault_plan.rs"]
+mod fault_plan;
+#[path = "common/outcomes.rs"]
+mod outcomes;
+#[path = "common/processes.rs"]
+mod processes;
+
+use std::time::{Duration, Instant};
+
+use axum::http::Method;
+use chatops::config::Config;
+use chatops::sandbox::heroku::Timings;
+use chatops::sandbox::{Failure, FaultRule, Faults, SANDBOX_TEAM, Sandbox};
+use common::deploys::ALICE;
+use crash_world::CrashWorld;
+use outcomes::{Before, Peek, all_finished, assert_deployed_once, outbox_drained};
+use processes::BotProcess;
+
+/// The repository every chaos app builds from.
+const REPO: &str = "heroku/paipu-repo";
+const CHANNELS: [&str; 2] = ["C0DEPLOYS", "C0GENERAL"];
+/// How often the driver kills a bot.
+const KILL_EVERY: Duration = Duration::from_secs(3);
+/// A killed bot's deploys are taken over after this long.
+const CHAOS_LEASE: Duration = Duration::from_secs(5);
+/// Each Heroku stage takes this long: long enough for kills to land inside them.
+const STAGE: Duration = Duration::from_millis(400);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_deploys_survive_three_bots_being_killed_under_faults() {
+    chaos(30).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the full chaos run takes about 15 minutes: cargo test --test chaos -- --ignored"]
+async fn three_hundred_deploys_survive_three_bots_being_killed_under_faults() {
+    chaos(300).await;
+}
+
+/// What a run did, printed at its end.
+#[derive(Default)]
+struct Figures {
+    deploys: usize,
+    kills: usize,
+    faults_armed: usize,
+    /// Answered by the fake Slack's pacing (the storms' 429s never reach it).
+    slack_pacing_429s: usize,
+    retried_messages: i64,
+    seconds_to_finish: f64,
+    seconds_to_drain: f64,
+}
+
+impl Figures {
+    fn print(&self) {
+        eprintln!(
+            "chaos run: {} deploys, 3 bots, {} kills, {} fault rules armed; all finished after \
+             {:.1}s, outbox drained after {:.1}s; {} Slack calls answered 429 by its pacing, \
+             {} messages retried after a failure",
+            self.deploys,
+            self.kills,
+            self.faults_armed,
+            self.seconds_to_finish,
+            self.seconds_to_drain,
+            self.slack_pacing_429s,
+            self.retried_messages
+        );
+    }
+}
+
+async fn chaos(count: usize) {
+    let Some(db) = common::databases()
+        .await
+        .into_iter()
+        .find(|db| db.backend_name() == "postgres")
+    else {
+        eprintln!("skipped: set TEST_DATABASE_URL to run three bots on one PostgreSQL");
+        return;
+    };
+    let world = CrashWorld::new(db).await;
+    world.sandbox.heroku.set_timings(Timings {
+        build: STAGE,
+        release_phase: STAGE,
+        restart: STAGE,
+        promotion: Duration::from_millis(10),
+    });
+    let apps = add_apps(&world, count).await;
+    let app_names: Vec<&str> = apps.iter().map(|(_, app)| app.as_str()).collect();
+    let before = Before::count(&world.sandbox, &app_names, &[REPO]);
+    // The crash tests' 1 s lease is too short here: on a loaded 2-core machine a step
+    // can wait seconds for a database connection, outlive its lease and be abandoned,
+    // over and over. Production's default is 15 s.
+    let lease = |config: Config| Config {
+        deploy_lease: CHAOS_LEASE,
+        ..config
+    };
+    let configs = [
+        lease(world.config.clone()),
+        lease(world.second_config()),
+        lease(world.second_config()),
+    ];
+    let mut bots = Vec::new();
+    for (n, config) in configs.iter().enumerate() {
+        bots.push(Some(BotProcess::start(&format!("bot {n}"), config).await));
+    }
+    send_commands(&world, &bots, &apps).await;
+
+    let mut figures = Figures {
+        deploys: count,
+        faults_armed: arm_storms(&world.sandbox, count),
+        ..Figures::default()
+    };
+    let started = Instant::now();
+    let deadline = Duration::from_secs(60 + 3 * count as u64);
+    while unfinished(&world).await > 0 {
+        assert!(
+            started.elapsed() < deadline,
+            "{} deploys unfinished after {deadline:?}",
+            unfinished(&world).await
+        );
+        tokio::time::sleep(KILL_EVERY).await;
+        restart_one(&mut bots, &configs, figures.kills).await;
+        figures.kills += 1;
+    }
+    figures.seconds_to_finish = started.elapsed().as_secs_f64();
+    let deploys = all_finished(&world.db.store, count, deadline).await;
+    // Five posts a deploy, at Slack's pace of one a second in each of two channels,
+    // after the 429 storms: the slowest part of the run.
+    let drain = Duration::from_secs(120 + 5 * count as u64);
+    outbox_drained(&world.db.store, drain).await;
+    figures.seconds_to_drain = started.elapsed().as_secs_f64();
+    for deploy in &deploys {
+        assert_deployed_once(&world.sandbox, &world.db.store, deploy).await;
+    }
+    before.assert_one_each(&world.sandbox, &deploys);
+    world.assert_delivered_and_unlocked().await;
+    figures.slack_pacing_429s = slack_429s(&world.sandbox);
+    figures.retried_messages = Peek::connect(&world.db.url).await.retried_messages().await;
+    figures.print();
+    drop(bots);
+    world.finish().await;
+}
+
+/// A pipeline per deploy, `chaos-<n>` with the app `chaos-<n>-staging`, connected to
+/// [`REPO`]; returns (pipeline, app) pairs.
+async fn add_apps(world: &CrashWorld, count: usize) -> Vec<(String, String)> {
+    let mut apps = Vec::new();
+    for n in 0..count {
+        let (pipeline, app) = (format!("chaos-{n}"), format!("chaos-{n}-staging"));
+        world
+            .sandbox
+            .heroku
+            .add_pipeline(&pipeline, &[("staging", app.as_str())]);
+        let now = chatops::clock::Clock::system().now();
+        world
+            .db
+            .store
+            .set_pipeline_repo(SANDBOX_TEAM, &pipeline, REPO, ALICE, now)
+            .await
+            .unwrap();
+        apps.push((pipeline, app));
+    }
+    apps
+}
+
+/// Types every deploy at once, spread over the bots and the two channels.
+async fn send_commands(world: &CrashWorld, bots: &[Option<BotProcess>], apps: &[(String, String)]) {
+    let sends = apps
+        .iter()
+        .enumerate()
+        .map(|(n, (pipeline, _))| async move {
+            let bot = bots[n % bots.len()].as_ref().unwrap();
+            let text = format!("deploy {pipeline} to staging");
+            let answer = world
+                .command(bot, CHANNELS[n % CHANNELS.len()], &text)
+                .await;
+            assert_eq!(
+                answer,
+                format!(
+                    "On it: deploying {pipeline} to staging. Progress will show in this channel."
+                )
+            );
+        });
+    futures_util::future::join_all(sends).await;
+}
+
+async fn unfinished(world: &CrashWorld) -> usize {
+    let deploys = world.db.store.deploys().await.unwrap();
+    deploys.iter().filter(|d| d.finished_at.is_none()).count()
+}
+
+/// SIGKILLs a random bot and starts it again on its port.
+async fn restart_one(bots: &mut [Option<BotProcess>], configs: &[Config], kills: usize) {
+    let victim = fastrand::usize(..bots.len());
+    if let Some(bot) = bots[victim].take() {
+        bot.kill();
+    }
+    let name = format!("bot {victim} after kill {}", kills + 1);
+    bots[victim] = Some(BotProcess::start(&name, &configs[victim]).await);
+}
+
+/// Arms storms on every fake, sized to the run; returns how many rules were armed.
+/// Each rule strikes a bounded number of times, so progress is certain; hangs are
+/// few because each costs a 20 s timeout.
+fn arm_storms(sandbox: &Sandbox, deploys: usize) -> usize {
+    use Failure::{Drop, Hang, RateLimited, Status};
+    let many = (deploys / 2).max(5) as u32;
+    let limited = || RateLimited {
+        retry_after_secs: 1,
+    };
+    let rule = |faults: &Faults, method: Method, path: &str, failure: Failure, times: u32| {
+        faults.inject(FaultRule::failing(method, path, failure, times));
+    };
+    let lost = |faults: &Faults, path: &str, times: u32| {
+        let rule = FaultRule::failing(Method::POST, path, Status(503), times);
+        faults.inject(rule.after_handling());
+    };
+    let heroku = &sandbox.heroku.faults;
+    rule(heroku, Method::GET, "/apps/", Status(503), many);
+    rule(heroku, Method::GET, "/apps/", limited(), many);
+    rule(heroku, Method::GET, "/apps/", Drop, many / 2);
+    rule(heroku, Method::GET, "/apps/", Hang, 1);
+    lost(heroku, "/apps/", many / 4);
+    let github = &sandbox.github.faults;
+    rule(github, Method::GET, "/repos/", Status(502), many);
+    rule(github, Method::GET, "/repos/", limited(), many / 2);
+    rule(github, Method::POST, "/repos/", Drop, many / 4);
+    lost(github, "/repos/", many / 4);
+    let slack = &sandbox.slack.faults;
+    rule(
+        slack,
+        Method::POST,
+        "/api/chat.postMessage",
+        limited(),
+        many,
+    );
+    rule(
+        slack,
+        Method::POST,
+        "/api/chat.postMessage",
+        Status(503),
+        many / 2,
+    );
+    rule(slack, Method::POST, "/api/chat.update", limited(), many / 2);
+    rule(
+        slack,
+        Method::POST,
+        "/api/chat.update",
+        Status(500),
+        many / 4,
+    );
+    rule(slack, Method::POST, "/response/", Status(503), 3);
+    [heroku, github, slack]
+        .into_iter()
+        .map(fault_plan::armed)
+        .sum()
+}
+
+/// How many Slack Web API calls were answered 429, by the storms or the pacing.
+fn slack_429s(sandbox: &Sandbox) -> usize {
+    let calls = sandbox.slack.api_calls();
+    calls.iter().filter(|call| call.status == 429).count()
+}
