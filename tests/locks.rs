@@ -186,3 +186,30 @@ async fn history_tells_deploys_with_branch_sha_and_ending_and_refusals() {
         world.finish().await;
     }
 }
+
+#[tokio::test]
+async fn promotions_and_rollbacks_respect_locks_and_a_rollback_locks_its_stage() {
+    for (world, _) in worlds(AT_14_02).await {
+        say(&world, BRUNO, "lock paipu production release freeze").await;
+        assert_eq!(
+            refused(&world, ALICE, "promote paipu").await,
+            "paipu production is locked by <@U0BRUNO> since 14:02 UTC: release freeze. Ask <@U0BRUNO>, or remove the lock with `/h unlock! paipu production` (the channel is told)."
+        );
+        assert_eq!(
+            refused(&world, ALICE, "rollback paipu").await,
+            "paipu production is locked by <@U0BRUNO> since 14:02 UTC: release freeze. Ask <@U0BRUNO>, or remove the lock with `/h unlock! paipu production` (the channel is told)."
+        );
+        let running = world.app.sandbox.heroku.releases("paipu-app-staging");
+        let running = running.iter().find(|r| r.current).unwrap().version;
+        say(&world, ALICE, "rollback paipu in staging").await;
+        let rollback = finished_deploy(&world.app).await;
+        assert_eq!(rollback.state, "rolled_back", "{:?}", rollback.failure);
+        assert_eq!(
+            refused(&world, ALICE, "deploy paipu to staging").await,
+            format!(
+                "paipu staging is locked by <@U0ALICE> since 14:02 UTC: rolled back from v{running}: revert before deploying (your lock). Add `!` to the command to go ahead anyway, or `/h unlock paipu staging` first."
+            )
+        );
+        world.finish().await;
+    }
+}
