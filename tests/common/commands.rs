@@ -27,13 +27,16 @@ pub struct Answer {
 }
 
 /// Deploy worlds on every backend, with Bruno and Bob linked, each reading time from
-/// its own clock, set to Unix time `at` when the world is made.
+/// its own clock, set to Unix time `at` when the world is made. Deploys to production
+/// go ahead without the confirmation (tests/confirm.rs covers it).
 pub async fn worlds(at: i64) -> Vec<(DeployWorld, TestClock)> {
     let mut worlds = Vec::new();
     for db in super::databases().await {
         let clock = TestClock::default();
         clock.advance(at - super::now());
-        let app = TestApp::spawn_with_clock(db, clock.clock()).await;
+        let no_confirmation =
+            |config: &mut chatops::config::Config| config.production_confirm = false;
+        let app = TestApp::spawn_configured(db, clock.clock(), no_confirmation).await;
         let world = DeployWorld::new(app).await;
         for (user, email, login) in [
             (BRUNO, "alice@example.com", "alice"),
