@@ -27,8 +27,8 @@ pub const LEASE: Duration = Duration::from_millis(1000);
 /// The apps and repositories crash tests deploy.
 const APPS: [&str; 2] = ["paipu-app-staging", "atlas-staging"];
 const REPOS: [&str; 2] = ["heroku/paipu-repo", "acme/atlas"];
-/// Any wait in a crash test.
-pub const DEADLINE: Duration = Duration::from_secs(30);
+/// Any wait in a crash test: a guard against hangs, generous for a loaded machine.
+pub const DEADLINE: Duration = Duration::from_secs(60);
 
 /// The fakes, a database with alice linked, and the configuration bots start with.
 pub struct CrashWorld {

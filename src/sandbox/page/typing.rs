@@ -174,10 +174,13 @@ fn block_actions(
             "action_id": click.action_id,
             "block_id": click.block_id,
             "text": {"type": "plain_text", "text": click.text, "emoji": true},
-            "value": click.value,
             "action_ts": now_ts(),
         }],
     });
+    // Slack leaves `value` out for a button that has none (a link button).
+    if let Some(value) = &click.value {
+        payload["actions"][0]["value"] = json!(value);
+    }
     // Slack sends the message only for messages in the channel, not for ephemerals.
     if let Some(message) = message {
         payload["message"] = json!({
