@@ -166,3 +166,39 @@ async fn migrating_twice_is_harmless() {
         db.finish().await;
     }
 }
+
+/// The pool's connection never checkpoints (that fsync was the ack's tail latency);
+/// a background task does. Proof it runs: the database file itself grows while the
+/// store stays open, which only a checkpoint makes happen in WAL mode.
+#[tokio::test]
+async fn sqlite_copies_its_write_ahead_log_into_the_database_in_the_background() {
+    let db = common::databases().await.remove(0);
+    let file = db
+        .url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let size = || std::fs::metadata(&file).unwrap().len();
+    let before = size();
+    let long_text = "x".repeat(2_000);
+    for n in 0..500 {
+        accept(
+            &db.store,
+            &format!("v0=w{n}"),
+            &command("T1", &long_text, n),
+        )
+        .await;
+    }
+    let started = std::time::Instant::now();
+    while size() < before + 500 * 2_000 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the database file stayed at {} bytes (was {before}): nothing checkpointed",
+            size()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    db.finish().await;
+}

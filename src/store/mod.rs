@@ -7,6 +7,7 @@
 //! both backends agree on them without driver-specific types.
 
 mod accounts;
+mod checkpoint;
 mod commands;
 mod confirmations;
 mod deploys;
@@ -29,6 +30,7 @@ pub use outbox::{MessageKind, NewMessage, QueuedMessage};
 pub use routes::{Route, RoutedApp};
 pub use targets::DeployTarget;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -55,6 +57,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     intake: intake::Intake,
+    /// Background tasks of this store stop once every clone of this is dropped.
+    _alive: Arc<()>,
 }
 
 impl Store {
@@ -76,6 +80,7 @@ impl Store {
                 Box::pin(async move {
                     conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
                         .await?;
+                    conn.execute(checkpoint::NO_AUTO_CHECKPOINT).await?;
                     Ok(())
                 })
             }),
@@ -86,10 +91,15 @@ impl Store {
             .await
             .with_context(|| format!("cannot connect to the {backend:?} database"))?;
         let intake = intake::Intake::start(pool.clone());
+        let alive = Arc::new(());
+        if backend == Backend::Sqlite {
+            checkpoint::start(url.to_owned(), Arc::downgrade(&alive));
+        }
         Ok(Store {
             pool,
             backend,
             intake,
+            _alive: alive,
         })
     }
 
