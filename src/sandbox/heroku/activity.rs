@@ -168,3 +168,11 @@ pub struct SeenRequest {
     pub method: String,
     pub path: String,
 }
+
+/// A request the fake let through, and whose account it acted for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActedRequest {
+    pub account: String,
+    pub method: String,
+    pub path: String,
+}

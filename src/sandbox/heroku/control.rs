@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use super::FakeHeroku;
-use super::activity::{Build, Delivery, Dyno, Promotion, Release, SeenRequest, Slug, Webhook};
+use super::activity::{
+    ActedRequest, Build, Delivery, Dyno, Promotion, Release, SeenRequest, Slug, Webhook,
+};
 use super::buildpacks::Language;
 use super::ids::{now, seeded_id};
 use super::oauth::OAuthClient;
@@ -286,6 +288,11 @@ impl FakeHeroku {
     /// Every request received, in order, failed or not.
     pub fn requests(&self) -> Vec<SeenRequest> {
         self.with_world(|world| world.requests.iter().cloned().collect())
+    }
+
+    /// Every request let through, with the account it acted for, in order.
+    pub fn admitted(&self) -> Vec<ActedRequest> {
+        self.with_world(|world| world.admitted.iter().cloned().collect())
     }
 
     /// How many `method path` requests arrived.

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use super::FakeHeroku;
-use super::activity::SeenRequest;
+use super::activity::{ActedRequest, SeenRequest};
 use super::errors::ApiError;
 use super::ids::new_id;
 use super::world::World;
@@ -36,13 +36,16 @@ pub(super) async fn record(
         method: request.method().to_string(),
         path: request.uri().path().to_owned(),
     };
-    fake.with_world(|world| {
-        if world.requests.len() == REQUEST_LOG_LIMIT {
-            world.requests.pop_front();
-        }
-        world.requests.push_back(seen);
-    });
+    fake.with_world(|world| keep(&mut world.requests, seen));
     next.run(request).await
+}
+
+/// Appends to a bounded log.
+fn keep<T>(log: &mut std::collections::VecDeque<T>, entry: T) {
+    if log.len() == REQUEST_LOG_LIMIT {
+        log.pop_front();
+    }
+    log.push_back(entry);
 }
 
 /// Admits API requests with a valid token and budget left.
@@ -146,6 +149,12 @@ impl World {
             );
             return Err((ApiError::forbidden(message), Some(remaining)));
         }
+        let acted = ActedRequest {
+            account: user.email.clone(),
+            method: method.to_string(),
+            path: path.to_owned(),
+        };
+        keep(&mut self.admitted, acted);
         Ok((
             Actor {
                 user_id: token.user_id,

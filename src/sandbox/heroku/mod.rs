@@ -70,8 +70,8 @@ use super::Faults;
 use world::World;
 
 pub use activity::{
-    Build, Delivery, Dyno, DynoState, Promotion, PromotionTarget, Release, SeenRequest, Slug,
-    SourceBlob, Status, Webhook,
+    ActedRequest, Build, Delivery, Dyno, DynoState, Promotion, PromotionTarget, Release,
+    SeenRequest, Slug, SourceBlob, Status, Webhook,
 };
 pub use buildpacks::Language;
 pub use errors::TWO_FACTOR_MESSAGE;

@@ -5,7 +5,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::activity::{Build, Delivery, Dyno, Promotion, Release, SeenRequest, Slug, Webhook};
+use super::activity::{
+    ActedRequest, Build, Delivery, Dyno, Promotion, Release, SeenRequest, Slug, Webhook,
+};
 use super::buildpacks::Language;
 use super::errors::ApiError;
 use super::logs::Log;
@@ -181,6 +183,8 @@ pub(super) struct World {
     pub oauth_clients: Vec<OAuthClient>,
     pub token_lifetime: Duration,
     pub requests: VecDeque<SeenRequest>,
+    /// The account each admitted request acted for, in order (email, method, path).
+    pub admitted: VecDeque<ActedRequest>,
     /// Output streams by build or release id.
     pub logs: HashMap<String, Log>,
     /// Webhook deliveries to hand to the sender once the lock is released.
