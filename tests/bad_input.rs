@@ -4,8 +4,6 @@
 //! future timestamps, replayed signatures, a signature for another body, forged OAuth
 //! states). Each case names the status and the exact answer it gets, and the whole
 //! database must read the same before and after it: a refusal writes nothing.
-//!
-//! `/slack/interactions` is not served yet; its cases join this table when it is.
 
 mod common;
 
@@ -320,6 +318,124 @@ fn slack_cases(replayed: &(Headers, Vec<u8>)) -> Vec<Case> {
             answer: text(""),
         },
     ]
+}
+
+/// A button press's form body: `payload` holding `json`.
+fn interaction_body(json: &str) -> Vec<u8> {
+    serde_urlencoded::to_string([("payload", json)])
+        .unwrap()
+        .into_bytes()
+}
+
+/// A well-formed `block_actions` press of a button no deploy has, answered at
+/// `response_url`.
+fn a_press(response_url: &str) -> String {
+    serde_json::json!({
+        "type": "block_actions",
+        "user": {"id": "U0ALICE"},
+        "team": {"id": chatops::sandbox::SANDBOX_TEAM},
+        "response_url": response_url,
+        "actions": [{"action_id": "confirm_go", "value": "999999", "type": "button"}],
+    })
+    .to_string()
+}
+
+fn interaction_case(
+    what: &'static str,
+    headers: Headers,
+    body: &[u8],
+    status: u16,
+    answer: &str,
+) -> Case {
+    post_case("/slack/interactions", (what, headers, body), status, answer)
+}
+
+/// `/slack/interactions`: signed like commands, and its one field must hold Slack's
+/// interaction JSON. A refused press claims no signature and answers nobody.
+fn interaction_cases(replayed: &(Headers, Vec<u8>)) -> Vec<Case> {
+    let body = interaction_body(&a_press("https://hooks.slack.com/actions/T/1/x"));
+    let good = slack_signed(&body, now());
+    let signed = |body: &[u8]| slack_signed(body, now());
+    let malformed = |body: &[u8], reason: &str| {
+        (
+            signed(body),
+            body.to_vec(),
+            format!(
+                "request body is not a valid form: `payload` must be Slack's interaction JSON, with type, user.id and team.id: {reason}"
+            ),
+        )
+    };
+    let no_payload = malformed(b"token=x", "EOF while parsing a value at line 1 column 0");
+    let not_json = malformed(
+        &interaction_body("{type"),
+        "key must be a string at line 1 column 2",
+    );
+    let no_user = malformed(
+        &interaction_body(r#"{"type":"block_actions","team":{"id":"T0SANDBOX"}}"#),
+        "missing field `user` at line 1 column 50",
+    );
+    let null_team = malformed(
+        &interaction_body(r#"{"type":"block_actions","user":{"id":"U0ALICE"},"team":null}"#),
+        "invalid type: null, expected struct Id at line 1 column 59",
+    );
+    let big = interaction_body(&"x".repeat(64 * 1024));
+    let mut cases = vec![
+        interaction_case(
+            "a press sent as JSON",
+            replaced(&good, "content-type", "application/json"),
+            &body,
+            415,
+            NOT_A_FORM,
+        ),
+        interaction_case(
+            "an unsigned press",
+            without(&good, "x-slack-signature"),
+            &body,
+            401,
+            "missing x-slack-signature header",
+        ),
+        interaction_case(
+            "a press signed 6 minutes ago",
+            slack_signed(&body, now() - 360),
+            &body,
+            401,
+            STALE,
+        ),
+        interaction_case(
+            "a press under another body's signature",
+            replaced(
+                &good,
+                "x-slack-signature",
+                signed(b"payload=%7B%7D")[2].1.clone(),
+            ),
+            &body,
+            401,
+            MISMATCH,
+        ),
+        interaction_case(
+            "a replayed press",
+            replayed.0.clone(),
+            &replayed.1,
+            401,
+            "this request was already received once (replayed signature)",
+        ),
+        interaction_case(
+            "a press over 64 KiB",
+            signed(&big),
+            &big,
+            413,
+            "request body is larger than 64 KiB",
+        ),
+    ];
+    for (what, (headers, body, reason)) in [
+        ("a form without payload", no_payload),
+        ("a payload that is not JSON", not_json),
+        ("a payload without user", no_user),
+        ("a payload whose team is null", null_team),
+    ] {
+        cases.push(interaction_case(what, headers, &body, 400, &reason));
+    }
+    cases
 }
 
 /// Heroku's header for `body`, signed with `secret`.
@@ -671,9 +787,28 @@ async fn every_bad_request_gets_its_status_and_reason_and_writes_nothing() {
             )
             .await;
         assert_eq!(status, 200, "the request replayed below was accepted once");
+        let response_url =
+            app.sandbox
+                .slack
+                .response_url(chatops::sandbox::SANDBOX_TEAM, "C0DEPLOYS", "U0ALICE");
+        let press = interaction_body(&a_press(&response_url));
+        let replayed_press = (slack_signed(&press, now()), press);
+        let (status, _) = app
+            .post(
+                "/slack/interactions",
+                &as_strings(&replayed_press.0),
+                replayed_press.1.clone(),
+            )
+            .await;
+        assert_eq!(status, 200, "the press replayed below was accepted once");
+        // Its answer ("I can't find what this button was for") is delivered first.
+        while app.state.store.pending_messages().await.unwrap() > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         let secret = chatops::deploy::webhooks::delivery_secret(&app.state);
         let cases = [
             slack_cases(&replayed),
+            interaction_cases(&replayed_press),
             webhook_cases(&secret),
             oauth_cases(&state),
             other_cases(),
