@@ -258,9 +258,11 @@ async fn settle(
     now: i64,
 ) -> anyhow::Result<()> {
     if let Some(wait) = error.is_rate_limited() {
+        let until = now + wait.as_millis() as i64;
+        state.pacer.slowed(&queued.message, now, until);
         return state
             .store
-            .message_retry(queued.id, now + wait.as_millis() as i64, &error.to_string())
+            .message_retry(queued.id, until, &error.to_string())
             .await;
     }
     // A response_url lives 30 minutes and takes 5 posts; one that keeps failing is

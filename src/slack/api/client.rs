@@ -59,8 +59,8 @@ pub struct SlackApi {
     retry: Retrier,
 }
 
-const POST_MESSAGE: &str = "chat.postMessage";
-const UPDATE: &str = "chat.update";
+pub(super) const POST_MESSAGE: &str = "chat.postMessage";
+pub(super) const UPDATE: &str = "chat.update";
 const POST_EPHEMERAL: &str = "chat.postEphemeral";
 const OAUTH_ACCESS: &str = "oauth.v2.access";
 const RESPOND: &str = "response_url";

@@ -6,6 +6,12 @@
 //! the one failure that proves Slack did not act; after a 5xx or no answer it may
 //! have, and the caller (the outbox) looks before posting again.
 //!
+//! Except the outbox's own calls, `chat.postMessage` and `chat.update`: their 429
+//! goes back to the outbox, which keeps Slack's pace for the channel (and workspace)
+//! and slows all of its messages down. Retrying here would send one more call Slack
+//! has not budgeted for, past the pacer, and the next message in line would then
+//! meet a 429 of its own: 50 deploys in one channel met 83 that way.
+//!
 //! slack-morphism's own retrying only covers 429 and also throttles proactively at
 //! Slack's nominal pace, so it stays off and this loop decides.
 
@@ -15,6 +21,7 @@ use std::time::Duration;
 use slack_morphism::ClientResult;
 
 use super::SlackError;
+use super::client::{POST_MESSAGE, UPDATE};
 use crate::metrics::status_class;
 use crate::outbound::{Replay, Retrier, RetryPolicy};
 
@@ -80,6 +87,7 @@ fn retry_in(
     attempt: u32,
 ) -> Option<Duration> {
     match error {
+        SlackError::RateLimited { method, .. } if [POST_MESSAGE, UPDATE].contains(method) => None,
         SlackError::RateLimited { retry_after, .. } => Some((*retry_after).min(policy.max_delay)),
         _ if replay == Replay::Unsafe => None,
         SlackError::Http { status, .. } if *status >= 500 => Some(policy.backoff(attempt)),
@@ -102,7 +110,7 @@ mod tests {
 
     #[test]
     fn only_passing_failures_are_retried() {
-        let method = "chat.postMessage";
+        let method = "conversations.replies";
         let limited = SlackError::RateLimited {
             method,
             retry_after: Duration::from_secs(30),
@@ -141,5 +149,20 @@ mod tests {
             retry_in(&POLICY, Replay::Unsafe, &limited, 1),
             Some(POLICY.max_delay)
         );
+    }
+
+    #[test]
+    fn the_outboxs_paced_calls_hand_their_429_back() {
+        for method in [POST_MESSAGE, UPDATE] {
+            let limited = SlackError::RateLimited {
+                method,
+                retry_after: Duration::from_secs(1),
+            };
+            assert_eq!(
+                retry_in(&POLICY, Replay::Safe, &limited, 1),
+                None,
+                "{method}"
+            );
+        }
     }
 }
