@@ -41,6 +41,7 @@ fn deploy(now: i64) -> DeployRow {
         promotion_id: None,
         confirmed: 0,
         confirm_expires_at: None,
+        promotion_requested_at: None,
     }
 }
 

@@ -199,6 +199,7 @@ fn new_row(invocation: &Invocation, kind: Kind, pipeline: &str, now: i64) -> Dep
         promotion_id: None,
         confirmed: 0,
         confirm_expires_at: None,
+        promotion_requested_at: None,
     }
 }
 

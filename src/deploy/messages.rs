@@ -262,6 +262,7 @@ mod tests {
             promotion_id: None,
             confirmed: 0,
             confirm_expires_at: None,
+            promotion_requested_at: None,
         }
     }
 

@@ -4,11 +4,14 @@
 //! records the GitHub deployment and creates the Heroku promotion, unless an
 //! interrupted launch already did: its releases on the targets are found by their
 //! description (`Promote <source> v<N>`) and a version newer than the planned one.
+//! They appear a little after the promotion is created and Heroku lists no
+//! promotions, so the time of each request is saved before it is sent, and a launch
+//! that finds no release within a minute of a request waits for them.
 
 use super::gate::{self, Tokens};
 use super::messages::{self, Chapter};
 use super::start::{github_deployment, two_factor_code, two_factor_refusal};
-use super::steps::{Outcome, enter, github_status, refuse_if_locked};
+use super::steps::{Outcome, enter, github_status, refuse_if_locked, wait};
 use super::{StepError, confirm, state};
 use crate::app::AppState;
 use crate::github::{DeploymentState, RepoName};
@@ -18,6 +21,10 @@ use secrecy::ExposeSecret;
 
 /// Releases read to find an app's current one (a pending release can be newer).
 const RECENT_RELEASES: usize = 20;
+/// How long after asking Heroku for a promotion its releases may take to show. A
+/// launch interrupted after asking (a crash, an answer lost on the way) finds none at
+/// first; asking again within this time could promote twice, so it waits.
+const PROMOTION_SHOWS_WITHIN_MS: i64 = 60_000;
 
 /// requested -> requested (planned) -> releasing.
 pub(super) async fn start(
@@ -268,6 +275,15 @@ async fn launch(
         found_any |= target.release_id.is_some();
     }
     if !found_any {
+        let asked_recently = d
+            .promotion_requested_at
+            .is_some_and(|at| now - at < PROMOTION_SHOWS_WITHIN_MS);
+        if asked_recently {
+            return wait(app, d, now, "the promotion Heroku was asked for");
+        }
+        // Written before asking, so whoever runs this step next knows it may exist.
+        app.store.promotion_requested(d.id, now).await?;
+        d.promotion_requested_at = Some(now);
         d.promotion_id = Some(create(app, d, tokens, &targets).await?);
     }
     d.two_factor_code = None;

@@ -134,14 +134,26 @@ pub async fn apply(State(faults): State<Faults>, request: Request, next: Next) -
     let Some(rule) = faults.take(request.method(), request.uri().path()) else {
         return next.run(request).await;
     };
-    tokio::time::sleep(rule.delay).await;
-    let Some(failure) = rule.failure else {
-        return next.run(request).await;
-    };
-    if rule.timing == Timing::After {
-        drop(next.run(request).await);
+    let handles = rule.failure.is_none() || rule.timing == Timing::After;
+    if !handles {
+        tokio::time::sleep(rule.delay).await;
+        return respond_with(rule.failure.expect("a failure before handling")).await;
     }
-    respond_with(failure).await
+    // A real service acts on a request it has received even when the client hangs up
+    // while waiting (a bot killed mid-request): the handler runs in a task of its own,
+    // which the connection closing cannot cancel.
+    let delay = rule.delay;
+    let handled = tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        next.run(request).await
+    });
+    let answer = handled
+        .await
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    match rule.failure {
+        None => answer,
+        Some(failure) => respond_with(failure).await,
+    }
 }
 
 /// The response (or non-response) that replaces the service's answer.

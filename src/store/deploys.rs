@@ -53,13 +53,15 @@ pub struct DeployRow {
     pub confirmed: i64,
     /// While `confirming`: when the buttons stop working.
     pub confirm_expires_at: Option<i64>,
+    /// promote: when Heroku was last asked for the promotion (Unix ms).
+    pub promotion_requested_at: Option<i64>,
 }
 
 pub(super) const COLUMNS: &str = "id, team_id, channel_id, user_id, response_url, pipeline, branch, stage, \
     app_name, forced, two_factor_code, state, app_id, repo, git_ref, sha, github_deployment_id, \
     build_id, release_id, failure, created_at, stage_started_at, finished_at, next_check_at, kind, \
     source_stage, source_app, source_version, replaced_version, promotion_id, confirmed, \
-    confirm_expires_at";
+    confirm_expires_at, promotion_requested_at";
 
 /// Who holds an app's deploy lock.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -309,6 +311,18 @@ impl Store {
 }
 
 impl Store {
+    /// Records that Heroku is being asked for deploy `id`'s promotion at `at` (Unix
+    /// ms), before the request goes out.
+    pub async fn promotion_requested(&self, id: i64, at: i64) -> anyhow::Result<()> {
+        sqlx::query("UPDATE deploys SET promotion_requested_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context("cannot record the promotion request")?;
+        Ok(())
+    }
+
     /// Extends `owner`'s lease on a deploy; `false` when it is no longer `owner`'s.
     pub async fn renew_deploy_lease(
         &self,
