@@ -1,9 +1,12 @@
 //! The chaos run: three real bot processes on one PostgreSQL take N concurrent
-//! deploys, one app each; then, while the fakes (in this process) answer with storms
-//! of 5xx, 429s, dropped connections, hangs and lost answers, a driver SIGKILLs a
-//! random process every few seconds and starts it again. Every deploy must end
-//! deployed, with exactly one Heroku build and one GitHub deployment, its thread
-//! complete, in order and without a duplicate, and nothing left in the outbox.
+//! deploys, one app each, and a promotion to production of every third pipeline as
+//! soon as its staging deploy is done; meanwhile the fakes (in this process) answer
+//! with storms of 5xx, 429s, dropped connections, hangs and lost answers (promotion
+//! requests included), and a driver SIGKILLs a random process every few seconds and
+//! starts it again. Every deploy must end deployed, with exactly one Heroku build and
+//! one GitHub deployment; every promotion promoted, with exactly one Heroku promotion
+//! and one release of its target; each thread complete, in order and without a
+//! duplicate, and nothing left in the outbox.
 //!
 //! The short run (30 deploys) is a normal test; the full run (300) is
 //! `cargo test --test chaos -- --ignored`. Both need `TEST_DATABASE_URL` (PostgreSQL)
@@ -31,7 +34,9 @@ use chatops::sandbox::heroku::Timings;
 use chatops::sandbox::{Failure, FaultRule, Faults, SANDBOX_TEAM, Sandbox};
 use common::deploys::ALICE;
 use crash_world::CrashWorld;
-use outcomes::{Before, Peek, all_finished, assert_deployed_once, outbox_drained};
+use outcomes::{
+    Before, Peek, all_finished, assert_deployed_once, assert_promoted_once, outbox_drained,
+};
 use processes::BotProcess;
 
 /// The repository every chaos app builds from.
@@ -43,6 +48,8 @@ const KILL_EVERY: Duration = Duration::from_secs(3);
 const CHAOS_LEASE: Duration = Duration::from_secs(5);
 /// Each Heroku stage takes this long: long enough for kills to land inside them.
 const STAGE: Duration = Duration::from_millis(400);
+/// Every this many pipelines one has a production app and is promoted.
+const PROMOTE_EVERY: usize = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_deploys_survive_three_bots_being_killed_under_faults() {
@@ -59,6 +66,7 @@ async fn three_hundred_deploys_survive_three_bots_being_killed_under_faults() {
 #[derive(Default)]
 struct Figures {
     deploys: usize,
+    promotions: usize,
     kills: usize,
     faults_armed: usize,
     /// Answered by the fake Slack's pacing (the storms' 429s never reach it).
@@ -71,10 +79,11 @@ struct Figures {
 impl Figures {
     fn print(&self) {
         eprintln!(
-            "chaos run: {} deploys, 3 bots, {} kills, {} fault rules armed; all finished after \
-             {:.1}s, outbox drained after {:.1}s; {} Slack calls answered 429 by its pacing, \
-             {} messages retried after a failure",
+            "chaos run: {} deploys and {} promotions, 3 bots, {} kills, {} fault rules armed; \
+             all finished after {:.1}s, outbox drained after {:.1}s; {} Slack calls answered \
+             429 by its pacing, {} messages retried after a failure",
             self.deploys,
+            self.promotions,
             self.kills,
             self.faults_armed,
             self.seconds_to_finish,
@@ -107,8 +116,11 @@ async fn chaos(count: usize) {
     // The crash tests' 1 s lease is too short here: on a loaded 2-core machine a step
     // can wait seconds for a database connection, outlive its lease and be abandoned,
     // over and over. Production's default is 15 s.
+    // Production confirmation is a person's click (tests/confirm.rs); here the
+    // promotions go straight ahead.
     let lease = |config: Config| Config {
         deploy_lease: CHAOS_LEASE,
+        production_confirm: false,
         ..config
     };
     let configs = [
@@ -121,15 +133,22 @@ async fn chaos(count: usize) {
         bots.push(Some(BotProcess::start(&format!("bot {n}"), config).await));
     }
     send_commands(&world, &bots, &apps).await;
+    let mut to_promote: Vec<String> = apps
+        .iter()
+        .step_by(PROMOTE_EVERY)
+        .map(|(pipeline, _)| pipeline.clone())
+        .collect();
+    let total = count + to_promote.len();
 
     let mut figures = Figures {
         deploys: count,
+        promotions: to_promote.len(),
         faults_armed: arm_storms(&world.sandbox, count),
         ..Figures::default()
     };
     let started = Instant::now();
     let deadline = Duration::from_secs(60 + 3 * count as u64);
-    while unfinished(&world).await > 0 {
+    while unfinished(&world).await > 0 || !to_promote.is_empty() {
         assert!(
             started.elapsed() < deadline,
             "{} deploys unfinished after {deadline:?}",
@@ -138,16 +157,22 @@ async fn chaos(count: usize) {
         tokio::time::sleep(KILL_EVERY).await;
         restart_one(&mut bots, &configs, figures.kills).await;
         figures.kills += 1;
+        promote_deployed(&world, &bots, &mut to_promote).await;
     }
     figures.seconds_to_finish = started.elapsed().as_secs_f64();
-    let deploys = all_finished(&world.db.store, count, deadline).await;
+    let deploys = all_finished(&world.db.store, total, deadline).await;
     // Five posts a deploy, at Slack's pace of one a second in each of two channels,
     // after the 429 storms: the slowest part of the run.
     let drain = Duration::from_secs(120 + 5 * count as u64);
     outbox_drained(&world.db.store, drain).await;
     figures.seconds_to_drain = started.elapsed().as_secs_f64();
     for deploy in &deploys {
-        assert_deployed_once(&world.sandbox, &world.db.store, deploy).await;
+        if deploy.kind == "promote" {
+            let target = format!("{}-production", deploy.pipeline);
+            assert_promoted_once(&world.sandbox, &world.db.store, deploy, &target).await;
+        } else {
+            assert_deployed_once(&world.sandbox, &world.db.store, deploy).await;
+        }
     }
     before.assert_one_each(&world.sandbox, &deploys);
     world.assert_delivered_and_unlocked().await;
@@ -158,16 +183,19 @@ async fn chaos(count: usize) {
     world.finish().await;
 }
 
-/// A pipeline per deploy, `chaos-<n>` with the app `chaos-<n>-staging`, connected to
-/// [`REPO`]; returns (pipeline, app) pairs.
+/// A pipeline per deploy, `chaos-<n>` with the app `chaos-<n>-staging` (and, every
+/// [`PROMOTE_EVERY`], `chaos-<n>-production`), connected to [`REPO`]; returns
+/// (pipeline, staging app) pairs.
 async fn add_apps(world: &CrashWorld, count: usize) -> Vec<(String, String)> {
     let mut apps = Vec::new();
     for n in 0..count {
         let (pipeline, app) = (format!("chaos-{n}"), format!("chaos-{n}-staging"));
-        world
-            .sandbox
-            .heroku
-            .add_pipeline(&pipeline, &[("staging", app.as_str())]);
+        let production = format!("{pipeline}-production");
+        let mut stages = vec![("staging", app.as_str())];
+        if n % PROMOTE_EVERY == 0 {
+            stages.push(("production", production.as_str()));
+        }
+        world.sandbox.heroku.add_pipeline(&pipeline, &stages);
         let now = chatops::clock::Clock::system().now();
         world
             .db
@@ -199,6 +227,36 @@ async fn send_commands(world: &CrashWorld, bots: &[Option<BotProcess>], apps: &[
             );
         });
     futures_util::future::join_all(sends).await;
+}
+
+/// Promotes each pipeline of `waiting` whose staging deploy has finished, through
+/// a bot chosen at random (all are up between kills).
+async fn promote_deployed(
+    world: &CrashWorld,
+    bots: &[Option<BotProcess>],
+    waiting: &mut Vec<String>,
+) {
+    let deploys = world.db.store.deploys().await.unwrap();
+    let deployed = |pipeline: &String| {
+        deploys
+            .iter()
+            .any(|d| &d.pipeline == pipeline && d.state == "deployed")
+    };
+    let ready: Vec<String> = waiting.iter().filter(|p| deployed(p)).cloned().collect();
+    waiting.retain(|pipeline| !deployed(pipeline));
+    for (n, pipeline) in ready.iter().enumerate() {
+        let bot = bots[fastrand::usize(..bots.len())].as_ref().unwrap();
+        let channel = CHANNELS[n % CHANNELS.len()];
+        let answer = world
+            .command(bot, channel, &format!("promote {pipeline}"))
+            .await;
+        assert_eq!(
+            answer,
+            format!(
+                "On it: promoting {pipeline} to production. Progress will show in this channel."
+            )
+        );
+    }
 }
 
 async fn unfinished(world: &CrashWorld) -> usize {
@@ -238,6 +296,7 @@ fn arm_storms(sandbox: &Sandbox, deploys: usize) -> usize {
     rule(heroku, Method::GET, "/apps/", Drop, many / 2);
     rule(heroku, Method::GET, "/apps/", Hang, 1);
     lost(heroku, "/apps/", many / 4);
+    lost(heroku, "/pipeline-promotions", 2);
     let github = &sandbox.github.faults;
     rule(github, Method::GET, "/repos/", Status(502), many);
     rule(github, Method::GET, "/repos/", limited(), many / 2);

@@ -180,10 +180,15 @@ impl Before {
         deployments(sandbox, repo).len() - before.1
     }
 
-    /// Checks that the deployed ones of `deploys` account for every build and GitHub
-    /// deployment created since, each having its own.
+    /// Checks that the deployed ones of `deploys` account for every build created
+    /// since, and with the promoted ones for every GitHub deployment, each having its
+    /// own.
     pub fn assert_one_each(&self, sandbox: &Sandbox, deploys: &[DeployRow]) {
         let deployed: Vec<_> = deploys.iter().filter(|d| d.state == "deployed").collect();
+        let shipped: Vec<_> = deploys
+            .iter()
+            .filter(|d| d.state == "deployed" || d.state == "promoted")
+            .collect();
         for (app, _) in &self.builds {
             let expected = deployed
                 .iter()
@@ -196,7 +201,7 @@ impl Before {
             );
         }
         for (repo, _) in &self.deployments {
-            let expected = deployed
+            let expected = shipped
                 .iter()
                 .filter(|d| d.repo.as_deref() == Some(repo))
                 .count();
@@ -207,7 +212,7 @@ impl Before {
             );
         }
         let mut builds: Vec<_> = deployed.iter().map(|d| d.build_id.clone()).collect();
-        let mut github: Vec<_> = deployed.iter().map(|d| d.github_deployment_id).collect();
+        let mut github: Vec<_> = shipped.iter().map(|d| d.github_deployment_id).collect();
         builds.sort();
         builds.dedup();
         github.sort();
@@ -215,8 +220,8 @@ impl Before {
         assert_eq!(builds.len(), deployed.len(), "no two deploys share a build");
         assert_eq!(
             github.len(),
-            deployed.len(),
-            "no two deploys share a GitHub deployment"
+            shipped.len(),
+            "no two deploys or promotions share a GitHub deployment"
         );
     }
 }
@@ -253,11 +258,69 @@ pub async fn assert_deployed_once(sandbox: &Sandbox, store: &Store, deploy: &Dep
         Some(sha),
         "deploy {id}: the build is of the sha the deploy records and shows"
     );
-    assert_thread(&sandbox.slack, store, id, app).await;
+    let stages = ["Deploying", "Releasing", "Restarting", "Deployed"];
+    let replies = stages.map(|stage| format!("{stage} {app} ... duration: Ns"));
+    let parent = format!("Deployed {app}");
+    assert_thread(&sandbox.slack, store, id, &parent, &replies).await;
     assert_github_deployment(sandbox, deploy, sha);
 }
 
-async fn assert_thread(slack: &FakeSlack, store: &Store, id: i64, app: &str) {
+/// Checks that promotion `promotion` of `source` into the single app `target` of
+/// the production stage went all the way: promoted; exactly one Heroku promotion
+/// from `source`, whose one new release on `target` runs the promoted slug; its
+/// thread tells the promotion and the target's story once each, in order.
+pub async fn assert_promoted_once(
+    sandbox: &Sandbox,
+    store: &Store,
+    promotion: &DeployRow,
+    target: &str,
+) {
+    let id = promotion.id;
+    assert_eq!(
+        (promotion.state.as_str(), promotion.failure.as_deref()),
+        ("promoted", None),
+        "promotion {id}"
+    );
+    let source = promotion.source_app.as_deref().expect("a source app");
+    let source_id = sandbox.heroku.app(source).id;
+    let made: Vec<_> = sandbox
+        .heroku
+        .promotions()
+        .into_iter()
+        .filter(|p| p.source_app_id == source_id)
+        .collect();
+    assert_eq!(
+        made.len(),
+        1,
+        "promotion {id}: one Heroku promotion of {source}"
+    );
+    let releases = sandbox.heroku.releases(target);
+    assert_eq!(releases.len(), 1, "promotion {id}: one release of {target}");
+    let promoted = sandbox
+        .heroku
+        .slug(releases[0].slug_id.as_deref().expect("a promoted slug"))
+        .expect("the promoted slug");
+    assert_eq!(
+        promoted.commit, promotion.sha,
+        "promotion {id}: {target} runs the promoted commit"
+    );
+    let replies = [
+        format!("Promoting {source} to production ... duration: Ns"),
+        format!("Releasing {target} ... duration: Ns"),
+        format!("Restarting {target} ... duration: Ns"),
+        format!("Promoted {target} ... duration: Ns"),
+    ];
+    let parent = format!("Promoted {source} to production");
+    assert_thread(&sandbox.slack, store, id, &parent, &replies).await;
+}
+
+async fn assert_thread(
+    slack: &FakeSlack,
+    store: &Store,
+    id: i64,
+    parent_text: &str,
+    expected: &[String],
+) {
     let (channel, ts) = store
         .thread_parent(&thread_key(id))
         .await
@@ -268,15 +331,11 @@ async fn assert_thread(slack: &FakeSlack, store: &Store, id: i64, app: &str) {
         .into_iter()
         .find(|m| m.ts == ts)
         .unwrap_or_else(|| panic!("deploy {id}: its parent is not in {channel}"));
-    assert_eq!(parent.text, format!("Deployed {app}"), "deploy {id}");
+    assert_eq!(parent.text, parent_text, "deploy {id}");
     let replies: Vec<_> = slack
         .thread(&channel, &ts)
         .iter()
         .map(|r| normalized(&r.text))
-        .collect();
-    let expected: Vec<_> = ["Deploying", "Releasing", "Restarting", "Deployed"]
-        .iter()
-        .map(|stage| format!("{stage} {app} ... duration: Ns"))
         .collect();
     assert_eq!(replies, expected, "deploy {id}: its thread");
 }
