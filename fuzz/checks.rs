@@ -37,7 +37,9 @@ fn parts(data: &[u8], count: usize) -> Vec<&[u8]> {
 }
 
 /// The `/h` grammar: any text parses to a command or to an error message; whatever
-/// parses can be named, echoed back and redacted for the audit trail.
+/// parses can be named, echoed back and redacted for the audit trail, where the text
+/// as typed keeps no trace of its 2FA code (which was typed, up to ASCII case: the
+/// parser lowercases a YubiKey OTP).
 pub fn grammar(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -46,7 +48,10 @@ pub fn grammar(data: &[u8]) {
         Ok(command) => {
             let _ = (command.name(), command.understood(), command.redacted());
             if let Some(code) = command.two_factor_code() {
-                assert!(text.contains(code), "a code that was not typed: {code}");
+                let typed = text.to_ascii_lowercase();
+                assert!(typed.contains(code), "a code that was not typed: {code}");
+                let recorded = command.redacted_text(text).to_ascii_lowercase();
+                assert!(!recorded.contains(code), "the code is left in {recorded:?}");
             }
         }
         Err(error) => assert!(!error.to_string().is_empty(), "an empty error message"),
