@@ -11,8 +11,10 @@ use base64::engine::general_purpose::STANDARD;
 use chatops::accounts::CallbackQuery;
 use chatops::deploy::webhooks::verify_delivery;
 use chatops::slack::commands::SlashCommandForm;
+use chatops::slack::interactions::InteractionForm;
 use chatops::slack::signed::SlackForm;
 use chatops::slack::verify::{sign, verify};
+use chatops::web::RequestError;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -21,12 +23,13 @@ pub type Check = fn(&[u8]);
 
 /// Every target: its name (a binary in `fuzz_targets/`, a folder in `corpus/`) and
 /// its check.
-pub const TARGETS: [(&str, Check); 5] = [
+pub const TARGETS: [(&str, Check); 6] = [
     ("grammar", grammar),
     ("slash_form", slash_form),
     ("slack_signature", slack_signature),
     ("heroku_webhook", heroku_webhook),
     ("oauth_callback", oauth_callback),
+    ("interaction_payload", interaction_payload),
 ];
 
 /// Parts of one input, split on 0xFF (a byte that never occurs in UTF-8).
@@ -37,7 +40,9 @@ fn parts(data: &[u8], count: usize) -> Vec<&[u8]> {
 }
 
 /// The `/h` grammar: any text parses to a command or to an error message; whatever
-/// parses can be named, echoed back and redacted for the audit trail.
+/// parses can be named, echoed back and redacted for the audit trail, where the text
+/// as typed keeps no trace of its 2FA code (which was typed, up to ASCII case: the
+/// parser lowercases a YubiKey OTP).
 pub fn grammar(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -46,7 +51,10 @@ pub fn grammar(data: &[u8]) {
         Ok(command) => {
             let _ = (command.name(), command.understood(), command.redacted());
             if let Some(code) = command.two_factor_code() {
-                assert!(text.contains(code), "a code that was not typed: {code}");
+                let typed = text.to_ascii_lowercase();
+                assert!(typed.contains(code), "a code that was not typed: {code}");
+                let recorded = command.redacted_text(text).to_ascii_lowercase();
+                assert!(!recorded.contains(code), "the code is left in {recorded:?}");
             }
         }
         Err(error) => assert!(!error.to_string().is_empty(), "an empty error message"),
@@ -111,5 +119,65 @@ pub fn oauth_callback(data: &[u8]) {
     };
     if let Ok(decoded) = serde_urlencoded::from_str::<CallbackQuery>(query) {
         let _ = (decoded.code, decoded.state, decoded.error);
+    }
+}
+
+/// `POST /slack/interactions` bodies (`payload=<url-encoded JSON>`), decoded as the
+/// signed extractor and the handler do: UTF-8, the form into `InteractionForm`, then
+/// `InteractionForm::decoded` (which `validate` calls before the signature is claimed,
+/// and the handler calls again after). Whatever passes `validate` decodes in the
+/// handler too, to the same payload, and to the same again when the payload string is
+/// re-encoded as Slack encodes it; a refusal is a 400 that says what was wrong.
+pub fn interaction_payload(data: &[u8]) {
+    // The extractor refuses a body that is not UTF-8 before decoding anything.
+    let Ok(body) = std::str::from_utf8(data) else {
+        return;
+    };
+    let form = match serde_urlencoded::from_str::<InteractionForm>(body) {
+        Ok(form) => form,
+        Err(error) => {
+            assert!(!error.to_string().is_empty(), "an empty form error");
+            return;
+        }
+    };
+    let decoded = form.decoded();
+    assert_eq!(
+        form.validate().is_ok(),
+        decoded.is_ok(),
+        "validate and the handler disagree on {:?}",
+        form.payload
+    );
+    let slack_encoded = serde_urlencoded::to_string([("payload", form.payload.as_str())])
+        .expect("any string encodes");
+    let again: InteractionForm =
+        serde_urlencoded::from_str(&slack_encoded).expect("what the form encoder makes decodes");
+    assert_eq!(again.payload, form.payload, "the form encoding round-trips");
+    match (&decoded, &again.decoded()) {
+        (Ok(payload), Ok(same)) => {
+            assert_eq!(
+                payload, same,
+                "decoding {:?} is deterministic",
+                form.payload
+            );
+            assert_eq!(form.decoded().ok().as_ref(), Some(payload));
+        }
+        (Err(error), Err(same)) => {
+            let RequestError::MalformedForm(reason) = error else {
+                panic!("a refusal other than a malformed form: {error:?}");
+            };
+            assert!(!reason.is_empty(), "an empty refusal");
+            let said = error.to_string();
+            assert!(
+                said.starts_with(
+                    "request body is not a valid form: `payload` must be Slack's interaction JSON"
+                ),
+                "{said}"
+            );
+            assert_eq!(said, same.to_string(), "the refusal is deterministic");
+        }
+        (first, second) => panic!(
+            "decoding {:?} is not deterministic: {first:?} then {second:?}",
+            form.payload
+        ),
     }
 }

@@ -246,6 +246,26 @@ impl Command {
         }
     }
 
+    /// `text`, the command as typed, with its 2FA code masked wherever it occurs. The
+    /// parsed code is lowercased (a YubiKey OTP is modhex, which may come in capitals),
+    /// so it is matched without regard to ASCII case.
+    pub fn redacted_text(&self, text: &str) -> String {
+        let Some(code) = self.two_factor_code().filter(|code| !code.is_empty()) else {
+            return text.to_owned();
+        };
+        // ASCII lowercasing changes no byte offsets: a match in `lower` is one in `text`.
+        let lower = text.to_ascii_lowercase();
+        let mut redacted = String::with_capacity(text.len());
+        let mut kept = 0;
+        for (start, _) in lower.match_indices(code) {
+            redacted.push_str(&text[kept..start]);
+            redacted.push_str(REDACTED_CODE);
+            kept = start + code.len();
+        }
+        redacted.push_str(&text[kept..]);
+        redacted
+    }
+
     /// The command with its 2FA code masked: a code is a credential while it is valid
     /// and has no place at rest or in logs.
     pub fn redacted(&self) -> Command {

@@ -152,3 +152,23 @@ fn very_long_input_gets_a_short_answer() {
         "why ".repeat(10_000)
     )));
 }
+
+/// Found by `fuzz/ci.sh` (grammar; `fuzz/regressions/grammar/`): a YubiKey OTP typed in
+/// capitals parses lowercased, and the audit text must still mask it.
+#[test]
+fn a_two_factor_code_in_capitals_is_masked_in_the_recorded_text() {
+    let otp = format!("r{}e", "U".repeat(33));
+    let text = format!("promote pcrote {otp}");
+    let command = parse(&text).expect("a promotion with a YubiKey OTP");
+    assert_eq!(command.two_factor_code(), Some(otp.to_lowercase().as_str()));
+    assert_eq!(command.redacted_text(&text), "promote pcrote ******");
+
+    let text = "deploy\u{a0}vault to production 123456";
+    let command = parse(text).expect("a deploy with a TOTP code");
+    assert_eq!(
+        command.redacted_text(text),
+        "deploy\u{a0}vault to production ******"
+    );
+    let text = "info vault";
+    assert_eq!(parse(text).unwrap().redacted_text(text), text);
+}

@@ -105,15 +105,13 @@ fn to_record(
     parsed: &Result<Command, command::ParseError>,
     now: i64,
 ) -> NewCommand {
-    let mut text = form.text.clone();
-    let (parsed, error) = match parsed {
-        Ok(command) => {
-            if let Some(code) = command.two_factor_code() {
-                text = text.replace(code, command::REDACTED_CODE);
-            }
-            (serde_json::to_string(&command.redacted()).ok(), None)
-        }
-        Err(error) => (None, Some(error.to_string())),
+    let (text, parsed, error) = match parsed {
+        Ok(command) => (
+            command.redacted_text(&form.text),
+            serde_json::to_string(&command.redacted()).ok(),
+            None,
+        ),
+        Err(error) => (form.text.clone(), None, Some(error.to_string())),
     };
     NewCommand {
         team_id: form.team_id.clone(),

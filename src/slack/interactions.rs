@@ -23,9 +23,10 @@ pub struct InteractionForm {
     pub payload: String,
 }
 
-/// The parts of a `block_actions` payload the bot uses.
-#[derive(Debug, Deserialize)]
-struct Payload {
+/// The parts of a `block_actions` payload the bot uses. Public (its fields are not)
+/// so the `interaction_payload` fuzz target can decode it as the handler does.
+#[derive(Debug, PartialEq, Eq, Deserialize)]
+pub struct Payload {
     #[serde(rename = "type")]
     kind: String,
     user: Id,
@@ -36,12 +37,12 @@ struct Payload {
     actions: Vec<Action>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Deserialize)]
 struct Id {
     id: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Deserialize)]
 struct Action {
     action_id: String,
     #[serde(default)]
@@ -49,7 +50,9 @@ struct Action {
 }
 
 impl InteractionForm {
-    fn decoded(&self) -> Result<Payload, RequestError> {
+    /// The JSON in `payload`, or why it is not Slack's interaction JSON (a 400). Both
+    /// `validate` and the handler decode with this.
+    pub fn decoded(&self) -> Result<Payload, RequestError> {
         serde_json::from_str(&self.payload).map_err(|error| {
             RequestError::MalformedForm(format!(
                 "`payload` must be Slack's interaction JSON, with type, user.id and team.id: {error}"
