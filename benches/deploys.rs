@@ -11,6 +11,8 @@
 
 #[path = "deploys/bot.rs"]
 mod bot;
+#[path = "common/budgets.rs"]
+mod budgets;
 #[path = "deploys/lag.rs"]
 mod lag;
 #[path = "deploys/throughput.rs"]

@@ -5,12 +5,16 @@
 //! sockets, and the ack latency of the commands answered since the last row. Halfway
 //! it sends the bot SIGTERM and starts another on the same database, then checks
 //! that nothing accepted was lost: every command answered 200 has its row, and every
-//! deploy accepted finishes deployed.
+//! deploy accepted finishes deployed. alice's Heroku and GitHub budgets are kept full:
+//! at this rate one person would spend them within minutes, and then every call waits
+//! on 429s (the soak measures the bot, not the quotas).
 //!
 //! Run with `cargo bench --bench soak`; `SOAK_SECS=60` for a short run,
 //! `SOAK_RATE=<commands per second>` (default 20), `BENCH_DATABASE_URL=postgres://...`
 //! for PostgreSQL (a fresh database on that server is not made: give an empty one).
 
+#[path = "common/budgets.rs"]
+mod budgets;
 #[path = "../tests/common/processes.rs"]
 mod processes;
 
@@ -76,6 +80,10 @@ async fn main() -> anyhow::Result<()> {
         rate,
     ));
     let deploys = tokio::spawn(steady_deploys(url, sandbox.clone(), seen.clone()));
+    let budgets = tokio::spawn(budgets::keep_budgets_full(
+        sandbox.heroku.clone(),
+        sandbox.github.clone(),
+    ));
 
     println!(
         "soak: {secs}s, {rate} commands/s plus a deploy every {DEPLOY_EVERY:?}, one bot process"
@@ -103,6 +111,7 @@ async fn main() -> anyhow::Result<()> {
     }
     commands.abort();
     deploys.abort();
+    budgets.abort();
     settle(&store).await?;
     summary(&seen, &store, restart_gap).await
 }

@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chatops::sandbox::Sandbox;
-use chatops::sandbox::github::FakeGitHub;
-use chatops::sandbox::heroku::{FakeHeroku, Timings};
+use chatops::sandbox::heroku::Timings;
 use chatops::sandbox::slack::Pacing;
 use futures_util::StreamExt;
 
 use super::bot::{Bot, CHANNELS, Database, cpu_time, memory_mib, reset_peak_memory};
+use super::budgets::keep_budgets_full;
 
 /// Concurrent deploys, one app each.
 pub const DEPLOYS: usize = 1000;
@@ -185,15 +185,4 @@ async fn type_all(bot: &Bot, sandbox: &Sandbox, names: &[String]) -> anyhow::Res
         .collect()
         .await;
     typed.into_iter().collect()
-}
-
-/// One person typing 1,000 deploys spends more than an hour's API budget on both
-/// services (Heroku 4,500, GitHub 5,000 requests); this run measures the bot, not the
-/// quotas, so the budgets are kept full.
-async fn keep_budgets_full(heroku: FakeHeroku, github: FakeGitHub) {
-    loop {
-        heroku.set_rate_limit_remaining("alice@example.com", 4500);
-        github.set_rate_limit_remaining("alice", 5000);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
