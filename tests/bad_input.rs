@@ -340,22 +340,15 @@ fn a_press(response_url: &str) -> String {
     .to_string()
 }
 
-fn interaction_case(
-    what: &'static str,
-    headers: Headers,
-    body: &[u8],
-    status: u16,
-    answer: &str,
-) -> Case {
-    post_case("/slack/interactions", (what, headers, body), status, answer)
-}
-
 /// `/slack/interactions`: signed like commands, and its one field must hold Slack's
 /// interaction JSON. A refused press claims no signature and answers nobody.
 fn interaction_cases(replayed: &(Headers, Vec<u8>)) -> Vec<Case> {
     let body = interaction_body(&a_press("https://hooks.slack.com/actions/T/1/x"));
     let good = slack_signed(&body, now());
     let signed = |body: &[u8]| slack_signed(body, now());
+    let interaction_case = |what, headers, body: &[u8], status, answer: &str| {
+        post_case("/slack/interactions", (what, headers, body), status, answer)
+    };
     let malformed = |body: &[u8], reason: &str| {
         (
             signed(body),
@@ -832,6 +825,8 @@ async fn every_bad_request_gets_its_status_and_reason_and_writes_nothing() {
             );
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+        let count = cases.iter().flatten().count();
+        eprintln!("{backend}: {count} bad requests, each answered as documented, none writing");
         app.finish().await;
     }
 }
