@@ -12,6 +12,9 @@
 //! `cargo test --test chaos -- --ignored`. Both need `TEST_DATABASE_URL` (PostgreSQL)
 //! and print their figures (run with `--nocapture` to see them).
 
+// The benchmarks' refill of alice's API budgets.
+#[path = "../benches/common/budgets.rs"]
+mod budgets;
 mod common;
 // Its world and configuration are used; its waits are the crash tests'.
 #[allow(dead_code)]
@@ -110,6 +113,13 @@ async fn chaos(count: usize) {
         restart: STAGE,
         promotion: Duration::from_millis(10),
     });
+    // 300 deploys and 100 promotions typed by one person within minutes spend her
+    // hourly Heroku and GitHub budgets many times over; the storms' 429s are the
+    // rate limits this run injects.
+    let budgets = tokio::spawn(budgets::keep_budgets_full(
+        world.sandbox.heroku.clone(),
+        world.sandbox.github.clone(),
+    ));
     let apps = add_apps(&world, count).await;
     let app_names: Vec<&str> = apps.iter().map(|(_, app)| app.as_str()).collect();
     let before = Before::count(&world.sandbox, &app_names, &[REPO]);
@@ -179,6 +189,7 @@ async fn chaos(count: usize) {
     figures.slack_pacing_429s = slack_429s(&world.sandbox);
     figures.retried_messages = Peek::connect(&world.db.url).await.retried_messages().await;
     figures.print();
+    budgets.abort();
     drop(bots);
     world.finish().await;
 }

@@ -1,4 +1,5 @@
-//! Keeps alice's API budgets full for benchmarks that measure the bot, not the quotas.
+//! Keeps alice's API budgets full for runs that measure the bot, not the quotas
+//! (the soak and deploys benchmarks, the chaos run).
 
 use std::time::Duration;
 

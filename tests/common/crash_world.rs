@@ -20,8 +20,11 @@ use crate::outcomes::{
 use crate::processes::{BotProcess, free_port};
 
 /// Each Heroku stage (build, release phase, restart) takes this long, so a test can
-/// see the deploy in it and kill the bot there.
-pub const STAGE: Duration = Duration::from_millis(1500);
+/// see the deploy in it, with its messages delivered, and kill the bot there. After a
+/// kill, the dead bot's messages wait out its 1 s lease and are looked up in Slack
+/// before they are posted at the channel's pace; 1.5 s was too short for that on a
+/// loaded machine (CI, ten crash tests at once).
+pub const STAGE: Duration = Duration::from_secs(3);
 /// A restarted bot takes a dead one's deploys over after this long.
 pub const LEASE: Duration = Duration::from_millis(1000);
 /// The apps and repositories crash tests deploy.
