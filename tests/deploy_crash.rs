@@ -280,9 +280,13 @@ async fn kill_while_a_reply_hangs(slack_took_it: bool) {
             let parent = slack.channel_messages(CHANNEL).first().cloned();
             parent.map_or(0, |parent| slack.thread(CHANNEL, &parent.ts).len())
         };
+        // Both faults struck: the reply reached Slack and hangs there. (Claimed alone
+        // is not enough: on a loaded machine the kill could come before the send, and
+        // the restarted bot's send would meet the hang instead.)
         eventually("the reply to be on its way", DEADLINE, async || {
             let claimed = world.peek.claimed_messages().await > 0;
-            (claimed && replies() == usize::from(slack_took_it)).then_some(())
+            let sent = slack.faults.armed() == 0;
+            (claimed && sent && replies() == usize::from(slack_took_it)).then_some(())
         })
         .await;
         bot.kill();

@@ -107,6 +107,11 @@ impl Faults {
         self.0.lock().expect("faults lock").push(rule);
     }
 
+    /// How many rules have strikes left.
+    pub fn armed(&self) -> usize {
+        self.0.lock().expect("faults lock").len()
+    }
+
     /// Removes every rule.
     pub fn clear(&self) {
         self.0.lock().expect("faults lock").clear();
