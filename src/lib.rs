@@ -25,3 +25,4 @@ pub mod slack;
 pub mod store;
 pub mod telemetry;
 pub mod web;
+pub mod when;

@@ -11,9 +11,10 @@ use crate::app::AppState;
 use crate::command::Target;
 use crate::deploy::messages::{clock_time, duration, short_sha};
 use crate::dispatch::Invocation;
-use crate::pipelines::{seen_by, when};
+use crate::pipelines::seen_by;
 use crate::slack::reply::Reply;
 use crate::store::{DeployRow, LockEvent};
+use crate::when;
 
 /// Entries shown at most.
 pub const SHOWN: usize = 15;

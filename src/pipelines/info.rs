@@ -3,12 +3,13 @@
 
 use secrecy::SecretString;
 
-use super::{current_release, release_sha, seen_by, when};
+use super::{current_release, release_sha, seen_by};
 use crate::app::{App, AppState};
 use crate::deploy::messages::short_sha;
 use crate::dispatch::Invocation;
 use crate::github::RepoName;
 use crate::slack::reply::Reply;
+use crate::when;
 
 /// Answers `/h info <pipeline>`.
 pub async fn info(state: &AppState, invocation: &Invocation, pipeline: &str) -> Reply {

@@ -10,7 +10,6 @@
 mod info;
 pub mod lookup;
 mod releases;
-pub mod when;
 
 use secrecy::SecretString;
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use secrecy::SecretString;
 
-use super::{RELEASES_SHOWN, lookup, release_sha, seen_by, when};
+use super::{RELEASES_SHOWN, lookup, release_sha, seen_by};
 use crate::accounts::Linked;
 use crate::app::{App, AppState};
 use crate::command::{Stage, Target};
@@ -15,6 +15,7 @@ use crate::dispatch::Invocation;
 use crate::github::RepoName;
 use crate::heroku::Release;
 use crate::slack::reply::Reply;
+use crate::when;
 
 /// Answers `/h releases`; without a stage, production's.
 pub async fn releases(

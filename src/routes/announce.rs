@@ -16,8 +16,9 @@ use tokio::sync::watch;
 
 use crate::app::{App, AppState};
 use crate::heroku::ReleaseStatus;
-use crate::pipelines::{lookup, when};
+use crate::pipelines::lookup;
 use crate::store::Route;
+use crate::when;
 
 /// Releases read per app and poll: more than are made between two polls.
 const RELEASES_PER_POLL: usize = 5;

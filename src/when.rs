@@ -1,5 +1,5 @@
-//! Times as Heroku writes them (`2024-03-01T09:00:00Z`) and as people read them
-//! (`3h ago`). Only UTC timestamps are read: that is all the Platform API sends.
+//! Times as Heroku and GitHub write them (`2024-03-01T09:00:00Z`) and as people
+//! read them (`3h ago`). Only UTC timestamps are read: that is all both APIs send.
 
 /// Unix milliseconds of an RFC 3339 UTC time (`YYYY-MM-DDTHH:MM:SS[.fff]Z`).
 pub fn parse_utc(stamp: &str) -> Option<i64> {
