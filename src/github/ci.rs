@@ -3,16 +3,13 @@
 //! check runs, and their combined status stays `pending` forever), and neither are
 //! check runs alone (CircleCI and friends post statuses).
 
-use reqwest::Method;
-use reqwest::header::{HeaderMap, LINK};
 use secrecy::SecretString;
 
-use super::client::{GitHubClient, json, repo_path, segment};
+use super::client::{GitHubClient, repo_path, segment};
 use super::error::GitHubError;
 use super::types::{
     CheckConclusion, CheckRun, CheckRunPage, CheckStatus, CombinedStatus, RepoName, StatusState,
 };
-use crate::outbound::Replay;
 
 /// Pages of check runs read at most (100 each): a commit with more is not a real one.
 const MAX_CHECK_RUN_PAGES: usize = 10;
@@ -136,15 +133,11 @@ impl GitHubClient {
         let mut runs = Vec::new();
         for _ in 0..MAX_CHECK_RUN_PAGES {
             let Some(url) = next.take() else { break };
-            let response = self
-                .send(Replay::Safe, || self.request(Method::GET, &url, token))
+            let (page, after) = self
+                .get_page::<CheckRunPage>("check runs", &url, token)
                 .await?;
-            next = next_link(response.headers()).filter(|url| self.is_own_url(url));
-            runs.extend(
-                json::<CheckRunPage>("check runs", response)
-                    .await?
-                    .check_runs,
-            );
+            runs.extend(page.check_runs);
+            next = after;
         }
         Ok(runs)
     }
@@ -163,23 +156,6 @@ impl GitHubClient {
         let runs = self.check_runs(token, repo, sha).await?;
         Ok(CiVerdict::from_checks(&combined, &runs, required))
     }
-}
-
-/// The `rel="next"` URL of a `Link` header.
-fn next_link(headers: &HeaderMap) -> Option<String> {
-    let link = headers.get(LINK)?.to_str().ok()?;
-    link.split(',').find_map(|part| {
-        let (url, params) = part.split_once(';')?;
-        let is_next = params
-            .split(';')
-            .any(|param| param.trim() == "rel=\"next\"");
-        is_next.then(|| {
-            url.trim()
-                .trim_start_matches('<')
-                .trim_end_matches('>')
-                .to_owned()
-        })
-    })
 }
 
 #[cfg(test)]
@@ -258,18 +234,5 @@ mod tests {
                 pending: vec!["ci/circleci".into()]
             }
         );
-    }
-
-    #[test]
-    fn the_next_link_is_found_among_others() {
-        let mut headers = HeaderMap::new();
-        let link = r#"<http://gh/x?page=1>; rel="prev", <http://gh/x?page=3>; rel="next", <http://gh/x?page=9>; rel="last""#;
-        headers.insert(LINK, link.parse().unwrap());
-        assert_eq!(next_link(&headers).as_deref(), Some("http://gh/x?page=3"));
-        headers.insert(
-            LINK,
-            r#"<http://gh/x?page=1>; rel="first""#.parse().unwrap(),
-        );
-        assert_eq!(next_link(&headers), None);
     }
 }

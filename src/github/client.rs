@@ -3,7 +3,7 @@
 //! calls (user, repository, branch, tarball link, compare). CI and deployments live in
 //! their own files as further `impl` blocks.
 
-use reqwest::header::{ACCEPT, LOCATION, USER_AGENT};
+use reqwest::header::{ACCEPT, HeaderMap, LINK, LOCATION, USER_AGENT};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -217,6 +217,38 @@ impl GitHubClient {
             .await?;
         json(call, response).await
     }
+
+    /// One page of a GitHub list at `url`, and the next page's URL (`Link: rel="next"`)
+    /// if there is one and it points into this API.
+    pub(super) async fn get_page<T: DeserializeOwned>(
+        &self,
+        call: &'static str,
+        url: &str,
+        token: &SecretString,
+    ) -> Result<(T, Option<String>), GitHubError> {
+        let response = self
+            .send(Replay::Safe, || self.request(Method::GET, url, token))
+            .await?;
+        let next = next_link(response.headers()).filter(|next| self.is_own_url(next));
+        Ok((json(call, response).await?, next))
+    }
+}
+
+/// The `rel="next"` URL of a `Link` header.
+fn next_link(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get(LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|param| param.trim() == "rel=\"next\"");
+        is_next.then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
 }
 
 /// The error a non-success `response` stands for.
@@ -278,5 +310,18 @@ mod tests {
         assert!(client.is_own_url("http://127.0.0.1:9/repos/a/b/commits/c/check-runs?page=2"));
         assert!(!client.is_own_url("http://127.0.0.1:99/repos"));
         assert!(!client.is_own_url("https://evil.example/repos"));
+    }
+
+    #[test]
+    fn the_next_link_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        let link = r#"<http://gh/x?page=1>; rel="prev", <http://gh/x?page=3>; rel="next", <http://gh/x?page=9>; rel="last""#;
+        headers.insert(LINK, link.parse().unwrap());
+        assert_eq!(next_link(&headers).as_deref(), Some("http://gh/x?page=3"));
+        headers.insert(
+            LINK,
+            r#"<http://gh/x?page=1>; rel="first""#.parse().unwrap(),
+        );
+        assert_eq!(next_link(&headers), None);
     }
 }

@@ -2,16 +2,15 @@
 //! counts, as on GitHub) and check runs (one per name), the knobs tests turn, and the
 //! two read endpoints, check runs paginated with a `Link` header like GitHub's.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::FakeGitHub;
-use super::http::{Caller, Need, Refusal, error, repo_for};
+use super::http::{Caller, Need, Refusal, error, listed, repo_for};
+use super::validate::ListQuery;
 use super::world::{Repo, World, timestamp};
 
 /// Contexts every seeded commit reports: a CircleCI status and a GitHub check run.
@@ -195,47 +194,31 @@ pub(super) async fn check_runs(
     State(fake): State<FakeGitHub>,
     Extension(caller): Extension<Caller>,
     Path((owner, name, git_ref)): Path<(String, String, String)>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Response, Refusal> {
     let world = fake.world();
     let (repo, sha) = commit_of(&world, &caller, &owner, &name, &git_ref)?;
     let repo = &world.repos[repo];
-    let number = |key: &str, default: usize| {
-        query
-            .get(key)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let (per_page, page) = (
-        number("per_page", 30).clamp(1, 100),
-        number("page", 1).max(1),
-    );
     let runs: Vec<&CheckRunRecord> = repo
         .check_runs
         .iter()
         .filter(|run| run.sha == sha)
         .collect();
-    let shown: Vec<Value> = runs
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .map(|run| check_run_json(&fake.base_url, repo, run))
-        .collect();
-    let body = Json(json!({"total_count": runs.len(), "check_runs": shown}));
-    let last = runs.len().div_ceil(per_page).max(1);
-    if page >= last {
-        return Ok(body.into_response());
-    }
+    let total = runs.len();
     let url = format!(
-        "{}/repos/{}/commits/{sha}/check-runs?per_page={per_page}",
+        "{}/repos/{}/commits/{sha}/check-runs",
         fake.base_url,
         repo.full_name()
     );
-    let link = format!(
-        "<{url}&page={}>; rel=\"next\", <{url}&page={last}>; rel=\"last\"",
-        page + 1
-    );
-    Ok(([(header::LINK, link)], body).into_response())
+    let (page, link) = query.paged(&url, runs);
+    let shown: Vec<Value> = page
+        .into_iter()
+        .map(|run| check_run_json(&fake.base_url, repo, run))
+        .collect();
+    Ok(listed(
+        json!({"total_count": total, "check_runs": shown}),
+        link,
+    ))
 }
 
 /// The readable repository and the sha `git_ref` names, or GitHub's 422 for a ref it

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::FakeGitHub;
-use super::http::{Caller, DOCS, Need, Refusal, error, not_found, repo_for};
+use super::http::{Caller, DOCS, Need, Refusal, error, listed, not_found, repo_for};
 use super::repos::account_json;
 use super::validate::{ListQuery, NewDeployment, NewStatus};
 use super::world::{Repo, World, timestamp};
@@ -168,16 +168,19 @@ pub(super) async fn list(
 ) -> Result<Response, Refusal> {
     let world = fake.world();
     let repo = &world.repos[repo_for(&world, &caller, &owner, &name, Need::Read)?];
-    let matching = repo
+    let matching: Vec<_> = repo
         .deployments
         .iter()
         .rev()
-        .filter(|deployment| query.matches(deployment));
-    let page: Vec<Value> = query
-        .page(matching)
+        .filter(|deployment| query.matches(deployment))
+        .collect();
+    let url = format!("{}/repos/{}/deployments", fake.base_url, repo.full_name());
+    let (page, link) = query.paged(&url, matching);
+    let page: Vec<Value> = page
+        .into_iter()
         .map(|deployment| deployment_json(&fake.base_url, &world, repo, deployment))
         .collect();
-    Ok(Json(page).into_response())
+    Ok(listed(Value::Array(page), link))
 }
 
 /// `POST /repos/{owner}/{repo}/deployments/{id}/statuses`.
@@ -276,11 +279,17 @@ pub(super) async fn list_statuses(
     else {
         return Err(not_found());
     };
-    let statuses = query.page(deployment.statuses.iter().rev());
+    let url = format!(
+        "{}/repos/{}/deployments/{id}/statuses",
+        fake.base_url,
+        repo.full_name()
+    );
+    let (statuses, link) = query.paged(&url, deployment.statuses.iter().rev().collect());
     let page: Vec<Value> = statuses
+        .into_iter()
         .map(|status| status_json(&fake.base_url, &world, repo, deployment, status))
         .collect();
-    Ok(Json(page).into_response())
+    Ok(listed(Value::Array(page), link))
 }
 
 fn creator_json(base: &str, world: &World, login: &str) -> Value {

@@ -58,6 +58,14 @@ pub(super) fn not_found() -> Refusal {
     error(StatusCode::NOT_FOUND, "Not Found")
 }
 
+/// A list answer: `body`, with GitHub's pagination `Link` header when more follow.
+pub(super) fn listed(body: Value, link: Option<String>) -> Response {
+    match link {
+        Some(link) => ([(header::LINK, link)], Json(body)).into_response(),
+        None => Json(body).into_response(),
+    }
+}
+
 /// 422 with GitHub's validation shape.
 pub(super) fn validation_failed(errors: Vec<Value>) -> Refusal {
     let body = json!({"message": "Validation Failed", "errors": errors, "documentation_url": DOCS, "status": "422"});

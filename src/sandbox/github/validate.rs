@@ -2,7 +2,7 @@
 //! `Problems parsing JSON` for a body that is not a JSON object, 422 `Validation
 //! Failed` with one `errors` entry per bad field, GitHub's defaults for the rest.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use axum::http::StatusCode;
@@ -114,14 +114,19 @@ impl NewStatus {
 }
 
 /// The filters and page of a list request.
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 pub(super) struct ListQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
     environment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     sha: Option<String>,
-    #[serde(rename = "ref")]
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
     git_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     task: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     per_page: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     page: Option<usize>,
 }
 
@@ -137,11 +142,29 @@ impl ListQuery {
             && passes(&self.task, &deployment.task)
     }
 
-    /// The requested page (30 per page by default, 100 at most, as on GitHub).
-    pub fn page<T>(&self, items: impl Iterator<Item = T>) -> impl Iterator<Item = T> {
+    /// The requested page of `items` (30 per page by default, 100 at most, as on
+    /// GitHub) and, when more pages follow, GitHub's `Link` header pointing at the
+    /// next and the last page of `url` with the same filters.
+    pub fn paged<T>(&self, url: &str, items: Vec<T>) -> (Vec<T>, Option<String>) {
         let per_page = self.per_page.unwrap_or(30).clamp(1, 100);
         let page = self.page.unwrap_or(1).max(1);
-        items.skip((page - 1) * per_page).take(per_page)
+        let last = items.len().div_ceil(per_page).max(1);
+        let link = (page < last).then(|| {
+            let same = ListQuery {
+                per_page: Some(per_page),
+                page: None,
+                ..self.clone()
+            };
+            let query = serde_urlencoded::to_string(&same).unwrap_or_default();
+            let at = |number: usize| format!("<{url}?{query}&page={number}>");
+            format!("{}; rel=\"next\", {}; rel=\"last\"", at(page + 1), at(last))
+        });
+        let shown = items
+            .into_iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .collect();
+        (shown, link)
     }
 }
 
