@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::Method;
 use chatops::deploy::worker::thread_key;
+use chatops::github::{DeploymentOutcome, GitHubClient, NewDeployment};
+use chatops::outbound::RetryPolicy;
 use chatops::sandbox::heroku::Timings;
 use chatops::sandbox::{Failure, FaultRule, SANDBOX_TEAM, Sandbox};
 use chatops::store::DeployRow;
@@ -21,8 +23,11 @@ use common::deploys::{ALICE, DeployWorld, settle_outbox, thread_of_last_deploy};
 use common::{TestApp, TestDb};
 use fault_plan::{TARGETS, Target, arm_faults, armed};
 use outcomes::{Before, Peek, all_finished, assert_deployed_once, outbox_drained};
+use secrecy::SecretString;
 use tokio::task::JoinSet;
 
+/// The repository of the paipu pipeline.
+const PAIPU: &str = "heroku/paipu-repo";
 /// How many deploys are asked for at once.
 const DEPLOYS: usize = 200;
 /// Commands in flight at once, as a busy workspace sends them.
@@ -263,6 +268,86 @@ async fn a_deployment_status_github_failed_to_take_is_posted_again() {
                 .expect("the deploy's GitHub deployment");
             let states: Vec<_> = ours.statuses.iter().map(|s| s.state.as_str()).collect();
             assert_eq!(states, ["in_progress", "success"]);
+        },
+    )
+    .await;
+}
+
+/// Other tools' deployments to staging made while `fake` holds chatops' own: it is far
+/// down GitHub's list by the time the bot looks again.
+const OTHER_DEPLOYMENTS: usize = 120;
+
+/// Once the deploy's GitHub deployment exists, makes [`OTHER_DEPLOYMENTS`] more of
+/// paipu to staging as alice, the way another deploy tool would.
+async fn crowd_out_once_created(fake: chatops::sandbox::github::FakeGitHub) {
+    let ours =
+        |d: &chatops::sandbox::github::DeploymentRecord| d.payload["chatops_deploy"].is_string();
+    while !fake.deployments(PAIPU).unwrap().iter().any(ours) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let http = chatops::outbound::http_client(Duration::from_secs(2));
+    let client = GitHubClient::new(http, fake.base_url(), RetryPolicy::default());
+    let (token, repo) = (
+        SecretString::from(fake.token_for("alice")),
+        PAIPU.parse().unwrap(),
+    );
+    let other = NewDeployment {
+        git_ref: "master".into(),
+        task: "deploy".into(),
+        auto_merge: false,
+        required_contexts: Vec::new(),
+        environment: "staging".into(),
+        description: "Deployed by another tool".into(),
+        payload: serde_json::json!({}),
+        transient_environment: false,
+        production_environment: false,
+    };
+    for _ in 0..OTHER_DEPLOYMENTS {
+        let made = client.create_deployment(&token, &repo, &other).await;
+        assert!(
+            matches!(made, Ok(DeploymentOutcome::Created(_))),
+            "{made:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_github_deployment_whose_answer_was_lost_is_found_however_far_down_the_list() {
+    let create = "/repos/heroku/paipu-repo/deployments";
+    one_deploy(
+        |sandbox| {
+            // GitHub records the deployment; its answer never comes back.
+            let lost = FaultRule::failing(Method::POST, create, Failure::Hang, 1);
+            sandbox.github.faults.inject(lost.after_handling());
+            tokio::spawn(crowd_out_once_created(sandbox.github.clone()));
+        },
+        async |world, deploy| {
+            assert_eq!(deploy.state, "deployed");
+            let github = &world.app.sandbox.github;
+            let ours: Vec<_> = github
+                .deployments(PAIPU)
+                .unwrap()
+                .into_iter()
+                .filter(|d| d.payload["chatops_deploy"].is_string())
+                .collect();
+            assert_eq!(ours.len(), 1, "one GitHub deployment: {ours:#?}");
+            assert_eq!(Some(ours[0].id as i64), deploy.github_deployment_id);
+            // The bot looked again only after the others were made (else this test
+            // would prove nothing): its second list came after all 121 creations.
+            let requests = github.requests();
+            let list = format!("GET {create}");
+            let second_look = requests
+                .iter()
+                .enumerate()
+                .filter(|(_, line)| **line == list)
+                .nth(1)
+                .expect("a second look")
+                .0;
+            let made_before = requests[..second_look]
+                .iter()
+                .filter(|line| **line == format!("POST {create}"))
+                .count();
+            assert_eq!(made_before, OTHER_DEPLOYMENTS + 1);
         },
     )
     .await;

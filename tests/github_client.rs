@@ -563,6 +563,72 @@ async fn a_deployment_is_created_and_its_statuses_recorded_in_order() {
     );
 }
 
+/// 251 deployments of paipu to staging a second apart, the oldest marked, among
+/// promotions and production deployments; returns the marked one's creation time.
+async fn crowded_staging(h: &Harness) -> i64 {
+    let (alice, paipu) = (h.token("alice"), repo(PAIPU));
+    let marked_at = h.now.load(Ordering::SeqCst);
+    let create = async |request: NewDeployment| {
+        let outcome = h.client.create_deployment(&alice, &paipu, &request).await;
+        assert!(
+            matches!(outcome, Ok(DeploymentOutcome::Created(_))),
+            "{outcome:?}"
+        );
+    };
+    let marked = NewDeployment {
+        payload: json!({"chatops_deploy": "T1.7.1"}),
+        ..deployment("master", "staging")
+    };
+    create(marked).await;
+    for n in 0..250 {
+        h.advance(1);
+        create(deployment("master", "staging")).await;
+        if n % 10 == 0 {
+            create(deployment("master", "production")).await;
+            let promotion = NewDeployment {
+                task: "promote".into(),
+                ..deployment("master", "staging")
+            };
+            create(promotion).await;
+        }
+    }
+    marked_at
+}
+
+#[tokio::test]
+async fn a_deployment_is_found_pages_back_and_the_search_stops_at_its_start() {
+    let h = start().await;
+    let (alice, paipu) = (h.token("alice"), repo(PAIPU));
+    let marked_at = crowded_staging(&h).await;
+    let search = |since: i64| DeploymentSearch {
+        environment: "staging",
+        task: "deploy",
+        since: since * 1000,
+    };
+    let marked = |d: &Deployment| d.payload["chatops_deploy"] == "T1.7.1";
+    let list = "GET /repos/heroku/paipu-repo/deployments";
+    let found = h
+        .client
+        .find_deployment(&alice, &paipu, search(marked_at), marked)
+        .await
+        .unwrap()
+        .expect("the marked deployment, on the third page");
+    assert_eq!(
+        (found.environment.as_str(), found.task.as_str()),
+        ("staging", "deploy")
+    );
+    assert_eq!(h.count(list), 3);
+    // Searching from 200 s after it, the first page (the newest 100, from 151 s on)
+    // already reaches back far enough.
+    let missing = h
+        .client
+        .find_deployment(&alice, &paipu, search(marked_at + 200), marked)
+        .await
+        .unwrap();
+    assert!(missing.is_none());
+    assert_eq!(h.count(list), 4);
+}
+
 #[tokio::test]
 async fn failing_required_statuses_refuse_the_deployment_with_409() {
     let h = start().await;

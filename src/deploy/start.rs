@@ -12,9 +12,14 @@ use super::promote::current_commit;
 use super::steps::{Outcome, enter, github_status, refuse_if_locked};
 use super::{Kind, StepError, confirm, state};
 use crate::app::AppState;
-use crate::github::{DeploymentOutcome, DeploymentState, NewDeployment, RepoName};
+use crate::github::{
+    DeploymentOutcome, DeploymentSearch, DeploymentState, NewDeployment, RepoName,
+};
 use crate::heroku::NewSourceBlob;
 use crate::store::{AppLock, DeployRow, MessageKind};
+
+/// How far GitHub's clock may be behind ours: a deployment's `created_at` is GitHub's.
+const GITHUB_CLOCK_SKEW_MS: i64 = 10 * 60 * 1000;
 
 /// requested -> building: resolve and gate, take the app's lock, record the GitHub
 /// deployment, start the Heroku build; then tell the channel.
@@ -134,16 +139,23 @@ pub(super) async fn github_deployment(
     tokens: &Tokens<'_>,
     resolved: &gate::Resolved,
 ) -> Result<(u64, String), StepError> {
-    let existing = app
+    // Other deploys of the repository may have pushed this one's far down the list,
+    // but none can be older than the deploy itself.
+    let search = DeploymentSearch {
+        environment: &resolved.stage,
+        task: Kind::of(d).as_str(),
+        since: d.created_at - GITHUB_CLOCK_SKEW_MS,
+    };
+    let key = deploy_key(d);
+    let earlier = app
         .github
-        .deployments(tokens.github, &resolved.repo, Some(&resolved.stage))
+        .find_deployment(tokens.github, &resolved.repo, search, |dep| {
+            dep.payload["chatops_deploy"] == key
+        })
         .await
         .map_err(|e| StepError::from_github("list deployments", e))?;
-    if let Some(found) = existing
-        .iter()
-        .find(|dep| dep.payload["chatops_deploy"] == deploy_key(d))
-    {
-        return Ok((found.id, found.sha.clone()));
+    if let Some(found) = earlier {
+        return Ok((found.id, found.sha));
     }
     let forced = d.forced != 0;
     let request = NewDeployment {

@@ -13,6 +13,21 @@ use super::client::{GitHubClient, json, repo_path, segment};
 use super::error::{ErrorBody, GitHubError};
 use super::types::{Deployment, DeploymentStatus, NewDeployment, NewDeploymentStatus, RepoName};
 use crate::outbound::Replay;
+use crate::when;
+
+/// Pages of deployments read at most (100 each) when looking for one: a search this
+/// deep means another tool is flooding the environment, and it stops there.
+const MAX_DEPLOYMENT_PAGES: usize = 20;
+
+/// Where to look for a deployment: one environment's deployments of one task, made at
+/// `since` (Unix milliseconds) or later. GitHub lists newest first, so once a page
+/// reaches back before `since`, older pages cannot hold it.
+#[derive(Debug, Clone, Copy)]
+pub struct DeploymentSearch<'a> {
+    pub environment: &'a str,
+    pub task: &'a str,
+    pub since: i64,
+}
 
 /// How `POST /repos/{owner}/{repo}/deployments` turned out, short of an error.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,6 +147,49 @@ impl GitHubClient {
             .unwrap_or_default();
         let path = format!("{}/deployments?per_page=100{filter}", repo_path(repo));
         self.get_json("deployments", &path, token).await
+    }
+
+    /// The first deployment `wanted` picks among those `search` describes, reading
+    /// page after page (`Link: rel="next"`) until it is found, a page reaches back
+    /// before `search.since`, or [`MAX_DEPLOYMENT_PAGES`] were read.
+    #[tracing::instrument(skip_all, fields(repo = %repo, environment = search.environment))]
+    pub async fn find_deployment(
+        &self,
+        token: &SecretString,
+        repo: &RepoName,
+        search: DeploymentSearch<'_>,
+        wanted: impl Fn(&Deployment) -> bool,
+    ) -> Result<Option<Deployment>, GitHubError> {
+        let first = format!(
+            "{}/deployments?environment={}&task={}&per_page=100",
+            repo_path(repo),
+            segment(search.environment),
+            segment(search.task)
+        );
+        let mut next = Some(self.url(&first));
+        for _ in 0..MAX_DEPLOYMENT_PAGES {
+            let Some(url) = next.take() else {
+                return Ok(None);
+            };
+            let (mut page, after) = self
+                .get_page::<Vec<Deployment>>("deployments", &url, token)
+                .await?;
+            if let Some(found) = page.iter().position(&wanted) {
+                return Ok(Some(page.swap_remove(found)));
+            }
+            let older = |oldest: &Deployment| {
+                when::parse_utc(&oldest.created_at).is_some_and(|at| at < search.since)
+            };
+            if page.last().is_none_or(older) {
+                return Ok(None);
+            }
+            next = after;
+        }
+        tracing::warn!(
+            pages = MAX_DEPLOYMENT_PAGES,
+            "stopped looking for an earlier attempt's deployment"
+        );
+        Ok(None)
     }
 }
 

@@ -16,7 +16,7 @@ mod types;
 
 pub use ci::CiVerdict;
 pub use client::{API_URL, API_VERSION, GitHubClient, TokenCheck};
-pub use deployments::{ContextState, DeploymentOutcome};
+pub use deployments::{ContextState, DeploymentOutcome, DeploymentSearch};
 pub use error::{ErrorBody, GitHubError, RateLimit};
 pub use oauth::{GitHubOAuth, GitHubToken, OAUTH_URL};
 pub use types::*;
