@@ -60,7 +60,7 @@ async fn thirty_deploys_survive_three_bots_being_killed_under_faults() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the full chaos run takes about 15 minutes: cargo test --test chaos -- --ignored"]
+#[ignore = "the full chaos run takes about 18 minutes: cargo test --test chaos -- --ignored"]
 async fn three_hundred_deploys_survive_three_bots_being_killed_under_faults() {
     chaos(300).await;
 }
