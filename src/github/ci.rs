@@ -3,6 +3,8 @@
 //! check runs, and their combined status stays `pending` forever), and neither are
 //! check runs alone (CircleCI and friends post statuses).
 
+use std::ops::ControlFlow;
+
 use secrecy::SecretString;
 
 use super::client::{GitHubClient, repo_path, segment};
@@ -124,21 +126,18 @@ impl GitHubClient {
         repo: &RepoName,
         git_ref: &str,
     ) -> Result<Vec<CheckRun>, GitHubError> {
-        let first = format!(
+        let path = format!(
             "{}/commits/{}/check-runs?per_page=100",
             repo_path(repo),
             segment(git_ref)
         );
-        let mut next = Some(self.url(&first));
         let mut runs = Vec::new();
-        for _ in 0..MAX_CHECK_RUN_PAGES {
-            let Some(url) = next.take() else { break };
-            let (page, after) = self
-                .get_page::<CheckRunPage>("check runs", &url, token)
-                .await?;
+        let collect = |page: CheckRunPage| {
             runs.extend(page.check_runs);
-            next = after;
-        }
+            ControlFlow::<()>::Continue(())
+        };
+        self.visit_pages("check runs", &path, token, MAX_CHECK_RUN_PAGES, collect)
+            .await?;
         Ok(runs)
     }
 

@@ -3,6 +3,8 @@
 //! calls (user, repository, branch, tarball link, compare). CI and deployments live in
 //! their own files as further `impl` blocks.
 
+use std::ops::ControlFlow;
+
 use reqwest::header::{ACCEPT, HeaderMap, LINK, LOCATION, USER_AGENT};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -218,19 +220,34 @@ impl GitHubClient {
         json(call, response).await
     }
 
-    /// One page of a GitHub list at `url`, and the next page's URL (`Link: rel="next"`)
-    /// if there is one and it points into this API.
-    pub(super) async fn get_page<T: DeserializeOwned>(
+    /// Reads the list at `path` page by page (following `Link: rel="next"`, only into
+    /// this API), handing each page to `visit` until it breaks, the pages run out or
+    /// `max_pages` were read; what `visit` broke with, if it did.
+    pub(super) async fn visit_pages<T: DeserializeOwned, B>(
         &self,
         call: &'static str,
-        url: &str,
+        path: &str,
         token: &SecretString,
-    ) -> Result<(T, Option<String>), GitHubError> {
-        let response = self
-            .send(Replay::Safe, || self.request(Method::GET, url, token))
-            .await?;
-        let next = next_link(response.headers()).filter(|next| self.is_own_url(next));
-        Ok((json(call, response).await?, next))
+        max_pages: usize,
+        mut visit: impl FnMut(T) -> ControlFlow<B>,
+    ) -> Result<Option<B>, GitHubError> {
+        let mut next = Some(self.url(path));
+        for _ in 0..max_pages {
+            let Some(url) = next.take() else {
+                return Ok(None);
+            };
+            let response = self
+                .send(Replay::Safe, || self.request(Method::GET, &url, token))
+                .await?;
+            next = next_link(response.headers()).filter(|next| self.is_own_url(next));
+            if let ControlFlow::Break(found) = visit(json(call, response).await?) {
+                return Ok(Some(found));
+            }
+        }
+        if next.is_some() {
+            tracing::warn!(call, max_pages, "stopped reading a list after its page cap");
+        }
+        Ok(None)
     }
 }
 

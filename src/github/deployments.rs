@@ -5,6 +5,8 @@
 //! Creating POSTs are [`Replay::Unsafe`]: a retry after GitHub acted would record a
 //! second deployment or status.
 
+use std::ops::ControlFlow;
+
 use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -160,36 +162,24 @@ impl GitHubClient {
         search: DeploymentSearch<'_>,
         wanted: impl Fn(&Deployment) -> bool,
     ) -> Result<Option<Deployment>, GitHubError> {
-        let first = format!(
+        let path = format!(
             "{}/deployments?environment={}&task={}&per_page=100",
             repo_path(repo),
             segment(search.environment),
             segment(search.task)
         );
-        let mut next = Some(self.url(&first));
-        for _ in 0..MAX_DEPLOYMENT_PAGES {
-            let Some(url) = next.take() else {
-                return Ok(None);
-            };
-            let (mut page, after) = self
-                .get_page::<Vec<Deployment>>("deployments", &url, token)
-                .await?;
-            if let Some(found) = page.iter().position(&wanted) {
-                return Ok(Some(page.swap_remove(found)));
-            }
-            let older = |oldest: &Deployment| {
-                when::parse_utc(&oldest.created_at).is_some_and(|at| at < search.since)
-            };
-            if page.last().is_none_or(older) {
-                return Ok(None);
-            }
-            next = after;
-        }
-        tracing::warn!(
-            pages = MAX_DEPLOYMENT_PAGES,
-            "stopped looking for an earlier attempt's deployment"
-        );
-        Ok(None)
+        let older = |oldest: &Deployment| {
+            when::parse_utc(&oldest.created_at).is_some_and(|at| at < search.since)
+        };
+        let look = |mut page: Vec<Deployment>| match page.iter().position(&wanted) {
+            Some(found) => ControlFlow::Break(Some(page.swap_remove(found))),
+            None if page.last().is_none_or(older) => ControlFlow::Break(None),
+            None => ControlFlow::Continue(()),
+        };
+        let found = self
+            .visit_pages("deployments", &path, token, MAX_DEPLOYMENT_PAGES, look)
+            .await?;
+        Ok(found.flatten())
     }
 }
 
