@@ -20,7 +20,6 @@ pub mod metrics;
 pub mod outbound;
 pub mod pipelines;
 pub mod routes;
-pub mod sandbox;
 pub mod slack;
 pub mod store;
 pub mod telemetry;

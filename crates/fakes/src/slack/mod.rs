@@ -1,0 +1,155 @@
+//! The fake Slack: the Web API methods the bot calls (`chat.postMessage` with threads
+//! and metadata, `chat.update`, `chat.postEphemeral`, `conversations.replies`,
+//! `conversations.history`, `oauth.v2.access`), `response_url`s, and the
+//! OAuth v2 install page, over a seeded in-memory world of two workspaces.
+//!
+//! It answers as Slack does: HTTP 200 with `ok: false` and Slack's error code for
+//! refusals (`invalid_auth`, `channel_not_found`, `not_in_channel`, `no_text`,
+//! `invalid_blocks`, ...), HTTP 429 with `Retry-After` when a channel or workspace
+//! goes over its pace. It records everything it was asked to show, in order, for
+//! tests to inspect and for the sandbox page to watch live ([`FakeSlack::subscribe`]).
+
+mod blocks;
+mod chat;
+mod history;
+mod oauth;
+mod pacing;
+mod params;
+mod records;
+mod respond;
+mod routes;
+mod state;
+mod world;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use tokio::sync::broadcast;
+
+pub use pacing::{Bucket, Pacing};
+pub use records::{
+    ApiCall, ChannelMessage, Edit, Ephemeral, ResponsePost, ResponseType, SlackEvent,
+};
+pub use world::AppCredentials;
+
+use super::Faults;
+use state::State;
+
+/// How many unread events a slow watcher may fall behind by.
+const EVENT_BACKLOG: usize = 1024;
+
+/// The fake Slack and its world; clones share both.
+#[derive(Clone)]
+pub struct FakeSlack {
+    /// Faults injected into this fake's endpoints.
+    pub faults: Faults,
+    base_url: String,
+    state: Arc<Mutex<State>>,
+    events: broadcast::Sender<SlackEvent>,
+}
+
+impl FakeSlack {
+    /// A fake serving at `base_url` (the Web API is under `{base_url}/api`), with the
+    /// seeded world: `T0SANDBOX` "Sandbox" (channels `C0DEPLOYS` #deploys and
+    /// `C0GENERAL` #general, and `C0INCIDENTS` #incidents which the bot is not in;
+    /// users `U0ALICE`, `U0BOB`, `U0CAROL`) and `T0OTHER` (`C0OTHERGEN`, `U0DAVE`),
+    /// both with the app installed.
+    pub fn new(base_url: &str) -> FakeSlack {
+        let (events, _) = broadcast::channel(EVENT_BACKLOG);
+        FakeSlack {
+            faults: Faults::default(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            state: Arc::new(Mutex::new(State::new(events.clone()))),
+            events,
+        }
+    }
+
+    /// Its routes.
+    pub fn router(&self) -> Router {
+        routes::router(self.clone())
+    }
+
+    /// The OAuth client the fake knows (the secret is random per fake).
+    pub fn app(&self) -> AppCredentials {
+        self.lock().world.app.clone()
+    }
+
+    /// The live bot token of workspace `team`.
+    ///
+    /// # Panics
+    /// If `team` is not a seeded workspace or its token was revoked: a test mistake.
+    pub fn token_for_team(&self, team: &str) -> String {
+        self.lock()
+            .world
+            .bot_token(team)
+            .unwrap_or_else(|| panic!("no live bot token for team {team}"))
+    }
+
+    /// Revokes a token, as uninstalling the app does; calls with it then answer
+    /// `token_revoked`, and the next install mints a new one. False if unknown.
+    pub fn revoke_token(&self, token: &str) -> bool {
+        self.lock().world.revoke(token)
+    }
+
+    /// Changes the pacing (and forgets how full the buckets were).
+    pub fn set_pacing(&self, pacing: Pacing) {
+        let mut state = self.lock();
+        state.pacing = pacing;
+        state.buckets.reset();
+    }
+
+    /// How long an OAuth code stays exchangeable (Slack: ten minutes).
+    pub fn set_code_ttl(&self, ttl: Duration) {
+        self.lock().code_ttl = ttl;
+    }
+
+    /// A fresh `response_url` for a command `user` ran in `channel` of `team`.
+    pub fn response_url(&self, team: &str, channel: &str, user: &str) -> String {
+        let id = respond::mint(&mut self.lock(), team, channel, user);
+        format!("{}/response/{id}", self.base_url)
+    }
+
+    /// The channel's top-level messages (and broadcast replies) as they read now,
+    /// oldest first.
+    pub fn channel_messages(&self, channel: &str) -> Vec<ChannelMessage> {
+        self.lock().records.channel_messages(channel)
+    }
+
+    /// The replies in the thread under `ts`, oldest first.
+    pub fn thread(&self, channel: &str, ts: &str) -> Vec<ChannelMessage> {
+        self.lock().records.thread(channel, ts)
+    }
+
+    /// What `user` alone saw in `channel` (`chat.postEphemeral` and ephemeral
+    /// `response_url` answers), oldest first.
+    pub fn ephemerals(&self, channel: &str, user: &str) -> Vec<Ephemeral> {
+        self.lock().records.ephemerals(channel, user)
+    }
+
+    /// Every accepted `response_url` post, oldest first.
+    pub fn responses(&self) -> Vec<ResponsePost> {
+        self.lock().records.responses()
+    }
+
+    /// What each `chat.update` of the message at `ts` set, in order.
+    pub fn updates_of(&self, channel: &str, ts: &str) -> Vec<Edit> {
+        self.lock().records.updates_of(channel, ts)
+    }
+
+    /// Every Web API call that reached the fake (faults injected before it did not),
+    /// with its outcome, in order.
+    pub fn api_calls(&self) -> Vec<ApiCall> {
+        self.lock().records.calls()
+    }
+
+    /// Changes from now on, as they happen.
+    pub fn subscribe(&self) -> broadcast::Receiver<SlackEvent> {
+        self.events.subscribe()
+    }
+
+    /// Handlers hold the lock only between awaits, never across one.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().expect("fake Slack state lock")
+    }
+}

@@ -1,0 +1,141 @@
+//! Ack latency of signed `/h help` over loopback: requests/s and p50/p99 at 1, 16 and
+//! 64 concurrent connections. Run with `cargo bench --bench ack`.
+//!
+//! The bot runs in this process exactly as `serve` builds it (signature check, replay
+//! claim and command row in SQLite, INFO logging formatted into a sink); each client
+//! connection sends one request at a time, every request freshly signed.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use chatops::app::{self, App, AppState, Patience};
+use chatops::clock::Clock;
+use chatops::store::Store;
+use chatops_fakes::Fakes;
+use chatops_sandbox::SANDBOX_SIGNING_SECRET as SECRET;
+
+const WARMUP: Duration = Duration::from_secs(1);
+const MEASURE: Duration = Duration::from_secs(5);
+static NEXT_REQUEST: AtomicU64 = AtomicU64::new(0);
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::sink)
+        .try_init()
+        .ok();
+    let dir = tempfile::tempdir()?;
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
+    let url = std::env::var("BENCH_DATABASE_URL").unwrap_or(url);
+    let store = Store::connect(&url).await?;
+    store.migrate().await?;
+    let base = start_bot(&url, store).await?;
+    println!(
+        "signed /h help over loopback, {:?} backend, {}s per level",
+        backend(&url),
+        MEASURE.as_secs()
+    );
+    println!(
+        "{:>12} {:>10} {:>10} {:>10} {:>10}",
+        "connections", "requests", "req/s", "p50 ms", "p99 ms"
+    );
+    for connections in [1, 16, 64] {
+        run_level(&base, connections, WARMUP).await?;
+        let (latencies, elapsed) = run_level(&base, connections, MEASURE).await?;
+        report(connections, latencies, elapsed);
+    }
+    Ok(())
+}
+
+fn backend(url: &str) -> &'static str {
+    if url.starts_with("sqlite:") {
+        "sqlite"
+    } else {
+        "postgres"
+    }
+}
+
+async fn start_bot(url: &str, store: Store) -> anyhow::Result<String> {
+    let fakes = Fakes::start().await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let config = chatops_sandbox::bot_config(&fakes, 0, &base_url, url);
+    let app = App::new(config, store, Clock::system(), Patience::default())?;
+    // The fakes must outlive the benchmark; leaking them is the simplest way.
+    std::mem::forget(fakes);
+    tokio::spawn(app::serve(
+        listener,
+        AppState::new(app),
+        std::future::pending(),
+    ));
+    Ok(format!("{base_url}/slack/commands"))
+}
+
+/// Drives `connections` sequential clients for `duration`; returns every latency.
+async fn run_level(
+    base: &str,
+    connections: usize,
+    duration: Duration,
+) -> anyhow::Result<(Vec<Duration>, Duration)> {
+    let started = Instant::now();
+    let workers: Vec<_> = (0..connections)
+        .map(|worker| tokio::spawn(client_loop(base.to_owned(), worker, started + duration)))
+        .collect();
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await??);
+    }
+    Ok((latencies, started.elapsed()))
+}
+
+async fn client_loop(base: String, worker: usize, until: Instant) -> anyhow::Result<Vec<Duration>> {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .build()?;
+    let mut latencies = Vec::new();
+    while Instant::now() < until {
+        // Unique per request across levels, so no two requests share a signature.
+        let sequence = NEXT_REQUEST.fetch_add(1, Ordering::Relaxed);
+        let body = format!(
+            "team_id=T0BENCH&channel_id=C0BENCH&user_id=U0BENCH&command=%2Fh&text=help\
+             &response_url=http%3A%2F%2F127.0.0.1%3A9%2Fx&trigger_id={worker}.{sequence}"
+        );
+        let timestamp = Clock::system().now().to_string();
+        let signature =
+            chatops::slack::verify::sign(SECRET.as_bytes(), &timestamp, body.as_bytes());
+        let sent = Instant::now();
+        let response = http
+            .post(&base)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-slack-request-timestamp", timestamp)
+            .header("x-slack-signature", signature)
+            .body(body)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status() == 200,
+            "bot answered {}",
+            response.status()
+        );
+        response.bytes().await?;
+        latencies.push(sent.elapsed());
+    }
+    Ok(latencies)
+}
+
+fn report(connections: usize, mut latencies: Vec<Duration>, elapsed: Duration) {
+    latencies.sort();
+    let at =
+        |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
+    println!(
+        "{:>12} {:>10} {:>10.0} {:>10.2} {:>10.2}",
+        connections,
+        latencies.len(),
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        at(0.50),
+        at(0.99)
+    );
+}

@@ -1,0 +1,274 @@
+//! The bench's bot: the real app served in this process against a sandbox (as
+//! `serve` runs it: deploy worker, outbox, webhook receiver), alice linked, commands
+//! typed as Slack sends them; a fresh database per run; and this process's CPU time
+//! and memory from `/proc`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chatops::app::{self, App, AppState, Patience};
+use chatops::clock::Clock;
+use chatops::store::Store;
+use chatops_fakes::{Fakes, SANDBOX_TEAM};
+use chatops_sandbox::SANDBOX_SIGNING_SECRET;
+use sqlx::Executor;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The sandbox user every deploy is typed by.
+pub const ALICE: &str = "U0ALICE";
+/// The two channels of the sandbox workspace the bot may post in.
+pub const CHANNELS: [&str; 2] = ["C0DEPLOYS", "C0GENERAL"];
+/// The repository every added pipeline builds from.
+pub const REPO: &str = "heroku/paipu-repo";
+
+static NEXT_TRIGGER: AtomicU64 = AtomicU64::new(0);
+
+/// A running bot.
+pub struct Bot {
+    pub state: AppState,
+    database_url: String,
+    commands_url: String,
+    http: reqwest::Client,
+    stop: oneshot::Sender<()>,
+    served: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Bot {
+    /// Serves a bot on a free loopback port, polling Heroku every `poll`, with alice
+    /// linked to the sandbox's accounts.
+    pub async fn start(
+        sandbox: &Fakes,
+        database: &Database,
+        poll: Duration,
+    ) -> anyhow::Result<Bot> {
+        let store = Store::connect(&database.url).await?;
+        store.migrate().await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let mut config = chatops_sandbox::bot_config(sandbox, 0, &base_url, &database.url);
+        config.poll_interval = poll;
+        let state = AppState::new(App::new(
+            config,
+            store,
+            Clock::system(),
+            Patience::default(),
+        )?);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let served = tokio::spawn(app::serve(listener, state.clone(), async {
+            stopped.await.ok();
+        }));
+        chatops_sandbox::bot::link_user(
+            &state,
+            sandbox,
+            SANDBOX_TEAM,
+            ALICE,
+            "alice@example.com",
+            "alice",
+        )
+        .await?;
+        Ok(Bot {
+            state,
+            database_url: database.url.clone(),
+            commands_url: format!("{base_url}/slack/commands"),
+            http: reqwest::Client::new(),
+            stop,
+            served,
+        })
+    }
+
+    /// Connects `pipeline` to [`REPO`], as `/h connect` would.
+    pub async fn connect(&self, pipeline: &str) -> anyhow::Result<()> {
+        let now = self.state.clock.now();
+        self.state
+            .store
+            .set_pipeline_repo(SANDBOX_TEAM, pipeline, REPO, ALICE, now)
+            .await
+    }
+
+    /// Types `/h <text>` as alice in `channel`; fails unless the deploy was accepted.
+    pub async fn command(&self, sandbox: &Fakes, channel: &str, text: &str) -> anyhow::Result<()> {
+        let response_url = sandbox.slack.response_url(SANDBOX_TEAM, channel, ALICE);
+        let trigger = NEXT_TRIGGER.fetch_add(1, Ordering::Relaxed).to_string();
+        let body = serde_urlencoded::to_string([
+            ("team_id", SANDBOX_TEAM),
+            ("channel_id", channel),
+            ("user_id", ALICE),
+            ("command", "/h"),
+            ("text", text),
+            ("response_url", &response_url),
+            ("trigger_id", &trigger),
+        ])?;
+        let timestamp = Clock::system().now().to_string();
+        let signature = chatops::slack::verify::sign(
+            SANDBOX_SIGNING_SECRET.as_bytes(),
+            &timestamp,
+            body.as_bytes(),
+        );
+        let reply = self
+            .http
+            .post(&self.commands_url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-slack-request-timestamp", timestamp)
+            .header("x-slack-signature", signature)
+            .body(body)
+            .send()
+            .await?
+            .text()
+            .await?;
+        anyhow::ensure!(
+            reply.contains("On it: deploying"),
+            "`/h {text}` was refused: {reply}"
+        );
+        Ok(())
+    }
+
+    /// Waits until `count` deploys have finished. Watched over a connection of its own
+    /// with a cheap count every 50 ms, so the watching costs the bot next to nothing.
+    pub async fn wait_finished(&self, count: usize) -> anyhow::Result<()> {
+        let watcher = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&self.database_url)
+            .await?;
+        let deadline = Instant::now() + Duration::from_secs(100);
+        loop {
+            let finished: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM deploys WHERE finished_at IS NOT NULL")
+                    .fetch_one(&watcher)
+                    .await?;
+            if finished >= count as i64 {
+                watcher.close().await;
+                return Ok(());
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "only {finished} of {count} deploys finished in time"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops serving and waits for the loops to finish their current step.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.stop.send(()).ok();
+        self.served.await.context("the bot panicked")??;
+        self.state.store.close().await;
+        Ok(())
+    }
+}
+
+/// A fresh, empty database: a SQLite file, or a new database on the PostgreSQL
+/// server of `BENCH_DATABASE_URL`, dropped afterwards.
+pub struct Database {
+    pub url: String,
+    pub backend: &'static str,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { server: String, name: String },
+}
+
+impl Database {
+    pub fn sqlite() -> anyhow::Result<Database> {
+        let dir = tempfile::tempdir()?;
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        );
+        Ok(Database {
+            url,
+            backend: "sqlite",
+            cleanup: Cleanup::Sqlite(dir),
+        })
+    }
+
+    pub async fn postgres(server: &str) -> anyhow::Result<Database> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "chatops_bench_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        admin(server, &format!("CREATE DATABASE {name}")).await?;
+        let (base, query) = server
+            .split_once('?')
+            .map_or((server, None), |(b, q)| (b, Some(q)));
+        let authority = base.find("://").map_or(0, |at| at + 3);
+        let path = base[authority..]
+            .find('/')
+            .map_or(base.len(), |at| authority + at);
+        let mut url = format!("{}/{name}", &base[..path]);
+        if let Some(query) = query {
+            url = format!("{url}?{query}");
+        }
+        Ok(Database {
+            url,
+            backend: "postgres",
+            cleanup: Cleanup::Postgres {
+                server: server.into(),
+                name,
+            },
+        })
+    }
+
+    pub async fn drop_it(self) -> anyhow::Result<()> {
+        if let Cleanup::Postgres { server, name } = &self.cleanup {
+            admin(
+                server,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+async fn admin(server: &str, statement: &str) -> anyhow::Result<()> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(server)
+        .await
+        .context("cannot connect to BENCH_DATABASE_URL")?;
+    pool.execute(statement).await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// User plus system CPU time of this process (every thread, fakes included).
+pub fn cpu_time() -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // Fields after the parenthesised command name; utime and stime are fields 14, 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("malformed /proc/self/stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    // /proc counts in USER_HZ, which Linux fixes at 100 for user space.
+    Ok(Duration::from_millis(ticks * 10))
+}
+
+/// A `/proc/self/status` figure in MiB (`VmRSS` now, `VmHWM` the peak).
+pub fn memory_mib(field: &str) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let line = status
+        .lines()
+        .find(|line| line.starts_with(field))
+        .with_context(|| format!("no {field} in /proc/self/status"))?;
+    let kib: f64 = line
+        .split_whitespace()
+        .nth(1)
+        .context("malformed /proc/self/status")?
+        .parse()?;
+    Ok(kib / 1024.0)
+}
+
+/// Starts `VmHWM` again from the current resident size.
+pub fn reset_peak_memory() -> anyhow::Result<()> {
+    std::fs::write("/proc/self/clear_refs", "5").context("cannot reset VmHWM")
+}

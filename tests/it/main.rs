@@ -1,0 +1,10 @@
+//! The bot's own integration suite: the `/h` grammar and help, the store on SQLite and
+//! (with `TEST_DATABASE_URL`) PostgreSQL, the kept fuzz inputs, and the binary as a
+//! process. Nothing here needs the fakes: the end-to-end suite lives in
+//! crates/sandbox.
+
+mod fuzz_corpus;
+mod grammar;
+mod process;
+mod store;
+mod store_deploys;

@@ -1,0 +1,216 @@
+//! The deploy rows' scheduling contract: leases, wakes from webhooks, the save that
+//! gives the lease back, and the order the outbox sends a deploy's messages in. Run on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
+
+use chatops::store::{DeployRow, MessageKind, NewMessage, QueuedMessage, StepSave, Store};
+
+const POLL: i64 = 5_000;
+
+fn deploy(now: i64) -> DeployRow {
+    DeployRow {
+        id: 0,
+        team_id: "T1".into(),
+        channel_id: "C1".into(),
+        user_id: "U1".into(),
+        response_url: "http://127.0.0.1:9/response".into(),
+        pipeline: "paipu".into(),
+        branch: None,
+        stage: Some("staging".into()),
+        app_name: None,
+        forced: 0,
+        two_factor_code: None,
+        state: "requested".into(),
+        app_id: None,
+        repo: None,
+        git_ref: None,
+        sha: None,
+        github_deployment_id: None,
+        build_id: None,
+        release_id: None,
+        failure: None,
+        created_at: now,
+        stage_started_at: now,
+        finished_at: None,
+        next_check_at: now,
+        kind: "deploy".into(),
+        source_stage: None,
+        source_app: None,
+        source_version: None,
+        replaced_version: None,
+        promotion_id: None,
+        confirmed: 0,
+        confirm_expires_at: None,
+        promotion_requested_at: None,
+    }
+}
+
+/// A building deploy of app `A1`, leased by `owner` at `now`.
+async fn leased_build(store: &Store, owner: &str, now: i64) -> DeployRow {
+    let id = store.insert_deploy(&deploy(now)).await.unwrap();
+    let claimed = store
+        .claim_due_deploys(owner, now, now + 30_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed, [id]);
+    let mut row = store.deploy(id).await.unwrap().unwrap();
+    row.state = "building".into();
+    row.app_id = Some("A1".into());
+    row.next_check_at = now + POLL;
+    row
+}
+
+async fn save(store: &Store, row: &DeployRow, owner: &str, now: i64) -> bool {
+    let save = StepSave {
+        deploy: row,
+        owner,
+        messages: &[],
+        targets: &[],
+        release_lock: false,
+        now,
+    };
+    store.save_step(save).await.unwrap()
+}
+
+async fn next_check(store: &Store, id: i64) -> i64 {
+    store.deploy(id).await.unwrap().unwrap().next_check_at
+}
+
+#[tokio::test]
+async fn a_wake_during_a_step_makes_its_save_check_again_at_once() {
+    for db in chatops_testdb::databases().await {
+        let store = &db.store;
+        let mut row = leased_build(store, "w1", 1_000).await;
+        // The app_id is first stored by a save; the next step runs under a new lease.
+        assert!(save(store, &row, "w1", 1_000).await);
+        let claimed = store.claim_due_deploys("w1", 6_000, 36_000, 10).await;
+        assert_eq!(claimed.unwrap(), [row.id]);
+        assert_eq!(store.wake_deploys_of_app("A1", 6_100).await.unwrap(), 1);
+        row.next_check_at = 6_200 + POLL;
+        assert!(save(store, &row, "w1", 6_200).await);
+        assert_eq!(
+            next_check(store, row.id).await,
+            6_100,
+            "{}",
+            db.backend_name()
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_wake_between_steps_makes_the_deploy_due_and_is_then_forgotten() {
+    for db in chatops_testdb::databases().await {
+        let store = &db.store;
+        let mut row = leased_build(store, "w1", 1_000).await;
+        assert!(save(store, &row, "w1", 1_000).await);
+        assert_eq!(next_check(store, row.id).await, 1_000 + POLL);
+        assert_eq!(store.wake_deploys_of_app("A1", 2_000).await.unwrap(), 1);
+        assert_eq!(
+            next_check(store, row.id).await,
+            2_000,
+            "{}",
+            db.backend_name()
+        );
+        // The step that the wake caused has seen the change: it schedules as it likes.
+        let claimed = store.claim_due_deploys("w2", 2_050, 32_050, 10).await;
+        assert_eq!(claimed.unwrap(), [row.id]);
+        row.next_check_at = 2_100 + POLL;
+        assert!(save(store, &row, "w2", 2_100).await);
+        assert_eq!(next_check(store, row.id).await, 2_100 + POLL);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn wakes_skip_other_apps_and_finished_deploys() {
+    for db in chatops_testdb::databases().await {
+        let store = &db.store;
+        let mut row = leased_build(store, "w1", 1_000).await;
+        row.finished_at = Some(1_000);
+        row.state = "deployed".into();
+        assert!(save(store, &row, "w1", 1_000).await);
+        assert_eq!(store.wake_deploys_of_app("A1", 2_000).await.unwrap(), 0);
+        assert_eq!(store.wake_deploys_of_app("A2", 2_000).await.unwrap(), 0);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_save_under_a_lost_lease_writes_nothing() {
+    for db in chatops_testdb::databases().await {
+        let store = &db.store;
+        let mut row = leased_build(store, "w1", 1_000).await;
+        row.state = "releasing".into();
+        assert!(!save(store, &row, "someone-else", 1_000).await);
+        let stored = store.deploy(row.id).await.unwrap().unwrap();
+        assert_eq!(stored.state, "requested", "{}", db.backend_name());
+        db.finish().await;
+    }
+}
+
+fn message(kind: MessageKind, text: &str) -> NewMessage {
+    NewMessage {
+        thread_key: "deploy-1".into(),
+        team_id: "T1".into(),
+        channel_id: "C1".into(),
+        kind,
+        body: format!(r#"{{"text":"{text}"}}"#),
+    }
+}
+
+/// What the next claim at `now` leases, as message bodies.
+async fn claim(store: &Store, now: i64) -> Vec<QueuedMessage> {
+    store.claim_messages(now, now + 30_000, 32).await.unwrap()
+}
+
+fn bodies(claimed: &[QueuedMessage]) -> Vec<&str> {
+    claimed.iter().map(|q| q.message.body.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_threads_messages_go_in_order_but_updates_do_not_wait_for_replies() {
+    for db in chatops_testdb::databases().await {
+        let store = &db.store;
+        let row = leased_build(store, "w1", 1_000).await;
+        let messages = [
+            message(MessageKind::Parent, "parent"),
+            message(MessageKind::Reply, "deploying"),
+            message(MessageKind::UpdateParent, "releasing"),
+            message(MessageKind::Reply, "releasing"),
+        ];
+        let save = StepSave {
+            deploy: &row,
+            owner: "w1",
+            messages: &messages,
+            targets: &[],
+            release_lock: false,
+            now: 1_000,
+        };
+        assert!(store.save_step(save).await.unwrap());
+        let first = claim(store, 1_000).await;
+        assert_eq!(
+            bodies(&first),
+            [r#"{"text":"parent"}"#],
+            "{}",
+            db.backend_name()
+        );
+        store.message_sent(&first[0], Some("1.0001")).await.unwrap();
+        let second = claim(store, 1_001).await;
+        let expected = [r#"{"text":"deploying"}"#, r#"{"text":"releasing"}"#];
+        assert_eq!(bodies(&second), expected, "{}", db.backend_name());
+        assert_eq!(second[1].message.kind, MessageKind::UpdateParent);
+        // The reply is paced: it gives its claim back, and the next reply still waits.
+        store
+            .message_deferred(second[0].id, 2_000, "paced")
+            .await
+            .unwrap();
+        store
+            .message_sent(&second[1], Some("1.0001"))
+            .await
+            .unwrap();
+        assert!(claim(store, 1_500).await.is_empty());
+        let again = claim(store, 2_000).await;
+        assert_eq!(bodies(&again), [r#"{"text":"deploying"}"#]);
+        assert_eq!(again[0].claims, 1, "a deferral is not counted as a claim");
+        db.finish().await;
+    }
+}
