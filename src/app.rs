@@ -15,7 +15,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::accounts::vault::Vault;
+use crate::vault::Vault;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::github::{GitHubClient, GitHubOAuth};

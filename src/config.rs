@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::accounts::vault::MIN_KEY_CHARS;
+use crate::vault::MIN_KEY_CHARS;
 
 /// The SQLite file used when `DATABASE_URL` is unset, so `cargo run` needs no setup.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://chatops.db?mode=rwc";

@@ -17,7 +17,7 @@ use super::states::{self, Origin, Purpose, StateError};
 use super::tokens::{open_account, save_github, save_heroku};
 use super::{Provider, cookies, notify};
 use crate::app::{App, AppState};
-use crate::web::pages::Page;
+use crate::pages::Page;
 
 /// `?state=` of a start link.
 #[derive(Debug, Deserialize)]

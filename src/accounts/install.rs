@@ -19,7 +19,7 @@ use super::provider::SLACK_SCOPES;
 use super::states::{self, Purpose};
 use crate::app::{App, AppState};
 use crate::store::StoredWorkspace;
-use crate::web::pages::Page;
+use crate::pages::Page;
 
 /// The bot token to post in `team_id` with: the workspace's own install, else
 /// `SLACK_BOT_TOKEN`. `None` when there is neither (or the store cannot be read, which

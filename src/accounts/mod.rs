@@ -1,5 +1,5 @@
 //! Linked accounts: who a Slack user is on Heroku and GitHub, and their tokens, kept
-//! sealed by the [`vault`]. Owns the linking flow (`/h login`, the OAuth pages, the
+//! sealed by the [`vault`](crate::vault). Owns the linking flow (`/h login`, the OAuth pages, the
 //! Slack follow-up), token refresh, logout, and workspace installs; it does not decide
 //! what a token is used for.
 //!
@@ -27,7 +27,6 @@ mod notify;
 mod provider;
 mod states;
 mod tokens;
-pub mod vault;
 
 use axum::Router;
 use axum::routing::get;

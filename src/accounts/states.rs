@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use super::{Provider, cookies};
 use crate::app::App;
 use crate::store::{NewOAuthState, StoredOAuthState};
-use crate::web::pages::Page;
+use crate::pages::Page;
 
 /// A state works for ten minutes, as long as the providers' own codes.
 pub const LIFETIME_SECS: i64 = 600;

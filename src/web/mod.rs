@@ -5,7 +5,6 @@
 //! picks its status and a short plain reason; internal failures are logged in full and
 //! shown to the caller only as "internal error".
 
-pub mod pages;
 
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -5,6 +5,7 @@
 
 mod fuzz_corpus;
 mod grammar;
+mod layers;
 mod process;
 mod store;
 mod store_deploys;
