@@ -29,6 +29,7 @@ mod outcomes;
 #[path = "common/processes.rs"]
 mod processes;
 
+use chatops::store::{DeployKind, DeployState};
 use std::time::{Duration, Instant};
 
 use axum::http::Method;
@@ -177,7 +178,7 @@ async fn chaos(count: usize) {
     outbox_drained(&world.db.store, drain).await;
     figures.seconds_to_drain = started.elapsed().as_secs_f64();
     for deploy in &deploys {
-        if deploy.kind == "promote" {
+        if deploy.kind == DeployKind::Promote {
             let target = format!("{}-production", deploy.pipeline);
             assert_promoted_once(&world.sandbox, &world.db.store, deploy, &target).await;
         } else {
@@ -251,7 +252,7 @@ async fn promote_deployed(
     let deployed = |pipeline: &String| {
         deploys
             .iter()
-            .any(|d| &d.pipeline == pipeline && d.state == "deployed")
+            .any(|d| &d.pipeline == pipeline && d.state == DeployState::Deployed)
     };
     let ready: Vec<String> = waiting.iter().filter(|p| deployed(p)).cloned().collect();
     waiting.retain(|pipeline| !deployed(pipeline));

@@ -65,7 +65,7 @@ async fn step(state: &AppState, owner: &str, id: i64) -> anyhow::Result<()> {
     let Some(mut deploy) = state.store.deploy(id).await? else {
         anyhow::bail!("deploy {id} vanished");
     };
-    let before = deploy.state.clone();
+    let before = deploy.state;
     let now = state.clock.now_millis();
     // The lease is renewed while the step runs, so it can be short (a crashed process's
     // deploys are taken over quickly) without a slow step losing it halfway.
@@ -99,7 +99,7 @@ async fn step(state: &AppState, owner: &str, id: i64) -> anyhow::Result<()> {
     }
     if before != deploy.state {
         tracing::info!(deploy = id, from = %before, to = %deploy.state, "deploy moved");
-        state.metrics.deploy_moved(&before, &deploy.state);
+        state.metrics.deploy_moved(before, deploy.state);
     }
     if !messages.is_empty() {
         state.wakeups.outbox.notify_one();

@@ -10,7 +10,7 @@ use chatops::clock::Clock;
 use chatops::config::Config;
 use chatops::sandbox::heroku::Timings;
 use chatops::sandbox::{SANDBOX_TEAM, Sandbox};
-use chatops::store::DeployRow;
+use chatops::store::{DeployRow, DeployState};
 
 use crate::common::deploys::ALICE;
 use crate::common::{PATIENCE, TestDb};
@@ -117,7 +117,7 @@ impl CrashWorld {
     /// Waits until deploy `n` is in `state` with nothing being sent to Slack, so a
     /// kill lands in the stage and not in the middle of a Slack post (that case has
     /// its own test below).
-    pub async fn in_stage_and_quiet(&self, n: usize, state: &str) -> DeployRow {
+    pub async fn in_stage_and_quiet(&self, n: usize, state: DeployState) -> DeployRow {
         let store = &self.db.store;
         eventually(
             &format!("deploy {n} {state} with an idle outbox"),

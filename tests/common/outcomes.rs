@@ -12,7 +12,7 @@ use chatops::deploy::worker::thread_key;
 use chatops::sandbox::github::DeploymentRecord;
 use chatops::sandbox::slack::FakeSlack;
 use chatops::sandbox::{SANDBOX_TEAM, Sandbox};
-use chatops::store::{DeployRow, Store};
+use chatops::store::{DeployRow, DeployState, Store};
 use sqlx::Row;
 
 use crate::common::deploys::{ALICE, normalized};
@@ -184,10 +184,13 @@ impl Before {
     /// since, and with the promoted ones for every GitHub deployment, each having its
     /// own.
     pub fn assert_one_each(&self, sandbox: &Sandbox, deploys: &[DeployRow]) {
-        let deployed: Vec<_> = deploys.iter().filter(|d| d.state == "deployed").collect();
+        let deployed: Vec<_> = deploys
+            .iter()
+            .filter(|d| d.state == DeployState::Deployed)
+            .collect();
         let shipped: Vec<_> = deploys
             .iter()
-            .filter(|d| d.state == "deployed" || d.state == "promoted")
+            .filter(|d| d.state == DeployState::Deployed || d.state == DeployState::Promoted)
             .collect();
         for (app, _) in &self.builds {
             let expected = deployed
