@@ -15,6 +15,7 @@ pub mod doctor;
 pub mod github;
 pub mod heroku;
 pub mod history;
+pub mod lease;
 pub mod locks;
 pub mod metrics;
 pub mod outbound;

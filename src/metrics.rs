@@ -22,7 +22,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Metric, Registry};
 
 use crate::app::{App, AppState};
-use crate::deploy::state;
+use crate::store::DeployState;
 
 /// What `GET /metrics` answers with: the OpenMetrics text format, which Prometheus
 /// asks for and parses.
@@ -33,13 +33,13 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// Every state a deploy row can be in, so each has a series even at zero.
-const DEPLOY_STATES: [&str; 6] = [
-    state::REQUESTED,
-    state::BUILDING,
-    state::RELEASING,
-    state::RESTARTING,
-    state::DEPLOYED,
-    state::FAILED,
+const DEPLOY_STATES: [DeployState; 6] = [
+    DeployState::Requested,
+    DeployState::Building,
+    DeployState::Releasing,
+    DeployState::Restarting,
+    DeployState::Deployed,
+    DeployState::Failed,
 ];
 
 /// An outside service the bot calls.
@@ -70,8 +70,8 @@ struct RequestLabels {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TransitionLabels {
-    from: String,
-    to: String,
+    from: &'static str,
+    to: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -180,10 +180,10 @@ impl Metrics {
     }
 
     /// Counts a deploy that moved from state `from` to state `to`.
-    pub fn deploy_moved(&self, from: &str, to: &str) {
+    pub fn deploy_moved(&self, from: DeployState, to: DeployState) {
         let labels = TransitionLabels {
-            from: from.to_owned(),
-            to: to.to_owned(),
+            from: from.as_str(),
+            to: to.as_str(),
         };
         self.transitions.get_or_create(&labels).inc();
     }
@@ -205,10 +205,12 @@ impl Metrics {
         for state in DEPLOY_STATES {
             let count = counts
                 .iter()
-                .find(|(name, _)| name == state)
+                .find(|(counted, _)| *counted == state)
                 .map_or(0, |(_, count)| *count);
             self.deploys
-                .get_or_create(&StateLabels { state })
+                .get_or_create(&StateLabels {
+                    state: state.as_str(),
+                })
                 .set(count);
         }
         self.outbox_depth.set(app.store.pending_messages().await?);

@@ -5,13 +5,13 @@
 
 use super::confirm::{self, Press};
 use super::start::two_factor_context;
-use super::{Kind, state};
+
 use crate::app::AppState;
 use crate::command::{Stage, Target};
 use crate::dispatch::Invocation;
 use crate::github::RepoName;
 use crate::slack::reply::Reply;
-use crate::store::DeployRow;
+use crate::store::{DeployKind, DeployRow, DeployState};
 
 /// `/h deploy[!] <pipeline>[/<branch>] [to <stage>[/<app>]] [<2fa code>]`, as parsed.
 #[derive(Debug, Clone)]
@@ -47,13 +47,13 @@ pub struct RollbackRequest {
 pub async fn deploy(state: &AppState, invocation: &Invocation, request: DeployRequest) -> Reply {
     let mut row = new_row(
         invocation,
-        Kind::Deploy,
+        DeployKind::Deploy,
         &request.pipeline,
         state.clock.now_millis(),
     );
     row.branch = request.branch.clone();
     (row.stage, row.app_name) = split(request.target.as_ref());
-    row.forced = i64::from(request.forced);
+    row.forced = request.forced;
     let code = request.two_factor_code.as_deref();
     submit(state, invocation, row, code, acknowledgement(&request)).await
 }
@@ -62,13 +62,13 @@ pub async fn deploy(state: &AppState, invocation: &Invocation, request: DeployRe
 pub async fn promote(state: &AppState, invocation: &Invocation, request: PromoteRequest) -> Reply {
     let mut row = new_row(
         invocation,
-        Kind::Promote,
+        DeployKind::Promote,
         &request.pipeline,
         state.clock.now_millis(),
     );
     (row.stage, row.app_name) = split(request.to.as_ref());
     (row.source_stage, row.source_app) = split(request.from.as_ref());
-    row.forced = i64::from(request.forced);
+    row.forced = request.forced;
     let mut what = request.pipeline.clone();
     if let Some(from) = &request.from {
         what.push_str(&format!(" from {from}"));
@@ -99,13 +99,13 @@ pub async fn rollback(
 ) -> Reply {
     let mut row = new_row(
         invocation,
-        Kind::Rollback,
+        DeployKind::Rollback,
         &request.pipeline,
         state.clock.now_millis(),
     );
     (row.stage, row.app_name) = split(request.target.as_ref());
     row.source_version = request.version.map(i64::from);
-    row.forced = i64::from(request.forced);
+    row.forced = request.forced;
     let stage = request
         .target
         .as_ref()
@@ -165,7 +165,7 @@ fn split(target: Option<&Target>) -> (Option<String>, Option<String>) {
     )
 }
 
-fn new_row(invocation: &Invocation, kind: Kind, pipeline: &str, now: i64) -> DeployRow {
+fn new_row(invocation: &Invocation, kind: DeployKind, pipeline: &str, now: i64) -> DeployRow {
     DeployRow {
         id: 0,
         team_id: invocation.team_id.clone(),
@@ -176,9 +176,9 @@ fn new_row(invocation: &Invocation, kind: Kind, pipeline: &str, now: i64) -> Dep
         branch: None,
         stage: None,
         app_name: None,
-        forced: 0,
+        forced: false,
         two_factor_code: None,
-        state: state::REQUESTED.into(),
+        state: DeployState::Requested,
         app_id: None,
         repo: None,
         git_ref: None,
@@ -191,13 +191,13 @@ fn new_row(invocation: &Invocation, kind: Kind, pipeline: &str, now: i64) -> Dep
         stage_started_at: now,
         finished_at: None,
         next_check_at: now,
-        kind: kind.as_str().into(),
+        kind,
         source_stage: None,
         source_app: None,
         source_version: None,
         replaced_version: None,
         promotion_id: None,
-        confirmed: 0,
+        confirmed: false,
         confirm_expires_at: None,
         promotion_requested_at: None,
     }

@@ -7,15 +7,15 @@
 
 use std::time::Duration;
 
+use super::StepError;
 use super::gate::Tokens;
 use super::messages::{Post, clock_time, short_sha, subject};
 use super::steps::Outcome;
 use super::worker::thread_key;
-use super::{Kind, StepError, state};
 use crate::app::AppState;
 use crate::github::{Comparison, RepoName};
 use crate::slack::api::{Button, ButtonStyle, Message};
-use crate::store::{DeployRow, MessageKind, NewMessage};
+use crate::store::{DeployKind, DeployRow, DeployState, MessageKind, NewMessage};
 
 /// How long the buttons work.
 pub const CONFIRM_WINDOW: Duration = Duration::from_secs(5 * 60);
@@ -34,7 +34,7 @@ pub struct Change<'a> {
 
 /// Whether `d` must be confirmed before it touches `stage`.
 pub(super) fn needed(app: &AppState, d: &DeployRow, stage: &str) -> bool {
-    stage == "production" && app.config.production_confirm && d.confirmed == 0
+    stage == "production" && app.config.production_confirm && !d.confirmed
 }
 
 /// -> confirming: sends the requester the summary and the buttons.
@@ -47,7 +47,7 @@ pub(super) async fn ask(
 ) -> Result<Outcome, StepError> {
     let commits = changes(app, tokens, &change).await?;
     let expires = now + CONFIRM_WINDOW.as_millis() as i64;
-    d.state = state::CONFIRMING.into();
+    d.state = DeployState::Confirming;
     (d.confirm_expires_at, d.next_check_at) = (Some(expires), expires);
     let title = format!("{} {}?", verb(d), subject(d));
     let message = Message::text(title.clone())
@@ -75,8 +75,8 @@ pub(super) async fn ask(
 }
 
 fn verb(d: &DeployRow) -> &'static str {
-    match Kind::of(d) {
-        Kind::Promote => "Promote",
+    match d.kind {
+        DeployKind::Promote => "Promote",
         _ => "Deploy",
     }
 }
@@ -145,7 +145,7 @@ fn listed(comparison: &Comparison, running: &str, shipping: &str) -> String {
 /// A confirming row whose time ran out: it ends, having done nothing.
 pub(super) fn expire(d: &mut DeployRow, now: i64) -> Outcome {
     let at = clock_time(d.confirm_expires_at.unwrap_or(now));
-    d.state = state::FAILED.into();
+    d.state = DeployState::Failed;
     d.failure = Some(format!(
         "the confirmation expired at {at} UTC; nothing was done"
     ));
@@ -190,7 +190,7 @@ pub async fn pressed(app: &AppState, press: &Press) -> anyhow::Result<()> {
         format!("Only <@{}> can confirm this.", d.user_id)
     } else if d.confirm_expires_at.is_some_and(|at| at <= now) {
         expired(&d, now)
-    } else if d.state != state::CONFIRMING {
+    } else if d.state != DeployState::Confirming {
         ALREADY_ANSWERED.into()
     } else if press.action_id == CANCEL_ACTION {
         let reason = format!("cancelled by <@{}>", press.user_id);

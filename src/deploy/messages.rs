@@ -4,10 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Kind;
 use crate::slack::api::{Button, ButtonStyle, Message};
 use crate::slack::interactions::ROLLBACK_ACTION;
-use crate::store::DeployRow;
+use crate::store::{DeployKind, DeployRow};
 
 /// Lines of build or release output shown when a deploy fails.
 pub const LOG_TAIL_LINES: usize = 20;
@@ -36,16 +35,16 @@ pub enum Chapter {
 }
 
 impl Chapter {
-    fn word(self, kind: Kind) -> &'static str {
+    fn word(self, kind: DeployKind) -> &'static str {
         match (self, kind) {
-            (Chapter::Started, Kind::Deploy) => "Deploying",
-            (Chapter::Started, Kind::Promote) => "Promoting",
-            (Chapter::Started, Kind::Rollback) => "Rolling back",
+            (Chapter::Started, DeployKind::Deploy) => "Deploying",
+            (Chapter::Started, DeployKind::Promote) => "Promoting",
+            (Chapter::Started, DeployKind::Rollback) => "Rolling back",
             (Chapter::Releasing, _) => "Releasing",
             (Chapter::Restarting, _) => "Restarting",
-            (Chapter::Done, Kind::Deploy) => "Deployed",
-            (Chapter::Done, Kind::Promote) => "Promoted",
-            (Chapter::Done, Kind::Rollback) => "Rolled back",
+            (Chapter::Done, DeployKind::Deploy) => "Deployed",
+            (Chapter::Done, DeployKind::Promote) => "Promoted",
+            (Chapter::Done, DeployKind::Rollback) => "Rolled back",
         }
     }
 }
@@ -54,9 +53,9 @@ impl Chapter {
 /// `paipu-app-production to v41` rolled back.
 pub fn subject(deploy: &DeployRow) -> String {
     let app = app_name(deploy);
-    match Kind::of(deploy) {
-        Kind::Deploy => app.to_owned(),
-        Kind::Promote => {
+    match deploy.kind {
+        DeployKind::Deploy => app.to_owned(),
+        DeployKind::Promote => {
             let source = deploy.source_app.as_deref().unwrap_or("?");
             let stage = deploy.stage.as_deref().unwrap_or("production");
             match &deploy.app_name {
@@ -64,7 +63,7 @@ pub fn subject(deploy: &DeployRow) -> String {
                 None => format!("{source} to {stage}"),
             }
         }
-        Kind::Rollback => match deploy.source_version {
+        DeployKind::Rollback => match deploy.source_version {
             Some(version) => format!("{app} to v{version}"),
             None => app.to_owned(),
         },
@@ -78,17 +77,17 @@ fn summary_line(deploy: &DeployRow, now: i64) -> String {
     let took = duration(deploy.created_at, now);
     let repo = deploy.repo.as_deref().unwrap_or("?");
     let version = |v: Option<i64>| v.map_or("?".to_owned(), |v| format!("v{v}"));
-    match Kind::of(deploy) {
-        Kind::Deploy => format!(
+    match deploy.kind {
+        DeployKind::Deploy => format!(
             "{repo} - ref: {} - SHA: {sha} - duration: {took}",
             deploy.git_ref.as_deref().unwrap_or("?")
         ),
-        Kind::Promote => format!(
+        DeployKind::Promote => format!(
             "{repo} - release: {} {} - SHA: {sha} - duration: {took}",
             deploy.source_app.as_deref().unwrap_or("?"),
             version(deploy.source_version)
         ),
-        Kind::Rollback => format!(
+        DeployKind::Rollback => format!(
             "{} - from {} to {} - SHA: {sha} - duration: {took}",
             app_name(deploy),
             version(deploy.replaced_version),
@@ -99,17 +98,17 @@ fn summary_line(deploy: &DeployRow, now: i64) -> String {
 
 /// `deployed by <@U0ALICE>`.
 fn requested_by(deploy: &DeployRow) -> String {
-    let done = match Kind::of(deploy) {
-        Kind::Deploy => "deployed",
-        Kind::Promote => "promoted",
-        Kind::Rollback => "rolled back",
+    let done = match deploy.kind {
+        DeployKind::Deploy => "deployed",
+        DeployKind::Promote => "promoted",
+        DeployKind::Rollback => "rolled back",
     };
     format!("{done} by <@{}>", deploy.user_id)
 }
 
 /// The parent message at `chapter`.
 pub fn parent(deploy: &DeployRow, chapter: Chapter, now: i64) -> Post {
-    let (word, subject) = (chapter.word(Kind::of(deploy)), subject(deploy));
+    let (word, subject) = (chapter.word(deploy.kind), subject(deploy));
     Post {
         message: Message::text(format!("{word} {subject}"))
             .section(format!("*{word}* {subject}"))
@@ -121,10 +120,10 @@ pub fn parent(deploy: &DeployRow, chapter: Chapter, now: i64) -> Post {
 
 /// The parent once the deploy failed.
 pub fn failed_parent(deploy: &DeployRow, reason: &str, now: i64) -> Post {
-    let verb = match Kind::of(deploy) {
-        Kind::Deploy => "deploy",
-        Kind::Promote => "promote",
-        Kind::Rollback => "roll back",
+    let verb = match deploy.kind {
+        DeployKind::Deploy => "deploy",
+        DeployKind::Promote => "promote",
+        DeployKind::Rollback => "roll back",
     };
     let subject = subject(deploy);
     Post {
@@ -150,7 +149,7 @@ pub fn reply(deploy: &DeployRow, chapter: Chapter, now: i64) -> Post {
 pub fn app_reply(deploy: &DeployRow, app: &str, chapter: Chapter, now: i64) -> Post {
     let text = format!(
         "{} {app} ... duration: {}",
-        chapter.word(Kind::of(deploy)),
+        chapter.word(deploy.kind),
         duration(deploy.created_at, now)
     );
     Post {
@@ -163,10 +162,10 @@ pub fn app_reply(deploy: &DeployRow, app: &str, chapter: Chapter, now: i64) -> P
 /// The failure reply: the reason, the log tail, and the deployer mentioned, broadcast
 /// to the channel because edits do not notify anyone.
 pub fn failure_reply(deploy: &DeployRow, reason: &str, log_tail: Option<&str>, now: i64) -> Post {
-    let noun = match Kind::of(deploy) {
-        Kind::Deploy => "deploy",
-        Kind::Promote => "promotion",
-        Kind::Rollback => "rollback",
+    let noun = match deploy.kind {
+        DeployKind::Deploy => "deploy",
+        DeployKind::Promote => "promotion",
+        DeployKind::Rollback => "rollback",
     };
     let mut text = format!(
         "<@{}> {noun} of {} failed after {}: {reason}",
@@ -179,7 +178,7 @@ pub fn failure_reply(deploy: &DeployRow, reason: &str, log_tail: Option<&str>, n
     }
     let mut message = Message::text(text.clone()).section(text);
     // A failed deploy may have left the app on a broken release: one press undoes it.
-    if Kind::of(deploy) == Kind::Deploy {
+    if deploy.kind == DeployKind::Deploy {
         let rollback = Button::new(ROLLBACK_ACTION, "Rollback", deploy.id.to_string())
             .style(ButtonStyle::Danger);
         message = message.actions(format!("deploy:{}", deploy.id), vec![rollback]);
@@ -227,6 +226,7 @@ pub fn duration(from_ms: i64, to_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::DeployState;
 
     fn deploy() -> DeployRow {
         DeployRow {
@@ -239,9 +239,9 @@ mod tests {
             branch: None,
             stage: Some("staging".into()),
             app_name: Some("paipu-app-staging".into()),
-            forced: 0,
+            forced: false,
             two_factor_code: None,
-            state: "building".into(),
+            state: DeployState::Building,
             app_id: Some("app-1".into()),
             repo: Some("heroku/paipu-repo".into()),
             git_ref: Some("master".into()),
@@ -254,13 +254,13 @@ mod tests {
             stage_started_at: 1_000_000,
             finished_at: None,
             next_check_at: 0,
-            kind: "deploy".into(),
+            kind: DeployKind::Deploy,
             source_stage: None,
             source_app: None,
             source_version: None,
             replaced_version: None,
             promotion_id: None,
-            confirmed: 0,
+            confirmed: false,
             confirm_expires_at: None,
             promotion_requested_at: None,
         }

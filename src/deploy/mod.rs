@@ -1,5 +1,6 @@
 //! Deploys, promotions and rollbacks: from the command to Deployed (Promoted, Rolled
-//! back), as one durable state machine. The three are [`Kind`]s of the same row.
+//! back), as one durable state machine. The three are kinds ([`crate::store::DeployKind`]) of the
+//! same row, whose states are [`crate::store::DeployState`]s.
 //!
 //! A deploy is a row ([`crate::store::DeployRow`]), never just a task in memory. The
 //! [`worker`] leases due rows and advances each by one idempotent [`steps`] call:
@@ -33,57 +34,6 @@ use crate::heroku::HerokuError;
 /// Each stage gives up after this long (slash-heroku's defaults: builds and restarts
 /// rarely take longer, and a stuck one must end in a clear failure).
 pub const STAGE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-
-/// The states a deploy row moves through.
-pub mod state {
-    pub const REQUESTED: &str = "requested";
-    pub const BUILDING: &str = "building";
-    pub const RELEASING: &str = "releasing";
-    pub const RESTARTING: &str = "restarting";
-    pub const DEPLOYED: &str = "deployed";
-    pub const PROMOTED: &str = "promoted";
-    pub const ROLLED_BACK: &str = "rolled_back";
-    /// Into production: waiting for the requester to press Deploy.
-    pub const CONFIRMING: &str = "confirming";
-    pub const FAILED: &str = "failed";
-}
-
-/// What a deploy row does: build and release a branch, copy a stage's slug to the
-/// next stage, or make an earlier release current again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Deploy,
-    Promote,
-    Rollback,
-}
-
-impl Kind {
-    /// The kind of a stored row (rows from before kinds existed are deploys).
-    pub fn of(deploy: &crate::store::DeployRow) -> Kind {
-        match deploy.kind.as_str() {
-            "promote" => Kind::Promote,
-            "rollback" => Kind::Rollback,
-            _ => Kind::Deploy,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Deploy => "deploy",
-            Kind::Promote => "promote",
-            Kind::Rollback => "rollback",
-        }
-    }
-
-    /// The state a successful one ends in.
-    pub fn done_state(self) -> &'static str {
-        match self {
-            Kind::Deploy => state::DEPLOYED,
-            Kind::Promote => state::PROMOTED,
-            Kind::Rollback => state::ROLLED_BACK,
-        }
-    }
-}
 
 /// Why a step could not go on.
 #[derive(Debug)]

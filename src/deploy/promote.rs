@@ -12,11 +12,11 @@ use super::gate::{self, Tokens};
 use super::messages::{self, Chapter};
 use super::start::{github_deployment, two_factor_code, two_factor_refusal};
 use super::steps::{Outcome, enter, github_status, refuse_if_locked, wait};
-use super::{StepError, confirm, state};
+use super::{StepError, confirm};
 use crate::app::AppState;
 use crate::github::{DeploymentState, RepoName};
 use crate::heroku::{NewPromotion, PipelineCoupling, Release, Stage};
-use crate::store::{DeployRow, DeployTarget, MessageKind};
+use crate::store::{DeployRow, DeployState, DeployTarget, MessageKind};
 use secrecy::ExposeSecret;
 
 /// Releases read to find an app's current one (a pending release can be newer).
@@ -50,7 +50,7 @@ fn request(d: &DeployRow) -> gate::Request<'_> {
         branch: None,
         stage: d.stage.as_deref(),
         app: d.app_name.as_deref(),
-        forced: d.forced != 0,
+        forced: d.forced,
     }
 }
 
@@ -86,7 +86,7 @@ async fn plan(
     let (version, sha) =
         source_release(app, tokens, &d.pipeline, source_stage, &source_name).await?;
     let repo = gate::connected_repo(app, wanted).await?;
-    if d.forced == 0 {
+    if !d.forced {
         let (_, _, required) = gate::branch_head(app, wanted, tokens, &repo).await?;
         let at = format!(
             "{repo}@{} ({source_name} v{version})",
@@ -109,7 +109,7 @@ async fn plan(
             deploy_id: d.id,
             app_id,
             app_name,
-            state: state::REQUESTED.into(),
+            state: DeployState::Requested,
             previous_version: previous.map_or(0, |release| release.version as i64),
             release_id: None,
             failure: None,
@@ -295,7 +295,7 @@ async fn launch(
         "Promoting on Heroku",
     )
     .await?;
-    enter(d, state::RELEASING, now);
+    enter(d, DeployState::Releasing, now);
     let mut posts = vec![
         (
             MessageKind::Parent,
@@ -307,7 +307,7 @@ async fn launch(
         ),
     ];
     for target in &mut targets {
-        target.state = state::RELEASING.into();
+        target.state = DeployState::Releasing;
         let told = messages::app_reply(d, &target.app_name, Chapter::Releasing, now);
         posts.push((MessageKind::Reply, told));
     }

@@ -7,15 +7,15 @@
 
 use secrecy::ExposeSecret;
 
+use super::StepError;
 use super::gate::{self, Tokens};
 use super::messages::{self, Chapter};
 use super::promote::slug_commit;
 use super::start::{take_lock, two_factor_code, two_factor_refusal};
 use super::steps::{Outcome, enter, refuse_if_locked};
-use super::{StepError, state};
 use crate::app::AppState;
 use crate::heroku::Release;
-use crate::store::{DeployRow, MessageKind};
+use crate::store::{DeployRow, DeployState, MessageKind};
 
 /// Releases read to find the current one and what came before.
 const RECENT_RELEASES: usize = 50;
@@ -48,7 +48,7 @@ async fn plan(
         branch: None,
         stage: Some(d.stage.as_deref().unwrap_or("production")),
         app: d.app_name.as_deref(),
-        forced: d.forced != 0,
+        forced: d.forced,
     };
     let (_, couplings) = gate::pipeline(app, request, tokens).await?;
     let stage = gate::pick_stage(request, &couplings)?;
@@ -133,7 +133,7 @@ async fn launch(
         None => create(app, d, tokens, &app_name).await?,
     });
     d.two_factor_code = None;
-    enter(d, state::RELEASING, now);
+    enter(d, DeployState::Releasing, now);
     Ok(Outcome {
         posts: vec![
             (

@@ -10,13 +10,13 @@ use super::gate::{self, Tokens};
 use super::messages::{self, Chapter};
 use super::promote::current_commit;
 use super::steps::{Outcome, enter, github_status, refuse_if_locked};
-use super::{Kind, StepError, confirm, state};
+use super::{StepError, confirm};
 use crate::app::AppState;
 use crate::github::{
     DeploymentOutcome, DeploymentSearch, DeploymentState, NewDeployment, RepoName,
 };
 use crate::heroku::NewSourceBlob;
-use crate::store::{AppLock, DeployRow, MessageKind};
+use crate::store::{AppLock, DeployKind, DeployRow, DeployState, MessageKind};
 
 /// How far GitHub's clock may be behind ours: a deployment's `created_at` is GitHub's.
 const GITHUB_CLOCK_SKEW_MS: i64 = 10 * 60 * 1000;
@@ -37,7 +37,7 @@ pub(super) async fn start(
         branch: d.branch.as_deref(),
         stage: d.stage.as_deref(),
         app: d.app_name.as_deref(),
-        forced: d.forced != 0,
+        forced: d.forced,
     };
     let resolved = gate::resolve(app, request, tokens).await?;
     refuse_if_locked(app, d, &resolved.stage, &resolved.app_name, now).await?;
@@ -86,7 +86,7 @@ pub(super) async fn start(
         "Building on Heroku",
     )
     .await?;
-    enter(d, state::BUILDING, now);
+    enter(d, DeployState::Building, now);
     Ok(Outcome {
         posts: vec![
             (
@@ -143,7 +143,7 @@ pub(super) async fn github_deployment(
     // but none can be older than the deploy itself.
     let search = DeploymentSearch {
         environment: &resolved.stage,
-        task: Kind::of(d).as_str(),
+        task: d.kind.as_str(),
         since: d.created_at - GITHUB_CLOCK_SKEW_MS,
     };
     let key = deploy_key(d);
@@ -157,10 +157,10 @@ pub(super) async fn github_deployment(
     if let Some(found) = earlier {
         return Ok((found.id, found.sha));
     }
-    let forced = d.forced != 0;
+    let forced = d.forced;
     let request = NewDeployment {
         git_ref: resolved.sha.clone(),
-        task: Kind::of(d).as_str().into(),
+        task: d.kind.as_str().into(),
         auto_merge: false,
         required_contexts: if forced {
             Vec::new()
@@ -170,7 +170,7 @@ pub(super) async fn github_deployment(
         environment: resolved.stage.clone(),
         description: format!(
             "{} from Slack by chatops to {}",
-            if Kind::of(d) == Kind::Promote {
+            if d.kind == DeployKind::Promote {
                 "Promoted"
             } else {
                 "Deployed"
@@ -201,7 +201,7 @@ pub(super) async fn github_deployment(
             Err(StepError::refused(format!(
                 "GitHub refused the deployment: required checks are not green ({}). Go ahead anyway with `/h {}!`.",
                 missing.join(", "),
-                Kind::of(d).as_str()
+                d.kind.as_str()
             )))
         }
         Ok(

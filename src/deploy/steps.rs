@@ -6,11 +6,11 @@
 
 use super::gate::Tokens;
 use super::messages::{self, Chapter, Post};
-use super::{Kind, STAGE_TIMEOUT, StepError, confirm, promote, rollback, state, targets};
+use super::{STAGE_TIMEOUT, StepError, confirm, promote, rollback, targets};
 use crate::accounts::LinkError;
 use crate::app::AppState;
 use crate::github::{DeploymentState, NewDeploymentStatus, RepoName};
-use crate::store::{DeployRow, DeployTarget, MessageKind};
+use crate::store::{DeployKind, DeployRow, DeployState, DeployTarget, MessageKind};
 
 use super::start::start;
 use super::watch::{watch_build, watch_dynos, watch_release};
@@ -52,17 +52,21 @@ pub async fn advance(app: &AppState, deploy: &mut DeployRow, now: i64) -> anyhow
         heroku: &linked.heroku_token,
         github: &linked.github_token,
     };
-    let result = match (Kind::of(deploy), deploy.state.as_str()) {
-        (_, state::CONFIRMING) => Ok(confirm::expire(deploy, now)),
-        (Kind::Deploy, state::REQUESTED) => start(app, deploy, &tokens, now).await,
-        (Kind::Promote, state::REQUESTED) => promote::start(app, deploy, &tokens, now).await,
-        (Kind::Rollback, state::REQUESTED) => rollback::start(app, deploy, &tokens, now).await,
-        (Kind::Promote, state::RELEASING | state::RESTARTING) => {
+    let result = match (deploy.kind, deploy.state) {
+        (_, DeployState::Confirming) => Ok(confirm::expire(deploy, now)),
+        (DeployKind::Deploy, DeployState::Requested) => start(app, deploy, &tokens, now).await,
+        (DeployKind::Promote, DeployState::Requested) => {
+            promote::start(app, deploy, &tokens, now).await
+        }
+        (DeployKind::Rollback, DeployState::Requested) => {
+            rollback::start(app, deploy, &tokens, now).await
+        }
+        (DeployKind::Promote, DeployState::Releasing | DeployState::Restarting) => {
             targets::watch(app, deploy, &tokens, now).await
         }
-        (_, state::BUILDING) => watch_build(app, deploy, &tokens, now).await,
-        (_, state::RELEASING) => watch_release(app, deploy, &tokens, now).await,
-        (_, state::RESTARTING) => watch_dynos(app, deploy, &tokens, now).await,
+        (_, DeployState::Building) => watch_build(app, deploy, &tokens, now).await,
+        (_, DeployState::Releasing) => watch_release(app, deploy, &tokens, now).await,
+        (_, DeployState::Restarting) => watch_dynos(app, deploy, &tokens, now).await,
         (_, other) => anyhow::bail!("deploy {} is {other}: nothing to do", deploy.id),
     };
     match result {
@@ -86,7 +90,7 @@ pub async fn advance(app: &AppState, deploy: &mut DeployRow, now: i64) -> anyhow
 }
 
 /// Moves to `next`, announcing `told` in the parent and the thread.
-pub(super) fn chapter(d: &mut DeployRow, next: &str, told: Chapter, now: i64) -> Outcome {
+pub(super) fn chapter(d: &mut DeployRow, next: DeployState, told: Chapter, now: i64) -> Outcome {
     enter(d, next, now);
     let posts = vec![
         (MessageKind::UpdateParent, messages::parent(d, told, now)),
@@ -100,8 +104,8 @@ pub(super) fn chapter(d: &mut DeployRow, next: &str, told: Chapter, now: i64) ->
 
 /// Moves to stage `next` and checks it at once: Heroku has often finished it already
 /// (a release without a release phase succeeds with its build).
-pub(super) fn enter(d: &mut DeployRow, next: &str, now: i64) {
-    d.state = next.into();
+pub(super) fn enter(d: &mut DeployRow, next: DeployState, now: i64) {
+    d.state = next;
     d.stage_started_at = now;
     d.next_check_at = now;
 }
@@ -120,7 +124,7 @@ pub(super) async fn refuse_if_locked(
         stage,
         app_name: Some(app_name),
         user_id: &d.user_id,
-        forced: d.forced != 0,
+        forced: d.forced,
         now,
     };
     match crate::locks::refusal(app, change).await? {
@@ -155,7 +159,7 @@ pub(super) async fn fail(
     log_tail: Option<&str>,
     now: i64,
 ) -> Outcome {
-    let announced = ![state::REQUESTED, state::CONFIRMING].contains(&d.state.as_str());
+    let announced = ![DeployState::Requested, DeployState::Confirming].contains(&d.state);
     if d.github_deployment_id.is_some() {
         if let Ok(linked) = crate::accounts::linked(app, &d.team_id, &d.user_id).await {
             let tokens = Tokens {
@@ -175,7 +179,7 @@ pub(super) async fn fail(
             }
         }
     }
-    d.state = state::FAILED.into();
+    d.state = DeployState::Failed;
     d.failure = Some(reason.into());
     d.finished_at = Some(now);
     d.two_factor_code = None;

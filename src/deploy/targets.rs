@@ -3,15 +3,15 @@
 //! slowest target; the promotion is promoted once every target is, and failed once
 //! every target has settled and any of them failed.
 
+use super::StepError;
 use super::gate::Tokens;
 use super::messages::{self, Chapter};
 use super::promote::promoted_release;
 use super::steps::{Outcome, enter, fail, github_status, wait};
 use super::watch::{Verdict, dynos_verdict, release_verdict};
-use super::{StepError, state};
 use crate::app::AppState;
 use crate::github::DeploymentState;
-use crate::store::{DeployRow, DeployTarget, MessageKind};
+use crate::store::{DeployRow, DeployState, DeployTarget, MessageKind};
 
 /// releasing / restarting -> promoted, one look at every unsettled target.
 pub(super) async fn watch(
@@ -31,10 +31,10 @@ pub(super) async fn watch(
     if targets.iter().all(settled) {
         return finish(app, d, tokens, targets, posts, now).await;
     }
-    let slowest = if targets.iter().any(|t| t.state == state::RELEASING) {
-        (state::RELEASING, Chapter::Releasing)
+    let slowest = if targets.iter().any(|t| t.state == DeployState::Releasing) {
+        (DeployState::Releasing, Chapter::Releasing)
     } else {
-        (state::RESTARTING, Chapter::Restarting)
+        (DeployState::Restarting, Chapter::Restarting)
     };
     if slowest.0 == d.state {
         wait(app, d, now, "the promotion")?;
@@ -53,7 +53,7 @@ pub(super) async fn watch(
 }
 
 fn settled(target: &DeployTarget) -> bool {
-    [state::PROMOTED, state::FAILED].contains(&target.state.as_str())
+    [DeployState::Promoted, DeployState::Failed].contains(&target.state)
 }
 
 /// Moves `target` on when Heroku says it moved; returns the chapter to tell.
@@ -66,22 +66,22 @@ async fn advance(
     let Some(release_id) = release_of(app, d, tokens, target).await? else {
         return Ok(None);
     };
-    let (verdict, next, told) = if target.state == state::RELEASING {
+    let (verdict, next, told) = if target.state == DeployState::Releasing {
         let verdict = release_verdict(app, tokens, &target.app_name, &release_id).await?;
-        (verdict, state::RESTARTING, Chapter::Restarting)
+        (verdict, DeployState::Restarting, Chapter::Restarting)
     } else {
         let verdict =
             dynos_verdict(app, tokens, &target.app_name, &release_id, &d.pipeline).await?;
-        (verdict, state::PROMOTED, Chapter::Done)
+        (verdict, DeployState::Promoted, Chapter::Done)
     };
     match verdict {
         Verdict::Pending => Ok(None),
         Verdict::Succeeded => {
-            target.state = next.into();
+            target.state = next;
             Ok(Some(told))
         }
         Verdict::Failed(reason, _) => {
-            target.state = state::FAILED.into();
+            target.state = DeployState::Failed;
             target.failure = Some(reason);
             Ok(None)
         }
@@ -124,7 +124,7 @@ async fn finish(
 ) -> Result<Outcome, StepError> {
     let failures: Vec<String> = targets
         .iter()
-        .filter(|t| t.state == state::FAILED)
+        .filter(|t| t.state == DeployState::Failed)
         .map(|t| {
             format!(
                 "{}: {}",
@@ -143,7 +143,7 @@ async fn finish(
         });
     }
     github_status(app, d, tokens, DeploymentState::Success, "Promoted").await?;
-    enter(d, state::PROMOTED, now);
+    enter(d, DeployState::Promoted, now);
     d.finished_at = Some(now);
     posts.push((
         MessageKind::UpdateParent,

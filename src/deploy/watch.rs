@@ -1,14 +1,14 @@
 //! Following a deploy on Heroku: the build, then the release phase, then the dynos
 //! restarting on the new release.
 
+use super::StepError;
 use super::gate::Tokens;
 use super::messages::{self, Chapter};
 use super::steps::{Outcome, chapter, fail, github_status, wait};
-use super::{Kind, StepError, state};
 use crate::app::AppState;
 use crate::github::DeploymentState;
 use crate::heroku::{BuildStatus, DynoState, ReleaseStatus};
-use crate::store::DeployRow;
+use crate::store::{DeployKind, DeployRow, DeployState};
 
 /// building -> releasing, once the build succeeded.
 pub(super) async fn watch_build(
@@ -30,7 +30,7 @@ pub(super) async fn watch_build(
         (BuildStatus::Pending, _) => Ok(wait(app, d, now, "the build")?),
         (BuildStatus::Succeeded, Some(release)) => {
             d.release_id = Some(release.id);
-            Ok(chapter(d, state::RELEASING, Chapter::Releasing, now))
+            Ok(chapter(d, DeployState::Releasing, Chapter::Releasing, now))
         }
         (BuildStatus::Succeeded, None) => Ok(wait(app, d, now, "the build's release")?),
         (BuildStatus::Failed, _) => {
@@ -61,7 +61,12 @@ pub(super) async fn watch_release(
     );
     match release_verdict(app, tokens, &app_name, &release_id).await? {
         Verdict::Pending => Ok(wait(app, d, now, "the release phase")?),
-        Verdict::Succeeded => Ok(chapter(d, state::RESTARTING, Chapter::Restarting, now)),
+        Verdict::Succeeded => Ok(chapter(
+            d,
+            DeployState::Restarting,
+            Chapter::Restarting,
+            now,
+        )),
         Verdict::Failed(reason, tail) => Ok(fail(app, d, &reason, tail.as_deref(), now).await),
     }
 }
@@ -106,10 +111,10 @@ pub(super) async fn watch_dynos(
         Verdict::Failed(reason, tail) => Ok(fail(app, d, &reason, tail.as_deref(), now).await),
         Verdict::Succeeded => {
             github_status(app, d, tokens, DeploymentState::Success, "Deployed").await?;
-            if Kind::of(d) == Kind::Rollback {
+            if d.kind == DeployKind::Rollback {
                 lock_rolled_back_stage(app, d, now).await?;
             }
-            let done = Kind::of(d).done_state();
+            let done = d.kind.done_state();
             let mut outcome = chapter(d, done, Chapter::Done, now);
             d.finished_at = Some(now);
             outcome.finished = true;

@@ -4,50 +4,39 @@
 //! crashed process expires and is taken over.
 
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use super::messages::Post;
 use super::steps;
 use crate::app::AppState;
+use crate::lease::{self, Lease};
 use crate::store::{MessageKind, NewMessage, StepSave};
 
 /// Deploys advanced at once by one process.
 const BATCH: i64 = 64;
 
 /// Drives deploys until `stop` says so.
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
     let owner = format!("{}-{:08x}", std::process::id(), fastrand::u32(..));
-    loop {
-        let busy = match tick(&state, &owner).await {
+    let (wake, interval) = (&state.wakeups.deploys, state.config.poll_interval);
+    let (state, owner) = (&state, &owner);
+    lease::run(wake, interval, stop, move || async move {
+        match tick(state, owner).await {
             Ok(advanced) => advanced == BATCH as usize,
             Err(error) => {
                 tracing::error!(error = format!("{error:#}"), "deploy worker tick failed");
                 false
             }
-        };
-        if busy {
-            continue;
         }
-        tokio::select! {
-            () = state.wakeups.deploys.notified() => {}
-            () = tokio::time::sleep(state.config.poll_interval) => {}
-            _ = stop.wait_for(|stopping| *stopping) => return,
-        }
-    }
+    })
+    .await;
 }
 
 /// Advances every due deploy once; returns how many were advanced.
 pub async fn tick(state: &AppState, owner: &str) -> anyhow::Result<usize> {
-    let now = state.clock.now_millis();
-    let lease_until = now + state.config.deploy_lease.as_millis() as i64;
-    let due = state
-        .store
-        .claim_due_deploys(owner, now, lease_until, BATCH)
-        .await?;
-    let mut steps = JoinSet::new();
-    for id in &due {
-        let (state, owner, id) = (state.clone(), owner.to_owned(), *id);
-        steps.spawn(async move {
+    let claim = |now, until| state.store.claim_due_deploys(owner, now, until, BATCH);
+    let work = |id| {
+        let (state, owner) = (state.clone(), owner.to_owned());
+        async move {
             if let Err(error) = step(&state, &owner, id).await {
                 tracing::error!(
                     deploy = id,
@@ -55,24 +44,35 @@ pub async fn tick(state: &AppState, owner: &str) -> anyhow::Result<usize> {
                     "deploy step failed"
                 );
             }
-        });
-    }
-    steps.join_all().await;
-    Ok(due.len())
+        }
+    };
+    lease(state).work_due(claim, work).await
+}
+
+/// Deploy rows are leased for `deploy_lease`.
+fn lease(state: &AppState) -> Lease {
+    Lease::new(state.clock.clone(), state.config.deploy_lease)
 }
 
 async fn step(state: &AppState, owner: &str, id: i64) -> anyhow::Result<()> {
     let Some(mut deploy) = state.store.deploy(id).await? else {
         anyhow::bail!("deploy {id} vanished");
     };
-    let before = deploy.state.clone();
+    let before = deploy.state;
     let now = state.clock.now_millis();
     // The lease is renewed while the step runs, so it can be short (a crashed process's
     // deploys are taken over quickly) without a slow step losing it halfway.
-    let outcome = tokio::select! {
-        outcome = steps::advance(state, &mut deploy, now) => outcome?,
-        lost = keep_lease(state, owner, id) => {
-            tracing::warn!(deploy = id, error = format!("{lost:#}"), "lost the lease mid-step; abandoning the step");
+    let advance = steps::advance(state, &mut deploy, now);
+    let renew = |until| state.store.renew_deploy_lease(id, owner, until);
+    let lost = || anyhow::anyhow!("another process holds deploy {id}");
+    let outcome = match lease(state).hold(advance, renew, lost).await {
+        Ok(outcome) => outcome?,
+        Err(lost) => {
+            tracing::warn!(
+                deploy = id,
+                error = format!("{lost:#}"),
+                "lost the lease mid-step; abandoning the step"
+            );
             return Ok(());
         }
     };
@@ -99,7 +99,7 @@ async fn step(state: &AppState, owner: &str, id: i64) -> anyhow::Result<()> {
     }
     if before != deploy.state {
         tracing::info!(deploy = id, from = %before, to = %deploy.state, "deploy moved");
-        state.metrics.deploy_moved(&before, &deploy.state);
+        state.metrics.deploy_moved(before, deploy.state);
     }
     if !messages.is_empty() {
         state.wakeups.outbox.notify_one();
@@ -110,20 +110,6 @@ async fn step(state: &AppState, owner: &str, id: i64) -> anyhow::Result<()> {
         state.wakeups.deploys.notify_one();
     }
     Ok(())
-}
-
-/// Renews the lease every third of its length; returns only when renewal failed.
-async fn keep_lease(state: &AppState, owner: &str, id: i64) -> anyhow::Error {
-    let lease = state.config.deploy_lease;
-    loop {
-        tokio::time::sleep(lease / 3).await;
-        let until = state.clock.now_millis() + lease.as_millis() as i64;
-        match state.store.renew_deploy_lease(id, owner, until).await {
-            Ok(true) => {}
-            Ok(false) => return anyhow::anyhow!("another process holds deploy {id}"),
-            Err(error) => return error,
-        }
-    }
 }
 
 /// The outbox row of one post of a deploy's thread.

@@ -121,7 +121,7 @@ fn deploy_entry(d: &DeployRow) -> Entry {
         .as_deref()
         .or(d.stage.as_deref())
         .unwrap_or("its default stage");
-    let forced = if d.forced != 0 { ", forced" } else { "" };
+    let forced = if d.forced { ", forced" } else { "" };
     let ending = match (&d.failure, d.finished_at) {
         (Some(reason), Some(end)) => {
             format!("failed after {}: {reason}", duration(d.created_at, end))

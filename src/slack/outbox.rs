@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use super::api::SlackError;
 use super::reply::ResponseType;
 use crate::app::AppState;
 use crate::deploy::messages::Post;
+use crate::lease::{self, Lease};
 use crate::store::{MessageKind, QueuedMessage};
 
 /// How far Slack's clock may be behind ours when looking for a post in its history.
@@ -23,43 +23,29 @@ const BATCH: i64 = 32;
 /// Tries of a `response_url` post before it is given up.
 const MAX_RESPONSE_ATTEMPTS: i64 = 6;
 /// Sends queued messages until `stop` says so.
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
-    loop {
-        // A pass that sent anything may have unblocked the next message of a thread:
-        // look again at once.
-        let busy = match deliver_due(&state).await {
+pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
+    let (wake, interval) = (&state.wakeups.outbox, Duration::from_millis(250));
+    let state = &state;
+    lease::run(wake, interval, stop, move || async move {
+        match deliver_due(state).await {
+            // A pass that sent anything may have unblocked the next message of a thread:
+            // look again at once.
             Ok(sent) => sent > 0,
             Err(error) => {
                 tracing::error!(error = format!("{error:#}"), "outbox delivery failed");
                 false
             }
-        };
-        if busy {
-            continue;
         }
-        tokio::select! {
-            () = state.wakeups.outbox.notified() => {}
-            () = tokio::time::sleep(Duration::from_millis(250)) => {}
-            _ = stop.wait_for(|stopping| *stopping) => return,
-        }
-    }
+    })
+    .await;
 }
 
 /// One pass over the due messages; returns how many were attempted.
 pub async fn deliver_due(state: &AppState) -> anyhow::Result<usize> {
-    let now = state.clock.now_millis();
-    let due = state
-        .store
-        .claim_messages(
-            now,
-            now + state.config.deploy_lease.as_millis() as i64,
-            BATCH,
-        )
-        .await?;
-    let mut sends = JoinSet::new();
-    for queued in due.iter().cloned() {
+    let claim = |now, until| state.store.claim_messages(now, until, BATCH);
+    let work = |queued: QueuedMessage| {
         let state = state.clone();
-        sends.spawn(async move {
+        async move {
             if let Err(error) = deliver(&state, &queued).await {
                 tracing::error!(
                     message = queued.id,
@@ -67,10 +53,14 @@ pub async fn deliver_due(state: &AppState) -> anyhow::Result<usize> {
                     "outbox message failed"
                 );
             }
-        });
-    }
-    sends.join_all().await;
-    Ok(due.len())
+        }
+    };
+    lease(state).work_due(claim, work).await
+}
+
+/// Messages are leased for `deploy_lease`, like deploys.
+fn lease(state: &AppState) -> Lease {
+    Lease::new(state.clock.clone(), state.config.deploy_lease)
 }
 
 async fn deliver(state: &AppState, queued: &QueuedMessage) -> anyhow::Result<()> {
@@ -88,10 +78,20 @@ async fn deliver(state: &AppState, queued: &QueuedMessage) -> anyhow::Result<()>
     let post: Post = serde_json::from_str(&message.body)?;
     // The lease is renewed while Slack is being called (it may retry for a while), so
     // it can be short: a message a crashed process was sending goes out soon after.
-    let sent = tokio::select! {
-        sent = send(state, queued, &post) => sent,
-        lost = keep_lease(state, queued.id) => {
-            tracing::warn!(message = queued.id, error = format!("{lost:#}"), "lost the message's lease");
+    let id = queued.id;
+    let renew = |until| state.store.renew_message_lease(id, until);
+    let lost = || anyhow::anyhow!("message {id} is no longer pending");
+    let sent = match lease(state)
+        .hold(send(state, queued, &post), renew, lost)
+        .await
+    {
+        Ok(sent) => sent,
+        Err(lost) => {
+            tracing::warn!(
+                message = id,
+                error = format!("{lost:#}"),
+                "lost the message's lease"
+            );
             return Ok(());
         }
     };
@@ -107,20 +107,6 @@ async fn deliver(state: &AppState, queued: &QueuedMessage) -> anyhow::Result<()>
                 .store
                 .message_abandoned(queued.id, "failed", &reason)
                 .await
-        }
-    }
-}
-
-/// Renews a message's lease every third of its length; returns only when that failed.
-async fn keep_lease(state: &AppState, id: i64) -> anyhow::Error {
-    let lease = state.config.deploy_lease;
-    loop {
-        tokio::time::sleep(lease / 3).await;
-        let until = state.clock.now_millis() + lease.as_millis() as i64;
-        match state.store.renew_message_lease(id, until).await {
-            Ok(true) => {}
-            Ok(false) => return anyhow::anyhow!("message {id} is no longer pending"),
-            Err(error) => return error,
         }
     }
 }

@@ -9,7 +9,43 @@ use sqlx::Acquire;
 
 use super::outbox::{NewMessage, insert_messages};
 use super::targets::{DeployTarget, save_targets};
-use super::{Backend, Store};
+use super::{Backend, Flag, Store};
+
+stored_text! {
+    /// Where a deploy row (or a promotion's target app) is in its lifecycle.
+    DeployState, "deploy state" {
+        Requested = "requested",
+        Confirming = "confirming",
+        Building = "building",
+        Releasing = "releasing",
+        Restarting = "restarting",
+        Deployed = "deployed",
+        Promoted = "promoted",
+        RolledBack = "rolled_back",
+        Failed = "failed",
+    }
+}
+
+stored_text! {
+    /// What a deploy row does: build and release a branch, copy a stage's slug to the
+    /// next stage, or make an earlier release current again.
+    DeployKind, "deploy kind" {
+        Deploy = "deploy",
+        Promote = "promote",
+        Rollback = "rollback",
+    }
+}
+
+impl DeployKind {
+    /// The state a successful one ends in.
+    pub fn done_state(self) -> DeployState {
+        match self {
+            DeployKind::Deploy => DeployState::Deployed,
+            DeployKind::Promote => DeployState::Promoted,
+            DeployKind::Rollback => DeployState::RolledBack,
+        }
+    }
+}
 
 /// A deploy as stored. Times are Unix milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -23,10 +59,11 @@ pub struct DeployRow {
     pub branch: Option<String>,
     pub stage: Option<String>,
     pub app_name: Option<String>,
-    pub forced: i64,
+    #[sqlx(try_from = "Flag")]
+    pub forced: bool,
     /// Sealed by the vault; cleared once the build is created.
     pub two_factor_code: Option<String>,
-    pub state: String,
+    pub state: DeployState,
     pub app_id: Option<String>,
     pub repo: Option<String>,
     pub git_ref: Option<String>,
@@ -39,8 +76,7 @@ pub struct DeployRow {
     pub stage_started_at: i64,
     pub finished_at: Option<i64>,
     pub next_check_at: i64,
-    /// `deploy`, `promote` or `rollback` (see [`crate::deploy::Kind`]).
-    pub kind: String,
+    pub kind: DeployKind,
     /// promote: the stage and app copied from.
     pub source_stage: Option<String>,
     pub source_app: Option<String>,
@@ -49,8 +85,9 @@ pub struct DeployRow {
     /// rollback: the version current before it.
     pub replaced_version: Option<i64>,
     pub promotion_id: Option<String>,
-    /// 1 once the requester pressed Deploy on the production confirmation.
-    pub confirmed: i64,
+    /// Once the requester pressed Deploy on the production confirmation.
+    #[sqlx(try_from = "Flag")]
+    pub confirmed: bool,
     /// While `confirming`: when the buttons stop working.
     pub confirm_expires_at: Option<i64>,
     /// promote: when Heroku was last asked for the promotion (Unix ms).
@@ -106,13 +143,13 @@ impl Store {
         .bind(&deploy.branch)
         .bind(&deploy.stage)
         .bind(&deploy.app_name)
-        .bind(deploy.forced)
+        .bind(i64::from(deploy.forced))
         .bind(&deploy.two_factor_code)
-        .bind(&deploy.state)
+        .bind(deploy.state)
         .bind(deploy.created_at)
         .bind(deploy.stage_started_at)
         .bind(deploy.next_check_at)
-        .bind(&deploy.kind)
+        .bind(deploy.kind)
         .bind(&deploy.source_stage)
         .bind(&deploy.source_app)
         .bind(deploy.source_version)
@@ -190,7 +227,7 @@ impl Store {
         .bind(&d.stage)
         .bind(&d.app_name)
         .bind(&d.two_factor_code)
-        .bind(&d.state)
+        .bind(d.state)
         .bind(&d.app_id)
         .bind(&d.repo)
         .bind(&d.git_ref)
@@ -342,7 +379,7 @@ impl Store {
     }
 
     /// How many deploys are in each state (metrics).
-    pub async fn count_deploys_by_state(&self) -> anyhow::Result<Vec<(String, i64)>> {
+    pub async fn count_deploys_by_state(&self) -> anyhow::Result<Vec<(DeployState, i64)>> {
         sqlx::query_as("SELECT state, COUNT(*) FROM deploys GROUP BY state")
             .fetch_all(&self.pool)
             .await

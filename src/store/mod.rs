@@ -6,6 +6,60 @@
 //! folder because their DDL differs. Times are Unix seconds in `BIGINT` columns so
 //! both backends agree on them without driver-specific types.
 
+/// Declares an enum stored as text: its variants with their stored names, encoded and
+/// decoded by sqlx, and a decoding that refuses any other text, because a default
+/// would act on a row whose meaning it does not know.
+macro_rules! stored_text {
+    ($(#[$doc:meta])* $name:ident, $what:literal { $($variant:ident = $text:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant,)+
+        }
+
+        impl $name {
+            /// Every value, in the order declared.
+            pub const ALL: &[$name] = &[$($name::$variant,)+];
+
+            /// The text stored for it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl sqlx::Type<sqlx::any::Any> for $name {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <String as sqlx::Type<sqlx::any::Any>>::type_info()
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::any::Any> for $name {
+            fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<$name, sqlx::error::BoxDynError> {
+                let text = <String as sqlx::Decode<sqlx::any::Any>>::decode(value)?;
+                let known = $name::ALL.iter().copied().find(|v| v.as_str() == text);
+                Ok(known.ok_or($crate::store::UnknownValue { what: $what, value: text })?)
+            }
+        }
+
+        impl<'q> sqlx::Encode<'q, sqlx::any::Any> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <sqlx::any::Any as sqlx::Database>::ArgumentBuffer<'q>,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<sqlx::any::Any>>::encode(self.as_str(), buf)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 mod accounts;
 mod checkpoint;
 mod commands;
@@ -24,7 +78,7 @@ pub use accounts::{
     StoredWorkspace,
 };
 pub use commands::{NewCommand, RecordedCommand};
-pub use deploys::{AppLock, DeployRow, StepSave};
+pub use deploys::{AppLock, DeployKind, DeployRow, DeployState, StepSave};
 pub use locks::{LockEvent, LockRemoval, StageLock};
 pub use outbox::{MessageKind, NewMessage, QueuedMessage};
 pub use routes::{Route, RoutedApp};
@@ -34,7 +88,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::{Any, AnyPoolOptions, AnyTypeInfo, AnyValueRef, install_default_drivers};
+use sqlx::error::BoxDynError;
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
@@ -135,4 +190,41 @@ impl Store {
             .context("the database does not answer")?;
         Ok(())
     }
+}
+
+/// A 0/1 `BIGINT` column read as a `bool`; any other number is an error.
+struct Flag(bool);
+
+impl sqlx::Type<Any> for Flag {
+    fn type_info() -> AnyTypeInfo {
+        <i64 as sqlx::Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        <i64 as sqlx::Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Any> for Flag {
+    fn decode(value: AnyValueRef<'r>) -> Result<Flag, BoxDynError> {
+        match <i64 as sqlx::Decode<Any>>::decode(value)? {
+            0 => Ok(Flag(false)),
+            1 => Ok(Flag(true)),
+            other => Err(format!("{other} is not a flag (0 or 1)").into()),
+        }
+    }
+}
+
+impl From<Flag> for bool {
+    fn from(flag: Flag) -> bool {
+        flag.0
+    }
+}
+
+/// Stored text naming no value of the enum read (written by hand or by a newer version).
+#[derive(Debug, thiserror::Error)]
+#[error("{value:?} is not a {what}")]
+struct UnknownValue {
+    what: &'static str,
+    value: String,
 }

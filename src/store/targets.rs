@@ -5,6 +5,7 @@ use anyhow::Context;
 use sqlx::AnyConnection;
 
 use super::Store;
+use super::deploys::DeployState;
 
 /// One target app of a promotion.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -12,8 +13,8 @@ pub struct DeployTarget {
     pub deploy_id: i64,
     pub app_id: String,
     pub app_name: String,
-    /// `releasing`, `restarting`, `promoted` or `failed`.
-    pub state: String,
+    /// `Releasing`, `Restarting`, `Promoted` or `Failed`.
+    pub state: DeployState,
     /// The version the app ran when the promotion was planned.
     pub previous_version: i64,
     /// The release the promotion made on this app, once known.
@@ -35,7 +36,7 @@ pub async fn save_targets(
         .bind(t.deploy_id)
         .bind(&t.app_id)
         .bind(&t.app_name)
-        .bind(&t.state)
+        .bind(t.state)
         .bind(t.previous_version)
         .bind(&t.release_id)
         .bind(&t.failure)

@@ -1,7 +1,10 @@
 //! The deploy rows' scheduling contract: leases, wakes from webhooks, the save that
 //! gives the lease back, and the order the outbox sends a deploy's messages in. Run on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
 
-use chatops::store::{DeployRow, MessageKind, NewMessage, QueuedMessage, StepSave, Store};
+
+use chatops::store::{
+    DeployKind, DeployRow, DeployState, MessageKind, NewMessage, QueuedMessage, StepSave, Store,
+};
 
 const POLL: i64 = 5_000;
 
@@ -16,9 +19,9 @@ fn deploy(now: i64) -> DeployRow {
         branch: None,
         stage: Some("staging".into()),
         app_name: None,
-        forced: 0,
+        forced: false,
         two_factor_code: None,
-        state: "requested".into(),
+        state: DeployState::Requested,
         app_id: None,
         repo: None,
         git_ref: None,
@@ -31,13 +34,13 @@ fn deploy(now: i64) -> DeployRow {
         stage_started_at: now,
         finished_at: None,
         next_check_at: now,
-        kind: "deploy".into(),
+        kind: DeployKind::Deploy,
         source_stage: None,
         source_app: None,
         source_version: None,
         replaced_version: None,
         promotion_id: None,
-        confirmed: 0,
+        confirmed: false,
         confirm_expires_at: None,
         promotion_requested_at: None,
     }
@@ -52,7 +55,7 @@ async fn leased_build(store: &Store, owner: &str, now: i64) -> DeployRow {
         .unwrap();
     assert_eq!(claimed, [id]);
     let mut row = store.deploy(id).await.unwrap().unwrap();
-    row.state = "building".into();
+    row.state = DeployState::Building;
     row.app_id = Some("A1".into());
     row.next_check_at = now + POLL;
     row
@@ -126,7 +129,7 @@ async fn wakes_skip_other_apps_and_finished_deploys() {
         let store = &db.store;
         let mut row = leased_build(store, "w1", 1_000).await;
         row.finished_at = Some(1_000);
-        row.state = "deployed".into();
+        row.state = DeployState::Deployed;
         assert!(save(store, &row, "w1", 1_000).await);
         assert_eq!(store.wake_deploys_of_app("A1", 2_000).await.unwrap(), 0);
         assert_eq!(store.wake_deploys_of_app("A2", 2_000).await.unwrap(), 0);
@@ -139,10 +142,54 @@ async fn a_save_under_a_lost_lease_writes_nothing() {
     for db in chatops_testdb::databases().await {
         let store = &db.store;
         let mut row = leased_build(store, "w1", 1_000).await;
-        row.state = "releasing".into();
+        row.state = DeployState::Releasing;
         assert!(!save(store, &row, "someone-else", 1_000).await);
-        let stored = store.deploy(row.id).await.unwrap().unwrap();
-        assert_eq!(stored.state, "requested", "{}", db.backend_name());
+        let (stored, backend) = (store.deploy(row.id).await.unwrap(), db.backend_name());
+        assert_eq!(stored.unwrap().state, DeployState::Requested, "{backend}");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn every_state_kind_and_flag_round_trips() {
+    for db in chatops_testdb::databases().await {
+        let store = &db.store;
+        for (i, &state) in DeployState::ALL.iter().enumerate() {
+            let mut row = deploy(1_000);
+            row.state = state;
+            row.kind = DeployKind::ALL[i % DeployKind::ALL.len()];
+            row.forced = i % 2 == 0;
+            row.id = store.insert_deploy(&row).await.unwrap();
+            let stored = store.deploy(row.id).await.unwrap().unwrap();
+            assert_eq!(stored, row, "{}", db.backend_name());
+        }
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_stored_value_is_an_error_naming_its_column_and_value() {
+    for db in chatops_testdb::databases().await {
+        let raw = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&db.url)
+            .await
+            .unwrap();
+        for (column, value, told) in [
+            ("kind", "'teleport'", r#""teleport" is not a deploy kind"#),
+            ("state", "'exploded'", r#""exploded" is not a deploy state"#),
+            ("forced", "2", "2 is not a flag"),
+            ("confirmed", "-1", "-1 is not a flag"),
+        ] {
+            let id = db.store.insert_deploy(&deploy(1_000)).await.unwrap();
+            let sql = format!("UPDATE deploys SET {column} = {value} WHERE id = $1");
+            sqlx::query(&sql).bind(id).execute(&raw).await.unwrap();
+            let error = format!("{:#}", db.store.deploy(id).await.unwrap_err());
+            let (name, backend) = (format!("column \"{column}\""), db.backend_name());
+            assert!(error.contains(&name), "{backend}: {error}");
+            assert!(error.contains(told), "{backend}: {error}");
+        }
+        raw.close().await;
         db.finish().await;
     }
 }

@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 
 use chatops::app::{App, Patience};
 use chatops::clock::Clock;
-use chatops::store::Store;
 use chatops_fakes::heroku::Timings;
 use chatops_fakes::{Fakes, SANDBOX_TEAM};
 use chatops_sandbox::SANDBOX_SIGNING_SECRET;
+use chatops::store::{DeployState, Store};
 use chatops_sandbox::process::{BotProcess, free_port};
 
 const ALICE: &str = "U0ALICE";
@@ -271,7 +271,7 @@ async fn sample(
         .deploys()
         .await?
         .iter()
-        .filter(|deploy| deploy.state == "deployed")
+        .filter(|deploy| deploy.state == DeployState::Deployed)
         .count();
     println!(
         "{:>6.0} {:>8.1} {:>5} {:>7} {:>8} {:>8.2} {:>8.2} {:>8}",
@@ -334,7 +334,10 @@ async fn summary(seen: &Seen, store: &Store, restart_gap: Duration) -> anyhow::R
     let acked = seen.acked.load(Ordering::Relaxed);
     let rows = store.count_commands().await? as usize;
     let deploys = store.deploys().await?;
-    let deployed = deploys.iter().filter(|d| d.state == "deployed").count();
+    let deployed = deploys
+        .iter()
+        .filter(|d| d.state == DeployState::Deployed)
+        .count();
     let accepted = seen.deploys_accepted.load(Ordering::Relaxed);
     let mut all = std::mem::take(&mut *seen.all.lock().unwrap());
     println!(

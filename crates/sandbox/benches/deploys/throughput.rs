@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use chatops_fakes::Fakes;
 use chatops_fakes::heroku::Timings;
 use chatops_fakes::slack::Pacing;
+use chatops::store::DeployState;
 use futures_util::StreamExt;
 
 use super::bot::{Bot, CHANNELS, Database, cpu_time, memory_mib, reset_peak_memory};
@@ -141,7 +142,7 @@ pub async fn run(database: &Database, poll: Duration) -> anyhow::Result<Run> {
         .deploys()
         .await?
         .iter()
-        .find(|d| d.state != "deployed")
+        .find(|d| d.state != DeployState::Deployed)
     {
         anyhow::bail!(
             "deploy {} ended {}: {:?}",

@@ -872,7 +872,7 @@ async fn a_database_dump_holds_no_token_in_clear_and_a_rotated_key_reseals() {
                 .expose_secret(),
             slack
         );
-        let only_new = chatops::accounts::vault::Vault::new(&new_key, None);
+        let only_new = chatops::vault::Vault::new(&new_key, None);
         let row = app
             .db
             .store

@@ -8,6 +8,7 @@
 use crate::common;
 
 use chatops_fakes::heroku::ActedRequest;
+use chatops::store::DeployState;
 use common::commands::{BOB, BRUNO, say, worlds};
 use common::deploys::{ALICE, DeployWorld, finished_deploy, settle_outbox};
 use common::now;
@@ -116,7 +117,7 @@ async fn a_rollback_button_acts_as_whoever_presses_it() {
             .heroku
             .crash_after_next_restart(app, "web.1");
         world.command(ALICE, "deploy paipu to staging").await;
-        assert_eq!(finished_deploy(&world.app).await.state, "failed");
+        assert_eq!(finished_deploy(&world.app).await.state, DeployState::Failed);
         settle_outbox(&world.app).await;
         let (_, replies) = common::deploys::thread_of_last_deploy(&world.app);
         let card = replies.last().expect("a failure card");
@@ -136,7 +137,8 @@ async fn a_rollback_button_acts_as_whoever_presses_it() {
         assert_eq!(world.press(BRUNO, "rollback", &value).await, 200);
         let rolled_back = world.wait_finished(3).await;
         assert_eq!(
-            rolled_back.state, "rolled_back",
+            rolled_back.state,
+            DeployState::RolledBack,
             "{:?}",
             rolled_back.failure
         );

@@ -24,6 +24,7 @@ use crate::common::fault_plan;
 use crate::common::outcomes;
 use chatops_sandbox::process as processes;
 
+use chatops::store::{DeployKind, DeployState};
 use std::time::{Duration, Instant};
 
 use axum::http::Method;
@@ -172,7 +173,7 @@ async fn chaos(count: usize) {
     outbox_drained(&world.db.store, drain).await;
     figures.seconds_to_drain = started.elapsed().as_secs_f64();
     for deploy in &deploys {
-        if deploy.kind == "promote" {
+        if deploy.kind == DeployKind::Promote {
             let target = format!("{}-production", deploy.pipeline);
             assert_promoted_once(&world.sandbox, &world.db.store, deploy, &target).await;
         } else {
@@ -246,7 +247,7 @@ async fn promote_deployed(
     let deployed = |pipeline: &String| {
         deploys
             .iter()
-            .any(|d| &d.pipeline == pipeline && d.state == "deployed")
+            .any(|d| &d.pipeline == pipeline && d.state == DeployState::Deployed)
     };
     let ready: Vec<String> = waiting.iter().filter(|p| deployed(p)).cloned().collect();
     waiting.retain(|pipeline| !deployed(pipeline));

@@ -4,6 +4,7 @@
 
 use crate::common;
 
+use chatops::store::DeployState;
 use common::commands::{BOB, SEED_EPOCH, alice, release_sha, say, worlds};
 use common::deploys::{DeployWorld, finished_deploy};
 
@@ -137,7 +138,7 @@ async fn a_release_of_our_deploy_shows_the_branch_it_came_from() {
     for (world, _) in worlds(NOW).await {
         alice(&world, "deploy paipu to staging").await;
         let deploy = finished_deploy(&world.app).await;
-        assert_eq!(deploy.state, "deployed", "{:?}", deploy.failure);
+        assert_eq!(deploy.state, DeployState::Deployed, "{:?}", deploy.failure);
         let sha = deploy.sha.unwrap();
         let releases = alice(&world, "releases paipu in staging").await;
         let newest = releases.lines().nth(1).unwrap();

@@ -5,6 +5,7 @@
 use crate::common;
 
 use chatops::deploy::messages::clock_time;
+use chatops::store::DeployState;
 use common::deploys::{ALICE, DeployWorld, finished_deploy, settle_outbox};
 use common::{TestApp, TestClock};
 
@@ -36,7 +37,10 @@ async fn a_production_deploy_first_shows_the_requester_the_commits_it_ships() {
     for (world, _) in worlds(true).await {
         world.command(ALICE, "deploy paipu to production").await;
         world.answer_confirmation(1, ALICE, "confirm_go").await;
-        assert_eq!(finished_deploy(&world.app).await.state, "deployed");
+        assert_eq!(
+            finished_deploy(&world.app).await.state,
+            DeployState::Deployed
+        );
         let github = &world.app.sandbox.github;
         let running = github.head(REPO, "master").unwrap();
         github
@@ -52,7 +56,7 @@ async fn a_production_deploy_first_shows_the_requester_the_commits_it_ships() {
             .unwrap();
 
         world.command(ALICE, "deploy paipu to production").await;
-        let asking = world.wait_for_state(2, "confirming").await;
+        let asking = world.wait_for_state(2, DeployState::Confirming).await;
         settle_outbox(&world.app).await;
         let responses = world.app.sandbox.slack.responses();
         let question = responses.last().unwrap();
@@ -85,7 +89,12 @@ async fn a_production_deploy_first_shows_the_requester_the_commits_it_ships() {
 
         assert_eq!(world.press(ALICE, "confirm_go", &id).await, 200);
         let deployed = finished_deploy(&world.app).await;
-        assert_eq!(deployed.state, "deployed", "{:?}", deployed.failure);
+        assert_eq!(
+            deployed.state,
+            DeployState::Deployed,
+            "{:?}",
+            deployed.failure
+        );
         assert_eq!(deployed.sha.as_deref(), Some(head.as_str()));
         settle_outbox(&world.app).await;
         let texts: Vec<_> = world
@@ -112,7 +121,7 @@ async fn only_the_requester_may_confirm_cancel_starts_nothing_and_a_button_works
     for (world, _) in worlds(true).await {
         let builds = world.app.sandbox.heroku.builds(APP).len();
         world.command(ALICE, "deploy! paipu to production").await;
-        let asking = world.wait_for_state(1, "confirming").await;
+        let asking = world.wait_for_state(1, DeployState::Confirming).await;
         let id = asking.id.to_string();
         let answers = [
             ("U0BOB", "confirm_go", "Only <@U0ALICE> can confirm this."),
@@ -158,7 +167,7 @@ async fn only_the_requester_may_confirm_cancel_starts_nothing_and_a_button_works
 async fn an_expired_confirmation_says_when_it_expired_and_ends_having_done_nothing() {
     for (world, clock) in worlds(true).await {
         world.command(ALICE, "deploy paipu to production").await;
-        let asking = world.wait_for_state(1, "confirming").await;
+        let asking = world.wait_for_state(1, DeployState::Confirming).await;
         clock.advance(5 * 60 + 1);
         let expired = finished_deploy(&world.app).await;
         let at = clock_time(asking.confirm_expires_at.unwrap());
@@ -196,7 +205,12 @@ async fn production_confirm_false_deploys_to_production_at_once() {
     for (world, _) in worlds(false).await {
         world.command(ALICE, "deploy paipu to production").await;
         let deployed = finished_deploy(&world.app).await;
-        assert_eq!(deployed.state, "deployed", "{:?}", deployed.failure);
+        assert_eq!(
+            deployed.state,
+            DeployState::Deployed,
+            "{:?}",
+            deployed.failure
+        );
         assert_eq!(deployed.confirm_expires_at, None, "it never asked");
         world.finish().await;
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chatops_fakes::github::CiState;
 use chatops_fakes::heroku::FakeHeroku;
+use chatops::store::DeployState;
 use common::TestApp;
 use common::deploys::{
     ALICE, DeployWorld, finished_deploy, normalized, settle_outbox, thread_of_last_deploy,
@@ -29,7 +30,7 @@ async fn a_deploy_tells_its_story_in_one_parent_and_four_replies() {
             "On it: deploying paipu to staging. Progress will show in this channel."
         );
         let deploy = finished_deploy(&world.app).await;
-        assert_eq!(deploy.state, "deployed", "{:?}", deploy.failure);
+        assert_eq!(deploy.state, DeployState::Deployed, "{:?}", deploy.failure);
         settle_outbox(&world.app).await;
 
         let (parent, replies) = thread_of_last_deploy(&world.app);
@@ -209,7 +210,7 @@ async fn pending_ci_refuses_with_the_checks_and_deploy_bang_goes_ahead() {
         );
         world.command(ALICE, "deploy! paipu to staging").await;
         let forced = finished_deploy(&world.app).await;
-        assert_eq!(forced.state, "deployed", "{:?}", forced.failure);
+        assert_eq!(forced.state, DeployState::Deployed, "{:?}", forced.failure);
         world.finish().await;
     }
 }
@@ -237,7 +238,12 @@ async fn a_two_factor_app_asks_for_the_code_and_accepts_it() {
             .await;
         world.answer_confirmation(2, ALICE, "confirm_go").await;
         let deployed = finished_deploy(&world.app).await;
-        assert_eq!(deployed.state, "deployed", "{:?}", deployed.failure);
+        assert_eq!(
+            deployed.state,
+            DeployState::Deployed,
+            "{:?}",
+            deployed.failure
+        );
         world.finish().await;
     }
 }
@@ -251,7 +257,7 @@ async fn a_second_deploy_to_a_busy_app_says_who_is_deploying() {
             .heroku
             .set_build_duration("paipu-app-staging", Duration::from_secs(2));
         world.command(ALICE, "deploy paipu to staging").await;
-        world.wait_for_state(1, "building").await;
+        world.wait_for_state(1, DeployState::Building).await;
         world.command(ALICE, "deploy paipu to staging").await;
         let second = world.wait_finished(2).await;
         let sha = world
@@ -270,7 +276,7 @@ async fn a_second_deploy_to_a_busy_app_says_who_is_deploying() {
             )),
             "{failure}"
         );
-        assert_eq!(world.wait_finished(1).await.state, "deployed");
+        assert_eq!(world.wait_finished(1).await.state, DeployState::Deployed);
         world.finish().await;
     }
 }

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::Method;
 use chatops::config::Config;
-use chatops_fakes::{Failure, Fakes, FaultRule};
+use chatops_fakes::{Failure, FaultRule, Fakes};
+use chatops::store::DeployState;
 use common::deploys::CHANNEL;
 use crash_world::{CrashWorld, DEADLINE, LEASE};
 use outcomes::eventually;
@@ -63,12 +64,12 @@ impl KillPoint {
     }
 
     /// The deploy's state at this point.
-    fn state(self) -> &'static str {
+    fn state(self) -> DeployState {
         match self {
-            KillPoint::BeforeTheBuild | KillPoint::AfterTheBuild => "requested",
-            KillPoint::Building => "building",
-            KillPoint::Releasing => "releasing",
-            KillPoint::Restarting => "restarting",
+            KillPoint::BeforeTheBuild | KillPoint::AfterTheBuild => DeployState::Requested,
+            KillPoint::Building => DeployState::Building,
+            KillPoint::Releasing => DeployState::Releasing,
+            KillPoint::Restarting => DeployState::Restarting,
         }
     }
 
@@ -130,7 +131,7 @@ async fn crash_and_restart_at(point: KillPoint, while_down: impl Fn(&Fakes)) {
         let restarted = BotProcess::start("restarted", &world.config).await;
         world.assert_all_deployed_once(1).await;
         let moved_on = restarted.count_logged(|line| {
-            line["message"] == "deploy moved" && line["from"] == point.state()
+            line["message"] == "deploy moved" && line["from"] == point.state().as_str()
         });
         assert_eq!(
             moved_on,
@@ -195,7 +196,7 @@ async fn two_bots_on_one_postgresql_finish_the_deploys_of_whichever_is_killed() 
         "On it: deploying atlas to staging. Progress will show in this channel."
     );
     let building = world
-        .deploy_when(1, "deploy 1 building", |d| d.state == "building")
+        .deploy_when(1, "deploy 1 building", |d| d.state == DeployState::Building)
         .await;
     let build_poll = format!("/apps/{APP}/builds/{}", building.build_id.clone().unwrap());
     let owner = eventually("the held build poll", DEADLINE, async || {
@@ -217,7 +218,7 @@ async fn two_bots_on_one_postgresql_finish_the_deploys_of_whichever_is_killed() 
     // The survivor takes the deploy over once the dead bot's lease expires.
     world
         .deploy_when(1, "the survivor to move deploy 1 on", |d| {
-            d.state != "building"
+            d.state != DeployState::Building
         })
         .await;
     let moved = survivor.count_logged(|line| {
@@ -229,7 +230,7 @@ async fn two_bots_on_one_postgresql_finish_the_deploys_of_whichever_is_killed() 
 
     // Then the survivor dies too, and the restarted first bot finishes both deploys.
     let restarted = BotProcess::start(&format!("{holder_name} restarted"), holder_config).await;
-    world.in_stage_and_quiet(1, "restarting").await;
+    world.in_stage_and_quiet(1, DeployState::Restarting).await;
     survivor.kill();
     world.assert_all_deployed_once(2).await;
     restarted.kill();

@@ -14,9 +14,9 @@ use axum::http::Method;
 use chatops::deploy::worker::thread_key;
 use chatops::github::{DeploymentOutcome, GitHubClient, NewDeployment};
 use chatops::outbound::RetryPolicy;
-use chatops::store::DeployRow;
 use chatops_fakes::heroku::Timings;
-use chatops_fakes::{Failure, Fakes, FaultRule, SANDBOX_TEAM};
+use chatops_fakes::{Failure, FaultRule, SANDBOX_TEAM, Fakes};
+use chatops::store::{DeployRow, DeployState};
 use common::deploys::{ALICE, DeployWorld, settle_outbox, thread_of_last_deploy};
 use common::{TestApp, TestDb};
 use fault_plan::{TARGETS, Target, arm_faults, armed};
@@ -113,7 +113,7 @@ async fn check_each_deploy(app: &TestApp, deploys: &[DeployRow]) -> Vec<usize> {
     for deploy in deploys {
         let t = Target::of(deploy);
         assert_eq!(deploy.channel_id, t.channel, "deploy {}", deploy.id);
-        if deploy.state == "deployed" {
+        if deploy.state == DeployState::Deployed {
             assert_deployed_once(&app.sandbox, &app.db.store, deploy).await;
             deployed[TARGETS.iter().position(|x| std::ptr::eq(x, t)).unwrap()] += 1;
         } else {
@@ -157,7 +157,7 @@ fn assert_channels_hold_only_the_deploys(app: &TestApp, deploys: &[DeployRow]) {
         let shown = app.sandbox.slack.channel_messages(channel);
         let went_ahead = deploys
             .iter()
-            .filter(|d| d.channel_id == channel && d.state == "deployed")
+            .filter(|d| d.channel_id == channel && d.state == DeployState::Deployed)
             .count();
         assert_eq!(shown.len(), went_ahead, "{channel}: {shown:#?}");
         assert!(shown.iter().all(|m| m.thread_ts.is_none()), "{channel}");
@@ -226,7 +226,7 @@ async fn a_thread_reply_whose_answer_was_lost_is_not_posted_twice() {
             sandbox.slack.faults.inject(lost.clone().after_handling());
         },
         async |world, deploy| {
-            assert_eq!(deploy.state, "deployed");
+            assert_eq!(deploy.state, DeployState::Deployed);
             let (_, replies) = thread_of_last_deploy(&world.app);
             let texts: Vec<_> = replies
                 .iter()
@@ -256,7 +256,7 @@ async fn a_deployment_status_github_failed_to_take_is_posted_again() {
             sandbox.github.faults.inject(failing);
         },
         async |world, deploy| {
-            assert_eq!(deploy.state, "deployed");
+            assert_eq!(deploy.state, DeployState::Deployed);
             let github = &world.app.sandbox.github;
             let deployments = github.deployments("heroku/paipu-repo").unwrap();
             let id = deploy.github_deployment_id.expect("a GitHub deployment") as u64;
@@ -320,7 +320,7 @@ async fn a_github_deployment_whose_answer_was_lost_is_found_however_far_down_the
             tokio::spawn(crowd_out_once_created(sandbox.github.clone()));
         },
         async |world, deploy| {
-            assert_eq!(deploy.state, "deployed");
+            assert_eq!(deploy.state, DeployState::Deployed);
             let github = &world.app.sandbox.github;
             let ours: Vec<_> = github
                 .deployments(PAIPU)

@@ -4,6 +4,7 @@
 
 use crate::common;
 
+use chatops::store::DeployState;
 use common::commands::{BOB, BRUNO, alice, channel_texts, say, wait_for_post, worlds};
 use common::deploys::{ALICE, CHANNEL, DeployWorld, finished_deploy, normalized, settle_outbox};
 
@@ -14,7 +15,7 @@ const AT_14_02: i64 = 1_796_083_200 + 14 * 3600 + 2 * 60 + 10;
 async fn refused(world: &DeployWorld, user: &str, text: &str) -> String {
     say(world, user, text).await;
     let deploy = finished_deploy(&world.app).await;
-    assert_eq!(deploy.state, "failed");
+    assert_eq!(deploy.state, DeployState::Failed);
     settle_outbox(&world.app).await;
     world.last_response()
 }
@@ -43,7 +44,7 @@ async fn a_locked_stage_refuses_deploys_with_who_why_and_until() {
         );
         say(&world, BRUNO, "deploy! paipu to production").await;
         let deploy = finished_deploy(&world.app).await;
-        assert_eq!(deploy.state, "deployed", "{:?}", deploy.failure);
+        assert_eq!(deploy.state, DeployState::Deployed, "{:?}", deploy.failure);
         let production = world.app.sandbox.heroku.builds("paipu-app-production");
         assert_eq!(
             production
@@ -203,7 +204,12 @@ async fn promotions_and_rollbacks_respect_locks_and_a_rollback_locks_its_stage()
         let running = running.iter().find(|r| r.current).unwrap().version;
         say(&world, ALICE, "rollback paipu in staging").await;
         let rollback = finished_deploy(&world.app).await;
-        assert_eq!(rollback.state, "rolled_back", "{:?}", rollback.failure);
+        assert_eq!(
+            rollback.state,
+            DeployState::RolledBack,
+            "{:?}",
+            rollback.failure
+        );
         assert_eq!(
             refused(&world, ALICE, "deploy paipu to staging").await,
             format!(

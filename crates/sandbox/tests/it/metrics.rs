@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use axum::http::Method;
 use chatops_fakes::{Failure, FaultRule};
+use chatops::store::DeployState;
 use common::TestApp;
 use common::deploys::{ALICE, DeployWorld, finished_deploy, settle_outbox};
 
@@ -104,7 +105,7 @@ async fn metrics_count_requests_deploys_outbox_and_outside_calls() {
         assert_eq!(status, 200);
         world.command(ALICE, "deploy paipu to staging").await;
         let deploy = finished_deploy(app).await;
-        assert_eq!(deploy.state, "deployed", "{:?}", deploy.failure);
+        assert_eq!(deploy.state, DeployState::Deployed, "{:?}", deploy.failure);
         settle_outbox(app).await;
         let stray = app.http.get(format!("{}/no/such/page", app.base_url));
         assert_eq!(stray.send().await.unwrap().status(), 404);

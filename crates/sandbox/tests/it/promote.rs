@@ -5,6 +5,7 @@
 use crate::common;
 
 use chatops_fakes::github::CiState;
+use chatops::store::DeployState;
 use common::TestApp;
 use common::deploys::{
     ALICE, DeployWorld, finished_deploy, normalized, settle_outbox, thread_of_last_deploy,
@@ -29,7 +30,12 @@ async fn staging_runs_master(
         .command(ALICE, &format!("deploy {pipeline} to staging"))
         .await;
     let deployed = finished_deploy(&world.app).await;
-    assert_eq!(deployed.state, "deployed", "{:?}", deployed.failure);
+    assert_eq!(
+        deployed.state,
+        DeployState::Deployed,
+        "{:?}",
+        deployed.failure
+    );
     world.app.sandbox.github.head(repo, branch).unwrap()
 }
 
@@ -48,7 +54,12 @@ async fn a_promotion_to_a_two_app_stage_tells_each_targets_story() {
         );
         world.answer_confirmation(2, ALICE, "confirm_go").await;
         let promotion = finished_deploy(&world.app).await;
-        assert_eq!(promotion.state, "promoted", "{:?}", promotion.failure);
+        assert_eq!(
+            promotion.state,
+            DeployState::Promoted,
+            "{:?}",
+            promotion.failure
+        );
         settle_outbox(&world.app).await;
 
         let (parent, replies) = thread_of_last_deploy(&world.app);
@@ -120,7 +131,12 @@ async fn a_promotion_to_one_named_app_leaves_the_others_alone() {
             .await;
         world.answer_confirmation(2, ALICE, "confirm_go").await;
         let promotion = finished_deploy(&world.app).await;
-        assert_eq!(promotion.state, "promoted", "{:?}", promotion.failure);
+        assert_eq!(
+            promotion.state,
+            DeployState::Promoted,
+            "{:?}",
+            promotion.failure
+        );
         settle_outbox(&world.app).await;
         let (parent, replies) = thread_of_last_deploy(&world.app);
         assert_eq!(parent.text, "Promoted atlas-staging to production/atlas-eu");
@@ -230,7 +246,7 @@ async fn red_ci_on_the_promoted_commit_refuses_and_promote_bang_goes_ahead() {
         world.command(ALICE, "promote! paipu").await;
         world.answer_confirmation(3, ALICE, "confirm_go").await;
         let forced = finished_deploy(&world.app).await;
-        assert_eq!(forced.state, "promoted", "{:?}", forced.failure);
+        assert_eq!(forced.state, DeployState::Promoted, "{:?}", forced.failure);
         world.finish().await;
     }
 }

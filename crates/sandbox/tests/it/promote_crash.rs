@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use axum::http::Method;
 use chatops_fakes::FaultRule;
+use chatops::store::DeployState;
 use common::deploys::{CHANNEL, normalized};
 use crash_world::{CrashWorld, DEADLINE};
 use outcomes::{eventually, outbox_drained};
@@ -26,7 +27,7 @@ const ACK: &str = "On it: promoting paipu to production. CI checks are skipped (
 /// takes to find the deploy (the 1 s lease), so it first finds no promotion.
 const HOLD: Duration = Duration::from_secs(3);
 
-async fn crash_and_restart(hold_the_request: bool, kill_in: &str) {
+async fn crash_and_restart(hold_the_request: bool, kill_in: DeployState) {
     for db in common::databases().await {
         let mut world = CrashWorld::new(db).await;
         // The confirmation has its own tests; here the promotion starts at once.
@@ -44,7 +45,7 @@ async fn crash_and_restart(hold_the_request: bool, kill_in: &str) {
         let staged = world
             .deploy_when(1, "staging deployed", |d| d.finished_at.is_some())
             .await;
-        assert_eq!(staged.state, "deployed", "{:?}", staged.failure);
+        assert_eq!(staged.state, DeployState::Deployed, "{:?}", staged.failure);
         outbox_drained(&world.db.store, DEADLINE).await;
         assert_eq!(world.command(&bot, CHANNEL, COMMAND).await, ACK);
         if hold_the_request {
@@ -53,14 +54,21 @@ async fn crash_and_restart(hold_the_request: bool, kill_in: &str) {
             })
             .await;
         } else {
-            world.deploy_when(2, kill_in, |d| d.state == kill_in).await;
+            world
+                .deploy_when(2, kill_in.as_str(), |d| d.state == kill_in)
+                .await;
         }
         bot.kill();
         let restarted = BotProcess::start("restarted", &world.config).await;
         let promoted = world
             .deploy_when(2, "the promotion finished", |d| d.finished_at.is_some())
             .await;
-        assert_eq!(promoted.state, "promoted", "{:?}", promoted.failure);
+        assert_eq!(
+            promoted.state,
+            DeployState::Promoted,
+            "{:?}",
+            promoted.failure
+        );
         outbox_drained(&world.db.store, DEADLINE).await;
         assert_eq!(heroku.promotions().len(), 1, "exactly one promotion");
         let slack = &world.sandbox.slack;
@@ -91,10 +99,10 @@ async fn crash_and_restart(hold_the_request: bool, kill_in: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_while_the_promotion_is_requested_the_restarted_bot_finds_it() {
-    crash_and_restart(true, "requested").await;
+    crash_and_restart(true, DeployState::Requested).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_while_the_target_is_releasing_the_restarted_bot_finishes_the_promotion() {
-    crash_and_restart(false, "releasing").await;
+    crash_and_restart(false, DeployState::Releasing).await;
 }

@@ -6,6 +6,7 @@ use crate::common;
 
 use axum::http::Method;
 use chatops_fakes::{Failure, FaultRule};
+use chatops::store::DeployState;
 use secrecy::SecretString;
 
 use common::commands::{BOB, GENERAL, alice, channel_texts, say, wait_for_post, worlds};
@@ -88,7 +89,7 @@ async fn a_deploy_from_chat_also_shows_in_the_routed_channel_and_is_not_announce
         alice(&world, "route paipu to <#C0GENERAL|general>").await;
         alice(&world, "deploy paipu to staging").await;
         let deploy = finished_deploy(&world.app).await;
-        assert_eq!(deploy.state, "deployed", "{:?}", deploy.failure);
+        assert_eq!(deploy.state, DeployState::Deployed, "{:?}", deploy.failure);
         settle_outbox(&world.app).await;
         assert_eq!(
             chatops::routes::announce::poll(&world.app.state)

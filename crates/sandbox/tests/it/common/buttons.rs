@@ -2,6 +2,7 @@
 //! to `/slack/interactions`, with a live `response_url` minted by the fake Slack.
 
 use chatops_fakes::SANDBOX_TEAM;
+use chatops::store::DeployState;
 use serde_json::json;
 
 use super::deploys::{CHANNEL, DeployWorld};
@@ -30,7 +31,7 @@ impl DeployWorld {
     /// Waits until deploy number `n` asks for confirmation, then presses `action_id`
     /// (`confirm_go` or `confirm_cancel`) on it as `user`.
     pub async fn answer_confirmation(&self, n: usize, user: &str, action_id: &str) {
-        let asking = self.wait_for_state(n, "confirming").await;
+        let asking = self.wait_for_state(n, DeployState::Confirming).await;
         let status = self.press(user, action_id, &asking.id.to_string()).await;
         assert_eq!(status, 200);
     }

@@ -8,9 +8,9 @@ use std::time::Duration;
 use chatops::app::App;
 use chatops::clock::Clock;
 use chatops::config::Config;
-use chatops::store::DeployRow;
 use chatops_fakes::heroku::Timings;
-use chatops_fakes::{Fakes, SANDBOX_TEAM};
+use chatops_fakes::{SANDBOX_TEAM, Fakes};
+use chatops::store::{DeployRow, DeployState};
 
 use crate::common::deploys::ALICE;
 use crate::common::outcomes::{
@@ -122,7 +122,7 @@ impl CrashWorld {
     /// Waits until deploy `n` is in `state` with nothing being sent to Slack, so a
     /// kill lands in the stage and not in the middle of a Slack post (that case has
     /// its own test below).
-    pub async fn in_stage_and_quiet(&self, n: usize, state: &str) -> DeployRow {
+    pub async fn in_stage_and_quiet(&self, n: usize, state: DeployState) -> DeployRow {
         let store = &self.db.store;
         eventually(
             &format!("deploy {n} {state} with an idle outbox"),

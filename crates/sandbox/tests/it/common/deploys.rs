@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use chatops::store::DeployRow;
 use chatops_fakes::SANDBOX_TEAM;
 use chatops_fakes::slack::ChannelMessage;
+use chatops::store::{DeployRow, DeployState};
 
 use super::{SECRET, TestApp, now, signed_headers};
 
@@ -88,7 +88,7 @@ impl DeployWorld {
     }
 
     /// Waits until deploy number `n` (1-based, in creation order) is in `state`.
-    pub async fn wait_for_state(&self, n: usize, state: &str) -> DeployRow {
+    pub async fn wait_for_state(&self, n: usize, state: DeployState) -> DeployRow {
         wait_for(&self.app, |deploys| {
             deploys.get(n - 1).filter(|d| d.state == state).cloned()
         })

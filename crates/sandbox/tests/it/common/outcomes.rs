@@ -7,10 +7,10 @@
 use std::time::{Duration, Instant};
 
 use chatops::deploy::worker::thread_key;
-use chatops::store::{DeployRow, Store};
 use chatops_fakes::github::DeploymentRecord;
 use chatops_fakes::slack::FakeSlack;
-use chatops_fakes::{Fakes, SANDBOX_TEAM};
+use chatops_fakes::{SANDBOX_TEAM, Fakes};
+use chatops::store::{DeployRow, DeployState, Store};
 use sqlx::Row;
 
 use crate::common::deploys::{ALICE, normalized};
@@ -182,10 +182,13 @@ impl Before {
     /// since, and with the promoted ones for every GitHub deployment, each having its
     /// own.
     pub fn assert_one_each(&self, sandbox: &Fakes, deploys: &[DeployRow]) {
-        let deployed: Vec<_> = deploys.iter().filter(|d| d.state == "deployed").collect();
+        let deployed: Vec<_> = deploys
+            .iter()
+            .filter(|d| d.state == DeployState::Deployed)
+            .collect();
         let shipped: Vec<_> = deploys
             .iter()
-            .filter(|d| d.state == "deployed" || d.state == "promoted")
+            .filter(|d| d.state == DeployState::Deployed || d.state == DeployState::Promoted)
             .collect();
         for (app, _) in &self.builds {
             let expected = deployed
