@@ -7,41 +7,11 @@ use super::confirm::{self, Press};
 use super::start::two_factor_context;
 use super::{Kind, state};
 use crate::app::AppState;
-use crate::command::{Stage, Target};
+use crate::command::{DeployRequest, PromoteRequest, RollbackRequest, Stage, Target};
 use crate::dispatch::Invocation;
 use crate::github::RepoName;
 use crate::slack::reply::Reply;
 use crate::store::DeployRow;
-
-/// `/h deploy[!] <pipeline>[/<branch>] [to <stage>[/<app>]] [<2fa code>]`, as parsed.
-#[derive(Debug, Clone)]
-pub struct DeployRequest {
-    pub pipeline: String,
-    pub branch: Option<String>,
-    pub target: Option<Target>,
-    pub two_factor_code: Option<String>,
-    pub forced: bool,
-}
-
-/// `/h promote[!] <pipeline> [from <stage>[/<app>]] [to <stage>[/<app>]] [<2fa code>]`.
-#[derive(Debug, Clone)]
-pub struct PromoteRequest {
-    pub pipeline: String,
-    pub from: Option<Target>,
-    pub to: Option<Target>,
-    pub two_factor_code: Option<String>,
-    pub forced: bool,
-}
-
-/// `/h rollback[!] <pipeline> [in <stage>[/<app>]] [to v<N>] [<2fa code>]`.
-#[derive(Debug, Clone)]
-pub struct RollbackRequest {
-    pub pipeline: String,
-    pub target: Option<Target>,
-    pub version: Option<u32>,
-    pub two_factor_code: Option<String>,
-    pub forced: bool,
-}
 
 /// Starts a deploy, or says why it cannot start.
 pub async fn deploy(state: &AppState, invocation: &Invocation, request: DeployRequest) -> Reply {
