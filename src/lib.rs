@@ -19,6 +19,7 @@ pub mod locks;
 pub mod metrics;
 pub mod outbound;
 pub mod pipelines;
+pub mod resolver;
 pub mod routes;
 pub mod sandbox;
 pub mod slack;

@@ -7,6 +7,7 @@ use crate::command::{LockRequest, Target};
 use crate::deploy::messages::clock_time;
 use crate::dispatch::Invocation;
 use crate::pipelines::seen_by;
+use crate::resolver::Asking;
 use crate::slack::reply::{Reply, ResponseType};
 use crate::store::{LockRemoval, StageLock};
 
@@ -169,8 +170,13 @@ async fn check_target(
     pipeline: &str,
     target: &Target,
 ) -> Result<(), Reply> {
-    let (_, layout) = seen_by(state, invocation, pipeline).await?;
-    layout.apps_of(target).map_err(Reply::ephemeral)?;
+    let asking = Asking {
+        command: "lock",
+        preposition: "in",
+    };
+    let (_, layout) = seen_by(state, invocation, pipeline, asking).await?;
+    let apps = layout.apps_of(target);
+    apps.map_err(|problem| Reply::ephemeral(problem.to_string()))?;
     Ok(())
 }
 
