@@ -3,7 +3,6 @@
 
 use crate::app::AppState;
 use crate::command::{self, Command};
-use crate::deploy::commands::{DeployRequest, PromoteRequest, RollbackRequest};
 use crate::slack::reply::Reply;
 
 /// Who typed a command, where, and how to answer them later.
@@ -29,52 +28,13 @@ pub async fn run(state: &AppState, invocation: &Invocation, command: Command) ->
         Command::Login => crate::accounts::commands::login(state, invocation).await,
         Command::Logout => crate::accounts::commands::logout(state, invocation).await,
         Command::Whoami => crate::accounts::commands::whoami(state, invocation).await,
-        Command::Deploy {
-            pipeline,
-            branch,
-            target,
-            two_factor_code,
-            forced,
-        } => {
-            let request = DeployRequest {
-                pipeline,
-                branch,
-                target,
-                two_factor_code,
-                forced,
-            };
+        Command::Deploy(request) => {
             crate::deploy::commands::deploy(state, invocation, request).await
         }
-        Command::Promote {
-            pipeline,
-            from,
-            to,
-            two_factor_code,
-            forced,
-        } => {
-            let request = PromoteRequest {
-                pipeline,
-                from,
-                to,
-                two_factor_code,
-                forced,
-            };
+        Command::Promote(request) => {
             crate::deploy::commands::promote(state, invocation, request).await
         }
-        Command::Rollback {
-            pipeline,
-            target,
-            version,
-            two_factor_code,
-            forced,
-        } => {
-            let request = RollbackRequest {
-                pipeline,
-                target,
-                version,
-                two_factor_code,
-                forced,
-            };
+        Command::Rollback(request) => {
             crate::deploy::commands::rollback(state, invocation, request).await
         }
         Command::Connect { pipeline, repo } => {
@@ -88,20 +48,7 @@ pub async fn run(state: &AppState, invocation: &Invocation, command: Command) ->
         Command::History { pipeline, target } => {
             crate::history::history(state, invocation, &pipeline, target).await
         }
-        Command::Lock {
-            pipeline,
-            target,
-            duration_secs,
-            reason,
-        } => {
-            let request = crate::locks::LockRequest {
-                pipeline,
-                target,
-                duration_secs,
-                reason,
-            };
-            crate::locks::lock(state, invocation, request).await
-        }
+        Command::Lock(request) => crate::locks::lock(state, invocation, request).await,
         Command::Unlock {
             pipeline,
             target,

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod outbound;
 pub mod pages;
 pub mod pipelines;
+pub mod resolver;
 pub mod routes;
 pub mod slack;
 pub mod store;

@@ -6,7 +6,7 @@ use super::links;
 use super::suggest::closest;
 use super::values::{self, Clause, Value};
 use super::words::{Words, split};
-use super::{Command, Target};
+use super::{Command, DeployRequest, LockRequest, PromoteRequest, RollbackRequest, Target};
 
 type Parse = fn(&mut Words) -> Result<Command, ParseError>;
 type ParseForced = fn(&mut Words, bool) -> Result<Command, ParseError>;
@@ -146,13 +146,13 @@ fn deploy(w: &mut Words, forced: bool) -> Result<Command, ParseError> {
     let target = w.clause(DEPLOY_TO, values::target)?;
     let two_factor_code = w.two_factor_code();
     w.finish()?;
-    Ok(Command::Deploy {
+    Ok(Command::Deploy(DeployRequest {
         pipeline,
         branch,
         target,
         two_factor_code,
         forced,
-    })
+    }))
 }
 
 fn promote(w: &mut Words, forced: bool) -> Result<Command, ParseError> {
@@ -167,13 +167,13 @@ fn promote(w: &mut Words, forced: bool) -> Result<Command, ParseError> {
     };
     let two_factor_code = w.two_factor_code();
     w.finish()?;
-    Ok(Command::Promote {
+    Ok(Command::Promote(PromoteRequest {
         pipeline,
         from,
         to,
         two_factor_code,
         forced,
-    })
+    }))
 }
 
 fn info(w: &mut Words) -> Result<Command, ParseError> {
@@ -222,13 +222,13 @@ fn rollback(w: &mut Words, forced: bool) -> Result<Command, ParseError> {
     let version = w.clause(TO_VERSION, values::version)?;
     let two_factor_code = w.two_factor_code();
     w.finish()?;
-    Ok(Command::Rollback {
+    Ok(Command::Rollback(RollbackRequest {
         pipeline,
         target,
         version,
         two_factor_code,
         forced,
-    })
+    }))
 }
 
 fn lock(w: &mut Words) -> Result<Command, ParseError> {
@@ -243,12 +243,12 @@ fn lock(w: &mut Words) -> Result<Command, ParseError> {
         None
     };
     let reason = w.rest();
-    Ok(Command::Lock {
+    Ok(Command::Lock(LockRequest {
         pipeline,
         target,
         duration_secs,
         reason,
-    })
+    }))
 }
 
 fn unlock(w: &mut Words, forced: bool) -> Result<Command, ParseError> {

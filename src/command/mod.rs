@@ -133,28 +133,10 @@ impl fmt::Display for Channel {
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     /// Build a branch (default: the repo's default branch) and release it to a stage
-    /// (default: the pipeline's default stage). `forced` (`deploy!`) skips the CI gate.
-    Deploy {
-        pipeline: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        branch: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        target: Option<Target>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        two_factor_code: Option<String>,
-        forced: bool,
-    },
-    /// Heroku pipeline promotion; `from` defaults upstream, `to` defaults to production.
-    Promote {
-        pipeline: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        from: Option<Target>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        to: Option<Target>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        two_factor_code: Option<String>,
-        forced: bool,
-    },
+    /// (default: the pipeline's default stage).
+    Deploy(DeployRequest),
+    /// Heroku pipeline promotion.
+    Promote(PromoteRequest),
     Login,
     /// Extension.
     Logout,
@@ -177,26 +159,10 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         channel: Option<Channel>,
     },
-    /// Extension. `target` defaults to production, `version` to the previous release.
-    Rollback {
-        pipeline: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        target: Option<Target>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        version: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        two_factor_code: Option<String>,
-        forced: bool,
-    },
-    /// Extension. `duration_secs: None` locks until unlocked; `reason` keeps its case.
-    Lock {
-        pipeline: String,
-        target: Target,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        duration_secs: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
-    },
+    /// Extension.
+    Rollback(RollbackRequest),
+    /// Extension.
+    Lock(LockRequest),
     /// Extension. `forced` (`unlock!`) removes a lock someone else holds.
     Unlock {
         pipeline: String,
@@ -226,6 +192,64 @@ pub enum Command {
     },
 }
 
+/// `/h deploy[!] <pipeline>[/<branch>] [to <stage>[/<app>]] [<2fa code>]`. `forced`
+/// (`deploy!`) skips the CI gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployRequest {
+    pub pipeline: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_factor_code: Option<String>,
+    pub forced: bool,
+}
+
+/// `/h promote[!] <pipeline> [from <stage>[/<app>]] [to <stage>[/<app>]] [<2fa code>]`:
+/// `from` defaults upstream, `to` defaults to production.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromoteRequest {
+    pub pipeline: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Target>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Target>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_factor_code: Option<String>,
+    pub forced: bool,
+}
+
+/// `/h rollback[!] <pipeline> [in <stage>[/<app>]] [to v<N>] [<2fa code>]`: `target`
+/// defaults to production, `version` to the previous release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackRequest {
+    pub pipeline: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_factor_code: Option<String>,
+    pub forced: bool,
+}
+
+/// `/h lock <pipeline> <stage>[/<app>] [for <duration>] [<reason>]`: `duration_secs:
+/// None` locks until unlocked; `reason` keeps its case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockRequest {
+    pub pipeline: String,
+    pub target: Target,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// What a masked 2FA code reads as in the audit trail.
 pub const REDACTED_CODE: &str = "******";
 
@@ -233,15 +257,15 @@ impl Command {
     /// The 2FA code typed with the command, if any.
     pub fn two_factor_code(&self) -> Option<&str> {
         match self {
-            Command::Deploy {
+            Command::Deploy(DeployRequest {
                 two_factor_code, ..
-            }
-            | Command::Promote {
+            })
+            | Command::Promote(PromoteRequest {
                 two_factor_code, ..
-            }
-            | Command::Rollback {
+            })
+            | Command::Rollback(RollbackRequest {
                 two_factor_code, ..
-            } => two_factor_code.as_deref(),
+            }) => two_factor_code.as_deref(),
             _ => None,
         }
     }
@@ -270,15 +294,15 @@ impl Command {
     /// and has no place at rest or in logs.
     pub fn redacted(&self) -> Command {
         let mut redacted = self.clone();
-        if let Command::Deploy {
+        if let Command::Deploy(DeployRequest {
             two_factor_code, ..
-        }
-        | Command::Promote {
+        })
+        | Command::Promote(PromoteRequest {
             two_factor_code, ..
-        }
-        | Command::Rollback {
+        })
+        | Command::Rollback(RollbackRequest {
             two_factor_code, ..
-        } = &mut redacted
+        }) = &mut redacted
         {
             if two_factor_code.is_some() {
                 *two_factor_code = Some(REDACTED_CODE.into());
@@ -290,8 +314,8 @@ impl Command {
     /// The command's name as typed after `/h` (and as its spec file is named).
     pub fn name(&self) -> &'static str {
         match self {
-            Command::Deploy { .. } => "deploy",
-            Command::Promote { .. } => "promote",
+            Command::Deploy(_) => "deploy",
+            Command::Promote(_) => "promote",
             Command::Login => "login",
             Command::Logout => "logout",
             Command::Whoami => "whoami",
@@ -299,8 +323,8 @@ impl Command {
             Command::Info { .. } => "info",
             Command::Releases { .. } => "releases",
             Command::Route { .. } => "route",
-            Command::Rollback { .. } => "rollback",
-            Command::Lock { .. } => "lock",
+            Command::Rollback(_) => "rollback",
+            Command::Lock(_) => "lock",
             Command::Unlock { .. } => "unlock",
             Command::History { .. } => "history",
             Command::Connect { .. } => "connect",

@@ -3,9 +3,9 @@
 
 use std::fmt::Display;
 
-use super::Command;
 use super::error::slack_escape;
 use super::values::format_duration;
+use super::{Command, DeployRequest, LockRequest, PromoteRequest, RollbackRequest};
 
 impl Command {
     /// The command and what it was given, parts left at their default omitted, e.g.
@@ -14,13 +14,13 @@ impl Command {
     pub fn understood(&self) -> String {
         let name = self.name();
         let parts = match self {
-            Command::Deploy {
+            Command::Deploy(DeployRequest {
                 pipeline,
                 branch,
                 target,
                 two_factor_code,
                 forced,
-            } => vec![
+            }) => vec![
                 Some(format!("{name} {pipeline}")),
                 labelled("branch", branch),
                 labelled("to", target),
@@ -29,13 +29,13 @@ impl Command {
                     .as_ref()
                     .map(|_| "with a 2FA code".to_string()),
             ],
-            Command::Promote {
+            Command::Promote(PromoteRequest {
                 pipeline,
                 from,
                 to,
                 two_factor_code,
                 forced,
-            } => vec![
+            }) => vec![
                 Some(format!("{name} {pipeline}")),
                 labelled("from", from),
                 labelled("to", to),
@@ -44,13 +44,13 @@ impl Command {
                     .as_ref()
                     .map(|_| "with a 2FA code".to_string()),
             ],
-            Command::Rollback {
+            Command::Rollback(RollbackRequest {
                 pipeline,
                 target,
                 version,
                 two_factor_code,
                 forced,
-            } => vec![
+            }) => vec![
                 Some(format!("{name} {pipeline}")),
                 labelled("in", target),
                 labelled("to", &version.map(|v| format!("v{v}"))),
@@ -59,12 +59,12 @@ impl Command {
                     .as_ref()
                     .map(|_| "with a 2FA code".to_string()),
             ],
-            Command::Lock {
+            Command::Lock(LockRequest {
                 pipeline,
                 target,
                 duration_secs,
                 reason,
-            } => vec![
+            }) => vec![
                 Some(format!("{name} {pipeline}")),
                 Some(format!("in {target}")),
                 labelled("for", &duration_secs.map(format_duration)),

@@ -7,41 +7,12 @@ use super::confirm::{self, Press};
 use super::start::two_factor_context;
 
 use crate::app::AppState;
-use crate::command::{Stage, Target};
+use crate::command::{DeployRequest, PromoteRequest, RollbackRequest, Stage, Target};
 use crate::dispatch::Invocation;
 use crate::github::RepoName;
+use crate::resolver::{Asking, ResolveError, Resolver};
 use crate::slack::reply::Reply;
 use crate::store::{DeployKind, DeployRow, DeployState};
-
-/// `/h deploy[!] <pipeline>[/<branch>] [to <stage>[/<app>]] [<2fa code>]`, as parsed.
-#[derive(Debug, Clone)]
-pub struct DeployRequest {
-    pub pipeline: String,
-    pub branch: Option<String>,
-    pub target: Option<Target>,
-    pub two_factor_code: Option<String>,
-    pub forced: bool,
-}
-
-/// `/h promote[!] <pipeline> [from <stage>[/<app>]] [to <stage>[/<app>]] [<2fa code>]`.
-#[derive(Debug, Clone)]
-pub struct PromoteRequest {
-    pub pipeline: String,
-    pub from: Option<Target>,
-    pub to: Option<Target>,
-    pub two_factor_code: Option<String>,
-    pub forced: bool,
-}
-
-/// `/h rollback[!] <pipeline> [in <stage>[/<app>]] [to v<N>] [<2fa code>]`.
-#[derive(Debug, Clone)]
-pub struct RollbackRequest {
-    pub pipeline: String,
-    pub target: Option<Target>,
-    pub version: Option<u32>,
-    pub two_factor_code: Option<String>,
-    pub forced: bool,
-}
 
 /// Starts a deploy, or says why it cannot start.
 pub async fn deploy(state: &AppState, invocation: &Invocation, request: DeployRequest) -> Reply {
@@ -282,14 +253,22 @@ pub async fn connect(
             "`{repo}` is not a GitHub repository of the form owner/name, e.g. `heroku/paipu-repo`."
         ));
     };
-    if let Err(error) = state.heroku.pipeline(&linked.heroku_token, pipeline).await {
-        return Reply::ephemeral(if error.is_not_found() || error.is_forbidden() {
-            format!(
-                "I can't find a pipeline called `{pipeline}` on Heroku, or you can't see it. Run `/h pipelines` to list yours."
-            )
-        } else {
-            format!("Heroku did not answer ({error}); nothing was changed. Try again in a minute.")
-        });
+    let resolver = Resolver {
+        heroku: &state.heroku,
+        token: &linked.heroku_token,
+        asking: Asking {
+            command: "connect",
+            preposition: "to",
+        },
+    };
+    match resolver.find_pipeline(pipeline).await {
+        Ok(_) => {}
+        Err(ResolveError::Heroku { source, .. }) => {
+            return Reply::ephemeral(format!(
+                "Heroku did not answer ({source}); nothing was changed. Try again in a minute."
+            ));
+        }
+        Err(refused) => return Reply::ephemeral(refused.to_string()),
     }
     let found = match state.github.repo(&linked.github_token, &repo_name).await {
         Ok(found) => found,

@@ -1,5 +1,5 @@
-//! From `/h deploy paipu/feature-x to staging/app2` to a gated commit: pipeline ->
-//! couplings -> the stage's app -> the connected repository -> branch -> sha -> CI
+//! From `/h deploy paipu/feature-x to staging/app2` to a gated commit: the stage's app
+//! (found by [`crate::resolver`]) -> the connected repository -> branch -> sha -> CI
 //! verdict. Every refusal says what was wrong and what to type instead.
 
 use secrecy::SecretString;
@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use super::StepError;
 use crate::app::App;
 use crate::github::{CiVerdict, RepoName};
-use crate::heroku::{PipelineCoupling, Stage};
+use crate::resolver::{Asking, Resolver};
 
 /// What a deploy builds and where, once resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,16 +43,37 @@ pub struct Tokens<'a> {
     pub github: &'a SecretString,
 }
 
+impl<'a> Request<'a> {
+    /// The command and preposition, for the resolver's hints.
+    pub(super) fn asking(self) -> Asking<'a> {
+        Asking {
+            command: self.command,
+            preposition: self.preposition,
+        }
+    }
+}
+
+/// Resolves names on Heroku as the person whose `tokens` these are.
+pub(super) fn resolver<'a>(app: &'a App, tokens: &Tokens<'a>, asking: Asking<'a>) -> Resolver<'a> {
+    Resolver {
+        heroku: &app.heroku,
+        token: tokens.heroku,
+        asking,
+    }
+}
+
 /// Resolves and gates a deploy request.
 pub async fn resolve(
     app: &App,
     request: Request<'_>,
     tokens: &Tokens<'_>,
 ) -> Result<Resolved, StepError> {
-    let (_, couplings) = pipeline(app, request, tokens).await?;
-    let stage = pick_stage(request, &couplings)?;
-    let apps = stage_apps(app, request, tokens, &couplings, stage).await?;
-    let (app_id, app_name) = pick_app(request, stage, apps)?;
+    let resolver = resolver(app, tokens, request.asking());
+    let seen = resolver.pipeline(request.pipeline).await?;
+    let stage = seen.stage(request.stage)?;
+    let target = (resolver.stage_apps(&seen, stage).await?)
+        .one(&seen.pipeline.name, request.app, request.asking())?
+        .clone();
     let repo = connected_repo(app, request).await?;
     let (git_ref, sha, required_contexts) = branch_head(app, request, tokens, &repo).await?;
     if !request.forced {
@@ -62,148 +83,13 @@ pub async fn resolve(
     }
     Ok(Resolved {
         stage: stage.as_str().into(),
-        app_id,
-        app_name,
+        app_id: target.id,
+        app_name: target.name,
         repo,
         git_ref,
         sha,
         required_contexts,
     })
-}
-
-/// The pipeline's id and couplings, or why it cannot be seen.
-pub(super) async fn pipeline(
-    app: &App,
-    request: Request<'_>,
-    tokens: &Tokens<'_>,
-) -> Result<(String, Vec<PipelineCoupling>), StepError> {
-    let pipeline = app
-        .heroku
-        .pipeline(tokens.heroku, request.pipeline)
-        .await
-        .map_err(|error| {
-            if error.is_not_found() || error.is_forbidden() {
-                StepError::refused(format!(
-                    "I can't find a pipeline called `{}` on Heroku, or you can't see it. \
-                 Run `/h pipelines` to list the ones you can deploy.",
-                    request.pipeline
-                ))
-            } else {
-                StepError::from_heroku("read the pipeline", error)
-            }
-        })?;
-    let couplings = app
-        .heroku
-        .pipeline_couplings(tokens.heroku, &pipeline.id)
-        .await
-        .map_err(|error| StepError::from_heroku("read the pipeline's apps", error))?;
-    Ok((pipeline.id, couplings))
-}
-
-/// The stage asked for, or the pipeline's default: the alphabetically last stage with
-/// apps (slash-heroku's rule; it is `staging` for the usual pipeline).
-pub(super) fn pick_stage(
-    request: Request<'_>,
-    couplings: &[PipelineCoupling],
-) -> Result<Stage, StepError> {
-    let stages_with_apps = |c: &PipelineCoupling| c.stage != Stage::Test;
-    if let Some(wanted) = request.stage {
-        return couplings
-            .iter()
-            .filter(|c| stages_with_apps(c))
-            .map(|c| c.stage)
-            .find(|stage| stage.as_str() == wanted)
-            .ok_or_else(|| {
-                StepError::refused(format!(
-                    "`{}` has no app in its {wanted} stage. {}",
-                    request.pipeline,
-                    stage_list(couplings)
-                ))
-            });
-    }
-    couplings
-        .iter()
-        .filter(|c| stages_with_apps(c))
-        .map(|c| c.stage)
-        .max_by_key(|stage| stage.as_str())
-        .ok_or_else(|| {
-            StepError::refused(format!("`{}` has no apps to deploy to.", request.pipeline))
-        })
-}
-
-pub(super) fn stage_list(couplings: &[PipelineCoupling]) -> String {
-    let mut stages: Vec<&str> = couplings
-        .iter()
-        .filter(|c| c.stage != Stage::Test)
-        .map(|c| c.stage.as_str())
-        .collect();
-    stages.sort_unstable();
-    stages.dedup();
-    format!("Its stages: {}.", stages.join(", "))
-}
-
-/// The apps of `stage`, by name, once the person shows they can see each.
-pub(super) async fn stage_apps(
-    app: &App,
-    request: Request<'_>,
-    tokens: &Tokens<'_>,
-    couplings: &[PipelineCoupling],
-    stage: Stage,
-) -> Result<Vec<(String, String)>, StepError> {
-    let mut apps = Vec::new();
-    for coupling in couplings.iter().filter(|c| c.stage == stage) {
-        let found = app.heroku.app(tokens.heroku, &coupling.app.id).await.map_err(|error| {
-            if error.is_not_found() || error.is_forbidden() {
-                StepError::refused(format!(
-                    "You don't have access to the {} apps of `{}` on Heroku. Ask an owner of the \
-                     pipeline to add you as a collaborator.",
-                    stage.as_str(),
-                    request.pipeline
-                ))
-            } else {
-                StepError::from_heroku("read the app", error)
-            }
-        })?;
-        apps.push((found.id, found.name));
-    }
-    apps.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok(apps)
-}
-
-/// The stage's only app, or the one named; with several and none named, the choice.
-pub(super) fn pick_app(
-    request: Request<'_>,
-    stage: Stage,
-    mut apps: Vec<(String, String)>,
-) -> Result<(String, String), StepError> {
-    let names = apps
-        .iter()
-        .map(|(_, name)| name.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    match request.app {
-        Some(wanted) => apps
-            .iter()
-            .find(|(_, name)| name == wanted)
-            .cloned()
-            .ok_or_else(|| {
-                StepError::refused(format!(
-                    "`{wanted}` is not an app of the {} stage of `{}`. Its apps there: {names}.",
-                    stage.as_str(),
-                    request.pipeline,
-                ))
-            }),
-        None if apps.len() == 1 => Ok(apps.remove(0)),
-        None => Err(StepError::refused(format!(
-            "The {stage} stage of `{pipeline}` has several apps: {names}. Name one, e.g. \
-             `/h {command} {pipeline} {preposition} {stage}/{first}`.",
-            stage = stage.as_str(),
-            pipeline = request.pipeline,
-            command = request.command,
-            preposition = request.preposition,
-            first = apps.first().map_or("", |(_, name)| name.as_str())
-        ))),
-    }
 }
 
 pub(super) async fn connected_repo(app: &App, request: Request<'_>) -> Result<RepoName, StepError> {

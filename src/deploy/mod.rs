@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use crate::github::GitHubError;
 use crate::heroku::HerokuError;
+use crate::resolver::ResolveError;
 
 /// Each stage gives up after this long (slash-heroku's defaults: builds and restarts
 /// rarely take longer, and a stuck one must end in a clear failure).
@@ -84,6 +85,17 @@ impl StepError {
             .body()
             .map_or_else(|| error.to_string(), |body| body.message.clone());
         StepError::Refused(format!("GitHub refused to {what}: {detail}"))
+    }
+}
+
+impl From<ResolveError> for StepError {
+    /// Heroku's failures are retried or explained like any other step's; the rest are
+    /// refusals, in the resolver's words.
+    fn from(error: ResolveError) -> StepError {
+        match error {
+            ResolveError::Heroku { what, source } => StepError::from_heroku(what, source),
+            refused => StepError::Refused(refused.to_string()),
+        }
     }
 }
 

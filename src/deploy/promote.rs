@@ -15,7 +15,8 @@ use super::steps::{Outcome, enter, github_status, refuse_if_locked, wait};
 use super::{StepError, confirm};
 use crate::app::AppState;
 use crate::github::{DeploymentState, RepoName};
-use crate::heroku::{NewPromotion, PipelineCoupling, Release, Stage};
+use crate::heroku::{self, NewPromotion, Release, Stage};
+use crate::resolver::{Asking, Seen};
 use crate::store::{DeployRow, DeployState, DeployTarget, MessageKind};
 use secrecy::ExposeSecret;
 
@@ -61,33 +62,32 @@ async fn plan(
     tokens: &Tokens<'_>,
     now: i64,
 ) -> Result<Outcome, StepError> {
-    let wanted = gate::Request {
-        stage: Some(d.stage.as_deref().unwrap_or("production")),
-        ..request(d)
-    };
-    let (_, couplings) = gate::pipeline(app, wanted, tokens).await?;
-    let target_stage = gate::pick_stage(wanted, &couplings)?;
-    let source_stage = upstream(d, &couplings, target_stage)?;
-    let source_request = gate::Request {
-        stage: Some(source_stage.as_str()),
-        app: d.source_app.as_deref(),
+    let asking = request(d).asking();
+    let resolver = gate::resolver(app, tokens, asking);
+    let seen = resolver.pipeline(&d.pipeline).await?;
+    let target_stage = seen.stage(Some(d.stage.as_deref().unwrap_or("production")))?;
+    let source_stage = upstream(d, &seen, target_stage)?;
+    let from = Asking {
         preposition: "from",
-        ..request(d)
+        ..asking
     };
-    let sources = gate::stage_apps(app, source_request, tokens, &couplings, source_stage).await?;
-    let (source_id, source_name) = gate::pick_app(source_request, source_stage, sources)?;
-    let mut targets = gate::stage_apps(app, wanted, tokens, &couplings, target_stage).await?;
-    if wanted.app.is_some() {
-        targets = vec![gate::pick_app(wanted, target_stage, targets)?];
+    let source = (resolver.stage_apps(&seen, source_stage).await?)
+        .one(&seen.pipeline.name, d.source_app.as_deref(), from)?
+        .clone();
+    let targets: Vec<heroku::App> = (resolver.stage_apps(&seen, target_stage).await?)
+        .named(&seen.pipeline.name, d.app_name.as_deref())?
+        .into_iter()
+        .cloned()
+        .collect();
+    for target in &targets {
+        refuse_if_locked(app, d, target_stage.as_str(), &target.name, now).await?;
     }
-    for (_, target_app) in &targets {
-        refuse_if_locked(app, d, target_stage.as_str(), target_app, now).await?;
-    }
+    let (source_id, source_name) = (source.id, source.name);
     let (version, sha) =
         source_release(app, tokens, &d.pipeline, source_stage, &source_name).await?;
-    let repo = gate::connected_repo(app, wanted).await?;
+    let repo = gate::connected_repo(app, request(d)).await?;
     if !d.forced {
-        let (_, _, required) = gate::branch_head(app, wanted, tokens, &repo).await?;
+        let (_, _, required) = gate::branch_head(app, request(d), tokens, &repo).await?;
         let at = format!(
             "{repo}@{} ({source_name} v{version})",
             messages::short_sha(&sha)
@@ -103,12 +103,12 @@ async fn plan(
         (Some(source_id), Some(source_name), Some(version));
     (d.repo, d.sha) = (Some(repo.to_string()), Some(sha.clone()));
     let mut planned = Vec::new();
-    for (app_id, app_name) in targets {
-        let previous = current_release(app, tokens, &app_name).await?;
+    for target in targets {
+        let previous = current_release(app, tokens, &target.name).await?;
         planned.push(DeployTarget {
             deploy_id: d.id,
-            app_id,
-            app_name,
+            app_id: target.id,
+            app_name: target.name,
             state: DeployState::Requested,
             previous_version: previous.map_or(0, |release| release.version as i64),
             release_id: None,
@@ -133,24 +133,9 @@ async fn plan(
 
 /// The stage asked for as the source, or the nearest one upstream of the target
 /// that has apps.
-fn upstream(
-    d: &DeployRow,
-    couplings: &[PipelineCoupling],
-    target: Stage,
-) -> Result<Stage, StepError> {
-    let order = [
-        Stage::Review,
-        Stage::Development,
-        Stage::Staging,
-        Stage::Production,
-    ];
-    let with_apps = |stage: Stage| couplings.iter().any(|c| c.stage == stage);
+fn upstream(d: &DeployRow, seen: &Seen, target: Stage) -> Result<Stage, StepError> {
     if let Some(asked) = d.source_stage.as_deref() {
-        let source_request = gate::Request {
-            stage: Some(asked),
-            ..request(d)
-        };
-        let stage = gate::pick_stage(source_request, couplings)?;
+        let stage = seen.stage(Some(asked))?;
         if stage == target {
             return Err(StepError::refused(format!(
                 "A promotion copies one stage to another: {asked} to {asked} does nothing. \
@@ -160,18 +145,17 @@ fn upstream(
         }
         return Ok(stage);
     }
-    let position = order.iter().position(|stage| *stage == target).unwrap_or(0);
-    order[..position]
-        .iter()
-        .rev()
-        .copied()
-        .find(|stage| with_apps(*stage))
+    // `target` is one of `stages` (it was resolved from them), which are in pipeline order.
+    seen.stages()
+        .into_iter()
+        .take_while(|stage| *stage != target)
+        .last()
         .ok_or_else(|| {
             StepError::refused(format!(
                 "`{}` has no stage with apps upstream of {} to promote from. {}",
                 d.pipeline,
                 target.as_str(),
-                gate::stage_list(couplings)
+                seen.stage_list()
             ))
         })
 }
@@ -357,7 +341,9 @@ async fn create(
     tokens: &Tokens<'_>,
     targets: &[DeployTarget],
 ) -> Result<String, StepError> {
-    let (pipeline_id, _) = gate::pipeline(app, request(d), tokens).await?;
+    let asking = request(d).asking();
+    let resolver = gate::resolver(app, tokens, asking);
+    let pipeline_id = resolver.find_pipeline(&d.pipeline).await?.id;
     let promotion = NewPromotion {
         pipeline_id,
         source_app_id: d.app_id.clone().unwrap_or_default(),

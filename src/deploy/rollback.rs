@@ -15,6 +15,7 @@ use super::start::{take_lock, two_factor_code, two_factor_refusal};
 use super::steps::{Outcome, enter, refuse_if_locked};
 use crate::app::AppState;
 use crate::heroku::Release;
+use crate::resolver::Asking;
 use crate::store::{DeployRow, DeployState, MessageKind};
 
 /// Releases read to find the current one and what came before.
@@ -40,20 +41,17 @@ async fn plan(
     tokens: &Tokens<'_>,
     now: i64,
 ) -> Result<Outcome, StepError> {
-    let request = gate::Request {
+    let asking = Asking {
         command: "rollback",
         preposition: "in",
-        team_id: &d.team_id,
-        pipeline: &d.pipeline,
-        branch: None,
-        stage: Some(d.stage.as_deref().unwrap_or("production")),
-        app: d.app_name.as_deref(),
-        forced: d.forced,
     };
-    let (_, couplings) = gate::pipeline(app, request, tokens).await?;
-    let stage = gate::pick_stage(request, &couplings)?;
-    let apps = gate::stage_apps(app, request, tokens, &couplings, stage).await?;
-    let (app_id, app_name) = gate::pick_app(request, stage, apps)?;
+    let resolver = gate::resolver(app, tokens, asking);
+    let seen = resolver.pipeline(&d.pipeline).await?;
+    let stage = seen.stage(Some(d.stage.as_deref().unwrap_or("production")))?;
+    let target = (resolver.stage_apps(&seen, stage).await?)
+        .one(&seen.pipeline.name, d.app_name.as_deref(), asking)?
+        .clone();
+    let (app_id, app_name) = (target.id, target.name);
     refuse_if_locked(app, d, stage.as_str(), &app_name, now).await?;
     let releases = app
         .heroku

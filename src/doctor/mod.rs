@@ -10,7 +10,7 @@ use crate::accounts::{LinkError, Linked};
 use crate::app::{App, AppState};
 use crate::dispatch::Invocation;
 use crate::github::RepoName;
-use crate::pipelines::lookup::{self, Layout};
+use crate::resolver::{Asking, Layout, Resolver};
 use crate::slack::reply::Reply;
 
 /// The GitHub scopes deploys cannot do without: reading private repositories and
@@ -116,7 +116,15 @@ async fn pipeline_checks(
     linked: &Linked,
     pipeline: &str,
 ) -> Vec<String> {
-    let layout = match lookup::layout(app, &linked.heroku_token, pipeline).await {
+    let resolver = Resolver {
+        heroku: &app.heroku,
+        token: &linked.heroku_token,
+        asking: Asking {
+            command: "doctor",
+            preposition: "in",
+        },
+    };
+    let layout = match resolver.layout(pipeline).await {
         Ok(layout) if layout.stages.is_empty() => {
             return vec![fix(format!(
                 "`{pipeline}` has no apps: add some on Heroku."
@@ -125,14 +133,9 @@ async fn pipeline_checks(
         Ok(layout) => layout,
         Err(problem) => return vec![fix(problem)],
     };
-    let stages: Vec<String> = layout
-        .stages
-        .iter()
-        .map(|s| format!("{} {}", s.stage, lookup::app_names(&s.apps)))
-        .collect();
     let mut lines = vec![ok(format!(
         "you can see `{pipeline}`: {}.",
-        stages.join(" · ")
+        layout.summary()
     ))];
     lines.extend(repo_checks(app, invocation, &linked.github_token, pipeline).await);
     lines.push(webhook_check(app, &linked.heroku_token, &layout).await);

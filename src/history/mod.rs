@@ -12,6 +12,7 @@ use crate::command::Target;
 use crate::deploy::messages::{clock_time, duration, short_sha};
 use crate::dispatch::Invocation;
 use crate::pipelines::seen_by;
+use crate::resolver::Asking;
 use crate::slack::reply::Reply;
 use crate::store::{DeployRow, LockEvent};
 use crate::when;
@@ -31,6 +32,11 @@ pub struct Entry {
     pub sentence: String,
 }
 
+const HISTORY: Asking = Asking {
+    command: "history",
+    preposition: "in",
+};
+
 /// Answers `/h history`.
 pub async fn history(
     state: &AppState,
@@ -38,13 +44,13 @@ pub async fn history(
     pipeline: &str,
     target: Option<Target>,
 ) -> Reply {
-    let layout = match seen_by(state, invocation, pipeline).await {
+    let layout = match seen_by(state, invocation, pipeline, HISTORY).await {
         Ok((_, layout)) => layout,
         Err(reply) => return reply,
     };
     if let Some(target) = &target {
         if let Err(problem) = layout.apps_of(target) {
-            return Reply::ephemeral(problem);
+            return Reply::ephemeral(problem.to_string());
         }
     }
     let entries = match timeline(state, &invocation.team_id, pipeline, target.as_ref()).await {

@@ -3,21 +3,13 @@
 
 use super::{describe, target_of};
 use crate::app::AppState;
-use crate::command::Target;
+use crate::command::{LockRequest, Target};
 use crate::deploy::messages::clock_time;
 use crate::dispatch::Invocation;
 use crate::pipelines::seen_by;
+use crate::resolver::Asking;
 use crate::slack::reply::{Reply, ResponseType};
 use crate::store::{LockRemoval, StageLock};
-
-/// What `/h lock` was asked to do.
-#[derive(Debug, Clone)]
-pub struct LockRequest {
-    pub pipeline: String,
-    pub target: Target,
-    pub duration_secs: Option<u64>,
-    pub reason: Option<String>,
-}
 
 const DATABASE_TROUBLE: &str = "I could not save that (the database did not answer), so nothing was changed. Try again in a minute.";
 
@@ -178,8 +170,13 @@ async fn check_target(
     pipeline: &str,
     target: &Target,
 ) -> Result<(), Reply> {
-    let (_, layout) = seen_by(state, invocation, pipeline).await?;
-    layout.apps_of(target).map_err(Reply::ephemeral)?;
+    let asking = Asking {
+        command: "lock",
+        preposition: "in",
+    };
+    let (_, layout) = seen_by(state, invocation, pipeline, asking).await?;
+    let apps = layout.apps_of(target);
+    apps.map_err(|problem| Reply::ephemeral(problem.to_string()))?;
     Ok(())
 }
 

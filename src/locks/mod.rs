@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::deploy::messages::clock_time;
 use crate::store::StageLock;
 
-pub use commands::{LockRequest, lock, unlock};
+pub use commands::{lock, unlock};
 
 /// What a change of a stage is, for [`refusal`].
 #[derive(Debug, Clone, Copy)]

@@ -8,12 +8,18 @@ use crate::app::{App, AppState};
 use crate::deploy::messages::short_sha;
 use crate::dispatch::Invocation;
 use crate::github::RepoName;
+use crate::resolver::Asking;
 use crate::slack::reply::Reply;
 use crate::when;
 
+const INFO: Asking = Asking {
+    command: "info",
+    preposition: "in",
+};
+
 /// Answers `/h info <pipeline>`.
 pub async fn info(state: &AppState, invocation: &Invocation, pipeline: &str) -> Reply {
-    let (linked, layout) = match seen_by(state, invocation, pipeline).await {
+    let (linked, layout) = match seen_by(state, invocation, pipeline, INFO).await {
         Ok(seen) => seen,
         Err(reply) => return reply,
     };

@@ -3,12 +3,11 @@
 //! last releases of a stage). Everything is read with the person's own tokens, so
 //! nobody sees through the bot what Heroku or GitHub would not show them.
 //!
-//! [`lookup`] resolves a pipeline and the stage a command names; other commands
-//! (locks, routes, history, doctor) use it too. [`acting_as`] gets the person's tokens
-//! or the answer that asks them to link.
+//! [`seen_by`] resolves a pipeline for a command (with [`crate::resolver`]); other
+//! commands (locks, routes, history) use it too. [`acting_as`] gets the person's
+//! tokens or the answer that asks them to link.
 
 mod info;
-pub mod lookup;
 mod releases;
 
 use secrecy::SecretString;
@@ -17,8 +16,8 @@ use crate::accounts::Linked;
 use crate::app::{App, AppState};
 use crate::dispatch::Invocation;
 use crate::heroku::{self, Release};
+use crate::resolver::{Asking, Layout, ResolveError, Resolver};
 use crate::slack::reply::Reply;
-use lookup::Layout;
 
 pub use info::info;
 pub use releases::releases;
@@ -39,11 +38,16 @@ pub async fn seen_by(
     state: &AppState,
     invocation: &Invocation,
     pipeline: &str,
+    asking: Asking<'_>,
 ) -> Result<(Linked, Layout), Reply> {
     let linked = acting_as(state, invocation).await?;
-    let layout = lookup::layout(state, &linked.heroku_token, pipeline)
-        .await
-        .map_err(Reply::ephemeral)?;
+    let resolver = Resolver {
+        heroku: &state.heroku,
+        token: &linked.heroku_token,
+        asking,
+    };
+    let layout =
+        (resolver.layout(pipeline).await).map_err(|error| Reply::ephemeral(error.to_string()))?;
     Ok((linked, layout))
 }
 
@@ -56,7 +60,9 @@ pub async fn pipelines(state: &AppState, invocation: &Invocation) -> Reply {
     let token = &linked.heroku_token;
     let mut found = match state.heroku.pipelines(token).await {
         Ok(found) => found,
-        Err(error) => return Reply::ephemeral(lookup::heroku_trouble(&error)),
+        Err(error) => {
+            return Reply::ephemeral(ResolveError::heroku("list pipelines", error).to_string());
+        }
     };
     if found.is_empty() {
         return Reply::ephemeral(format!(
@@ -91,15 +97,18 @@ async fn pipeline_line(
             "repository unknown".into()
         }
     };
-    let stages = match lookup::layout(app, token, name).await {
+    let resolver = Resolver {
+        heroku: &app.heroku,
+        token,
+        asking: Asking {
+            command: "pipelines",
+            preposition: "in",
+        },
+    };
+    let stages = match resolver.layout(name).await {
         Ok(layout) if layout.stages.is_empty() => "no apps yet".to_owned(),
-        Ok(layout) => layout
-            .stages
-            .iter()
-            .map(|s| format!("{} {}", s.stage, lookup::app_names(&s.apps)))
-            .collect::<Vec<_>>()
-            .join(" · "),
-        Err(problem) => problem,
+        Ok(layout) => layout.summary(),
+        Err(problem) => problem.to_string(),
     };
     format!("• *{name}* ({repo}): {stages}")
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use secrecy::SecretString;
 
-use super::{RELEASES_SHOWN, lookup, release_sha, seen_by};
+use super::{RELEASES_SHOWN, release_sha, seen_by};
 use crate::accounts::Linked;
 use crate::app::{App, AppState};
 use crate::command::{Stage, Target};
@@ -14,8 +14,14 @@ use crate::deploy::messages::short_sha;
 use crate::dispatch::Invocation;
 use crate::github::RepoName;
 use crate::heroku::Release;
+use crate::resolver::{Asking, ResolveError};
 use crate::slack::reply::Reply;
 use crate::when;
+
+const RELEASES: Asking = Asking {
+    command: "releases",
+    preposition: "in",
+};
 
 /// Answers `/h releases`; without a stage, production's.
 pub async fn releases(
@@ -24,7 +30,7 @@ pub async fn releases(
     pipeline: &str,
     target: Option<Target>,
 ) -> Reply {
-    let (linked, layout) = match seen_by(state, invocation, pipeline).await {
+    let (linked, layout) = match seen_by(state, invocation, pipeline, RELEASES).await {
         Ok(seen) => seen,
         Err(reply) => return reply,
     };
@@ -33,9 +39,9 @@ pub async fn releases(
         app: None,
     });
     let token = &linked.heroku_token;
-    let app_name = match layout.one_app(&target, "releases") {
+    let app_name = match layout.one_app(&target, RELEASES) {
         Ok(app) => app.name.clone(),
-        Err(problem) => return Reply::ephemeral(problem),
+        Err(problem) => return Reply::ephemeral(problem.to_string()),
     };
     let releases = match state
         .heroku
@@ -43,7 +49,9 @@ pub async fn releases(
         .await
     {
         Ok(releases) => releases,
-        Err(error) => return Reply::ephemeral(lookup::heroku_trouble(&error)),
+        Err(error) => {
+            return Reply::ephemeral(ResolveError::heroku("list releases", error).to_string());
+        }
     };
     if releases.is_empty() {
         return Reply::ephemeral(format!("{app_name} has no releases yet."));

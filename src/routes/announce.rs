@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use crate::app::{App, AppState};
 use crate::heroku::ReleaseStatus;
-use crate::pipelines::lookup;
+use crate::resolver::{ResolveError, Resolver};
 use crate::store::Route;
 use crate::when;
 
@@ -170,7 +170,12 @@ async fn poll_route(app: &AppState, route: &Route) -> Result<usize, String> {
         .await
         .map_err(|error| error.to_string())?;
     let token = &linked.heroku_token;
-    let layout = lookup::layout(app, token, &route.pipeline).await?;
+    let resolver = Resolver {
+        heroku: &app.heroku,
+        token,
+        asking: super::ROUTE,
+    };
+    let layout = (resolver.layout(&route.pipeline).await).map_err(|problem| problem.to_string())?;
     let apps = super::routed_apps(&layout, &route.team_id);
     let database = |error: anyhow::Error| format!("{error:#}");
     app.store
@@ -183,7 +188,7 @@ async fn poll_route(app: &AppState, route: &Route) -> Result<usize, String> {
             .heroku
             .releases(token, &routed.app_name, RELEASES_PER_POLL)
             .await
-            .map_err(|error| lookup::heroku_trouble(&error))?;
+            .map_err(|error| ResolveError::heroku("list releases", error).to_string())?;
         for release in releases.into_iter().rev() {
             let seen = SeenRelease {
                 created_at: when::parse_utc(&release.created_at).unwrap_or(0),

@@ -11,8 +11,8 @@ use crate::app::{App, AppState};
 use crate::command::Channel;
 use crate::deploy::messages::Post;
 use crate::dispatch::Invocation;
-use crate::pipelines::lookup::Layout;
 use crate::pipelines::seen_by;
+use crate::resolver::{Asking, Layout};
 use crate::slack::api::Message;
 use crate::slack::reply::{Reply, ResponseType};
 use crate::store::{DeployRow, MessageKind, NewMessage, Route, RoutedApp};
@@ -44,6 +44,12 @@ pub async fn list(state: &AppState, invocation: &Invocation) -> Reply {
     ))
 }
 
+/// How `/h route` names itself in the resolver's refusals.
+pub(crate) const ROUTE: Asking = Asking {
+    command: "route",
+    preposition: "to",
+};
+
 /// `/h route <pipeline> to #channel`: checked against what the person sees on Heroku;
 /// the pipeline's apps are subscribed to release webhooks (best effort).
 pub async fn set(
@@ -52,7 +58,7 @@ pub async fn set(
     pipeline: &str,
     channel: &Channel,
 ) -> Reply {
-    let (linked, layout) = match seen_by(state, invocation, pipeline).await {
+    let (linked, layout) = match seen_by(state, invocation, pipeline, ROUTE).await {
         Ok(seen) => seen,
         Err(reply) => return reply,
     };
