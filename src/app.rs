@@ -1,8 +1,7 @@
-//! The running service: shared state, the router, and serving with a graceful stop.
+//! The HTTP service: the router, the background loops, and serving with a graceful
+//! stop.
 
 use std::future::Future;
-use std::ops::Deref;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -10,22 +9,13 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::vault::Vault;
-use crate::clock::Clock;
-use crate::config::Config;
-use crate::github::{GitHubClient, GitHubOAuth};
-use crate::heroku::{HerokuClient, HerokuOAuth};
-use crate::metrics::{Metrics, Service};
-use crate::outbound::{self, RetryPolicy};
-use crate::slack::api::SlackApi;
-use crate::slack::pacer::Pacer;
+use crate::bot::BotState;
 use crate::slack::verify::MAX_CLOCK_SKEW_SECS;
-use crate::store::Store;
 use crate::{slack, web};
 
 /// Longer than any handler should take; Slack itself gives up after 3 s.
@@ -41,134 +31,8 @@ const LOOP_STOP_DEADLINE: Duration = Duration::from_secs(4);
 /// How often remembered signatures older than Slack's window are deleted.
 const SIGNATURE_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Everything a handler needs, shared by all requests.
-pub struct App {
-    pub config: Config,
-    pub store: Store,
-    pub clock: Clock,
-    /// Seals and opens the tokens kept in the store.
-    pub vault: Vault,
-    pub heroku: HerokuClient,
-    pub heroku_oauth: HerokuOAuth,
-    pub github: GitHubClient,
-    pub github_oauth: GitHubOAuth,
-    pub slack: SlackApi,
-    /// How patient outbound calls are (also paces outbox retries).
-    pub patience: Patience,
-    /// Wakes the background loops when there is work, instead of waiting a tick.
-    pub wakeups: Wakeups,
-    /// Keeps this process's posts within Slack's per-channel pace.
-    pub pacer: Pacer,
-    /// What `GET /metrics` shows; this app's own, so apps in one process count apart.
-    pub metrics: Metrics,
-}
-
-/// Wake-up calls for the background loops.
-#[derive(Debug, Default)]
-pub struct Wakeups {
-    /// A deploy became due (a new one, a webhook).
-    pub deploys: Notify,
-    /// Messages were queued.
-    pub outbox: Notify,
-}
-
-/// How patient outbound calls are: production uses the defaults, tests shorter ones.
-#[derive(Debug, Clone, Copy)]
-pub struct Patience {
-    /// Each request gives up after this long.
-    pub timeout: Duration,
-    pub retry: RetryPolicy,
-}
-
-impl Default for Patience {
-    fn default() -> Patience {
-        Patience {
-            timeout: outbound::REQUEST_TIMEOUT,
-            retry: RetryPolicy::default(),
-        }
-    }
-}
-
-impl App {
-    /// Builds the clients of every outside service from `config`.
-    pub fn new(
-        config: Config,
-        store: Store,
-        clock: Clock,
-        patience: Patience,
-    ) -> anyhow::Result<App> {
-        let http = outbound::http_client(patience.timeout);
-        let metrics = Metrics::new();
-        let endpoints = &config.endpoints;
-        let heroku_oauth = HerokuOAuth::new(
-            http.clone(),
-            &endpoints.heroku_oauth,
-            &config.heroku_oauth.client_id,
-            config.heroku_oauth.client_secret.clone(),
-        )
-        .with_retry(patience.retry)
-        .with_calls(metrics.calls(Service::Heroku));
-        let github_oauth = GitHubOAuth::new(
-            http.clone(),
-            &endpoints.github_oauth,
-            &endpoints.github_api,
-            &config.github_oauth.client_id,
-            config.github_oauth.client_secret.clone(),
-        )
-        .with_calls(metrics.calls(Service::GitHub));
-        let slack = SlackApi::new(&endpoints.slack, patience.timeout, patience.retry)
-            .context("cannot set up the Slack client (are CA certificates installed?)")?
-            .with_calls(metrics.calls(Service::Slack));
-        Ok(App {
-            vault: Vault::new(
-                &config.encryption_key,
-                config.encryption_key_previous.as_ref(),
-            ),
-            heroku: HerokuClient::new(http.clone(), &endpoints.heroku_api, patience.retry)
-                .with_calls(metrics.calls(Service::Heroku)),
-            github: GitHubClient::new(http, &endpoints.github_api, patience.retry)
-                .with_calls(metrics.calls(Service::GitHub)),
-            heroku_oauth,
-            github_oauth,
-            slack,
-            config,
-            store,
-            clock,
-            patience,
-            wakeups: Wakeups::default(),
-            pacer: Pacer::default(),
-            metrics,
-        })
-    }
-}
-
-impl std::fmt::Debug for App {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The cheap-to-clone handle axum passes to handlers.
-#[derive(Debug, Clone)]
-pub struct AppState(Arc<App>);
-
-impl AppState {
-    pub fn new(app: App) -> AppState {
-        AppState(Arc::new(app))
-    }
-}
-
-impl Deref for AppState {
-    type Target = App;
-    fn deref(&self) -> &App {
-        &self.0
-    }
-}
-
 /// Every route the bot serves.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: BotState) -> Router {
     Router::new()
         .route("/slack/commands", post(slack::commands::slash_command))
         .route(
@@ -216,7 +80,7 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// for up to [`DRAIN_DEADLINE`].
 pub async fn serve(
     listener: TcpListener,
-    state: AppState,
+    state: BotState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stopping, stop) = watch::channel(false);
@@ -259,7 +123,7 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|stopping| *stopping).await;
 }
 
-async fn prune_signatures(state: AppState) {
+async fn prune_signatures(state: BotState) {
     let mut tick = tokio::time::interval(SIGNATURE_PRUNE_INTERVAL);
     loop {
         tick.tick().await;

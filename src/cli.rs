@@ -6,7 +6,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::app::{self, App, AppState, Patience};
+use crate::app;
+use crate::bot::{Bot, BotState, Patience};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
@@ -69,13 +70,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// Checks the specs, opens (and migrates) the store, and builds the app.
-pub async fn open_app(config: Config) -> anyhow::Result<AppState> {
+pub async fn open_app(config: Config) -> anyhow::Result<BotState> {
     // Parse the embedded command specs now: a malformed one fails the boot, not a
     // user's first command.
     crate::command::specs();
     let store = open_store(&config).await?;
-    let app = App::new(config, store, Clock::system(), Patience::default())?;
-    Ok(AppState::new(app))
+    let app = Bot::new(config, store, Clock::system(), Patience::default())?;
+    Ok(BotState::new(app))
 }
 
 async fn run_bot(config: Config, address: SocketAddr) -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! Runs a parsed `/h` command as the person who typed it, by handing it to the module
 //! that owns its noun (accounts, deploys, locks, ...). Owns only the routing.
 
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::command::{self, Command};
 use crate::slack::reply::Reply;
 
@@ -19,7 +19,7 @@ pub struct Invocation {
 
 /// The immediate reply to `command`. Failures are answered in the reply, never as an
 /// HTTP error: Slack would only show "/h failed".
-pub async fn run(state: &AppState, invocation: &Invocation, command: Command) -> Reply {
+pub async fn run(state: &BotState, invocation: &Invocation, command: Command) -> Reply {
     match command {
         Command::Help { topic: None } => Reply::ephemeral(command::help_index()),
         Command::Help { topic: Some(topic) } => {

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod bot;
 pub mod cli;
 pub mod clock;
 pub mod command;

@@ -21,7 +21,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Metric, Registry};
 
-use crate::app::{App, AppState};
+use crate::bot::{Bot, BotState};
 use crate::store::DeployState;
 
 /// What `GET /metrics` answers with: the OpenMetrics text format, which Prometheus
@@ -200,7 +200,7 @@ impl Metrics {
     }
 
     /// Reads the store's gauges, then renders every metric.
-    pub async fn render(&self, app: &App) -> anyhow::Result<String> {
+    pub async fn render(&self, app: &Bot) -> anyhow::Result<String> {
         let counts = app.store.count_deploys_by_state().await?;
         for state in DEPLOY_STATES {
             let count = counts
@@ -282,7 +282,7 @@ impl ExternalCalls {
 }
 
 /// Counts and times every request by the route it matched.
-pub async fn track(State(app): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn track(State(app): State<BotState>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -296,7 +296,7 @@ pub async fn track(State(app): State<AppState>, request: Request, next: Next) ->
 }
 
 /// `GET /metrics`
-pub async fn scrape(State(app): State<AppState>) -> Response {
+pub async fn scrape(State(app): State<BotState>) -> Response {
     match app.metrics.render(&app).await {
         Ok(text) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
         Err(error) => {

@@ -13,7 +13,7 @@ use super::tokens::{
     GitHubTokens, HerokuTokens, OpenedAccount, RefreshError, fresh_heroku_token, open_account,
 };
 use super::{Provider, forget};
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::dispatch::Invocation;
 use crate::slack::reply::Reply;
 
@@ -31,7 +31,7 @@ enum Check {
 }
 
 /// `/h login`
-pub async fn login(state: &AppState, invocation: &Invocation) -> Reply {
+pub async fn login(state: &BotState, invocation: &Invocation) -> Reply {
     let opened = match opened(state, invocation).await {
         Ok(opened) => opened,
         Err(reply) => return reply,
@@ -67,7 +67,7 @@ pub async fn login(state: &AppState, invocation: &Invocation) -> Reply {
 }
 
 /// `/h whoami`
-pub async fn whoami(state: &AppState, invocation: &Invocation) -> Reply {
+pub async fn whoami(state: &BotState, invocation: &Invocation) -> Reply {
     let opened = match opened(state, invocation).await {
         Ok(opened) => opened,
         Err(reply) => return reply,
@@ -98,7 +98,7 @@ pub async fn whoami(state: &AppState, invocation: &Invocation) -> Reply {
 }
 
 /// `/h logout`
-pub async fn logout(state: &AppState, invocation: &Invocation) -> Reply {
+pub async fn logout(state: &BotState, invocation: &Invocation) -> Reply {
     let opened = match opened(state, invocation).await {
         Ok(opened) => opened,
         Err(reply) => return reply,
@@ -149,7 +149,7 @@ fn you_are(name: &str, provider: Provider) -> String {
     format!("You're {name} on {provider}.")
 }
 
-async fn opened(state: &AppState, invocation: &Invocation) -> Result<OpenedAccount, Reply> {
+async fn opened(state: &BotState, invocation: &Invocation) -> Result<OpenedAccount, Reply> {
     open_account(state, &invocation.team_id, &invocation.user_id)
         .await
         .map_err(|error| {
@@ -162,7 +162,7 @@ async fn opened(state: &AppState, invocation: &Invocation) -> Result<OpenedAccou
 }
 
 /// Whether GitHub no longer accepts the token (revoked now, or already gone: 404).
-async fn revoke(state: &AppState, github: &GitHubTokens) -> bool {
+async fn revoke(state: &BotState, github: &GitHubTokens) -> bool {
     match state.github_oauth.revoke(&github.token).await {
         Ok(()) => true,
         Err(error) if error.is_not_found() => true,
@@ -174,7 +174,7 @@ async fn revoke(state: &AppState, github: &GitHubTokens) -> bool {
 }
 
 async fn check_heroku(
-    state: &AppState,
+    state: &BotState,
     team: &str,
     user: &str,
     heroku: Option<HerokuTokens>,
@@ -204,7 +204,7 @@ async fn check_heroku(
 }
 
 async fn check_github(
-    state: &AppState,
+    state: &BotState,
     team: &str,
     user: &str,
     github: Option<GitHubTokens>,

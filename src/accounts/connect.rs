@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::Provider;
 use super::states::{self, Origin, Purpose};
-use crate::app::App;
+use crate::bot::Bot;
 use crate::dispatch::Invocation;
 use crate::slack::reply::Reply;
 
@@ -45,7 +45,7 @@ pub fn rerunnable(text: &str) -> String {
 
 /// `lines`, then a button that starts linking the first of `missing` (the others follow
 /// from its last page), for the person at `origin`.
-pub async fn prompt(app: &App, origin: &Origin, missing: &[Provider], lines: &[String]) -> Reply {
+pub async fn prompt(app: &Bot, origin: &Origin, missing: &[Provider], lines: &[String]) -> Reply {
     let provider = missing.first().copied().unwrap_or(Provider::Heroku);
     let state = match states::issue(app, Purpose::Link(provider), Some(origin)).await {
         Ok(state) => state,

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 
 use super::Provider;
 use super::states::{LIFETIME_SECS, Purpose};
-use crate::app::App;
+use crate::bot::Bot;
 
 fn name(purpose: Purpose) -> &'static str {
     match purpose {
@@ -28,16 +28,16 @@ fn path(purpose: Purpose) -> &'static str {
 }
 
 /// The `Set-Cookie` that binds this browser to `state`.
-pub fn bind(app: &App, purpose: Purpose, state: &str) -> HeaderValue {
+pub fn bind(app: &Bot, purpose: Purpose, state: &str) -> HeaderValue {
     header_value(app, purpose, state, LIFETIME_SECS)
 }
 
 /// The `Set-Cookie` that forgets the binding once the state is used.
-pub fn clear(app: &App, purpose: Purpose) -> HeaderValue {
+pub fn clear(app: &Bot, purpose: Purpose) -> HeaderValue {
     header_value(app, purpose, "", 0)
 }
 
-fn header_value(app: &App, purpose: Purpose, value: &str, max_age: i64) -> HeaderValue {
+fn header_value(app: &Bot, purpose: Purpose, value: &str, max_age: i64) -> HeaderValue {
     let secure = if app.config.base_url.starts_with("https://") {
         "; Secure"
     } else {

@@ -5,7 +5,7 @@
 //! "You're all set", with a note in Slack.
 //!
 //! Register these callback URLs with the providers: `{BASE_URL}/auth/heroku/callback`
-//! (Heroku OAuth client) and `{BASE_URL}/auth/github/callback` (GitHub OAuth App).
+//! (Heroku OAuth client) and `{BASE_URL}/auth/github/callback` (GitHub OAuth Bot).
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -16,7 +16,7 @@ use super::provider::{GITHUB_SCOPES, HEROKU_SCOPE};
 use super::states::{self, Origin, Purpose, StateError};
 use super::tokens::{open_account, save_github, save_heroku};
 use super::{Provider, cookies, notify};
-use crate::app::{App, AppState};
+use crate::bot::{Bot, BotState};
 use crate::pages::Page;
 
 /// `?state=` of a start link.
@@ -52,7 +52,7 @@ pub enum LinkFailure {
 
 /// `GET /auth/heroku/start`
 pub async fn heroku_start(
-    State(app): State<AppState>,
+    State(app): State<BotState>,
     Query(query): Query<StartQuery>,
 ) -> Response {
     start(&app, Provider::Heroku, query).await
@@ -60,7 +60,7 @@ pub async fn heroku_start(
 
 /// `GET /auth/github/start`
 pub async fn github_start(
-    State(app): State<AppState>,
+    State(app): State<BotState>,
     Query(query): Query<StartQuery>,
 ) -> Response {
     start(&app, Provider::GitHub, query).await
@@ -68,7 +68,7 @@ pub async fn github_start(
 
 /// `GET /auth/heroku/callback`
 pub async fn heroku_callback(
-    State(app): State<AppState>,
+    State(app): State<BotState>,
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
@@ -77,7 +77,7 @@ pub async fn heroku_callback(
 
 /// `GET /auth/github/callback`
 pub async fn github_callback(
-    State(app): State<AppState>,
+    State(app): State<BotState>,
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
@@ -85,11 +85,11 @@ pub async fn github_callback(
 }
 
 /// Where `provider` sends the browser back to.
-pub fn callback_url(app: &App, provider: Provider) -> String {
+pub fn callback_url(app: &Bot, provider: Provider) -> String {
     format!("{}/auth/{}/callback", app.config.base_url, provider.key())
 }
 
-async fn start(app: &App, provider: Provider, query: StartQuery) -> Response {
+async fn start(app: &Bot, provider: Provider, query: StartQuery) -> Response {
     let purpose = Purpose::Link(provider);
     if let Err(error) = states::check(app, purpose, query.state.as_deref()).await {
         return error.page(purpose);
@@ -128,7 +128,7 @@ pub fn redirect(location: &str, cookie: HeaderValue) -> Response {
 }
 
 async fn callback(
-    app: &AppState,
+    app: &BotState,
     provider: Provider,
     headers: &HeaderMap,
     query: CallbackQuery,
@@ -157,7 +157,7 @@ async fn callback(
 /// The state of a callback, used up; or the page refusing it. Checked before anything
 /// else, so a forged callback learns nothing, not even whether the person said no.
 pub async fn claimed(
-    app: &App,
+    app: &Bot,
     purpose: Purpose,
     headers: &HeaderMap,
     query: &CallbackQuery,
@@ -185,7 +185,7 @@ pub async fn claimed(
 }
 
 /// Exchanges a Heroku code, reads the account, stores the link; the account's email.
-async fn link_heroku(app: &App, origin: &Origin, code: &str) -> Result<String, LinkFailure> {
+async fn link_heroku(app: &Bot, origin: &Origin, code: &str) -> Result<String, LinkFailure> {
     let heroku_failure = |error: crate::heroku::HerokuError| {
         LinkFailure::new("Heroku", error.is_transient(), &error)
     };
@@ -213,7 +213,7 @@ async fn link_heroku(app: &App, origin: &Origin, code: &str) -> Result<String, L
 }
 
 /// Exchanges a GitHub code, reads the user, stores the link; the user's login.
-async fn link_github(app: &App, origin: &Origin, code: &str) -> Result<String, LinkFailure> {
+async fn link_github(app: &Bot, origin: &Origin, code: &str) -> Result<String, LinkFailure> {
     let github_failure = |error: crate::github::GitHubError| {
         LinkFailure::new("GitHub", error.is_transient(), &error)
     };
@@ -242,7 +242,7 @@ async fn link_github(app: &App, origin: &Origin, code: &str) -> Result<String, L
 }
 
 /// After `provider` was linked as `who`: the next account to connect, or "all set".
-async fn next_step(app: &AppState, origin: &Origin, provider: Provider, who: &str) -> Response {
+async fn next_step(app: &BotState, origin: &Origin, provider: Provider, who: &str) -> Response {
     let title = format!("{provider} connected as {who}");
     let opened = match open_account(app, &origin.team_id, &origin.user_id).await {
         Ok(opened) => opened,
@@ -273,7 +273,7 @@ async fn next_step(app: &AppState, origin: &Origin, provider: Provider, who: &st
         .respond(StatusCode::OK)
 }
 
-async fn connect_next(app: &App, origin: &Origin, title: String, next: Provider) -> Response {
+async fn connect_next(app: &Bot, origin: &Origin, title: String, next: Provider) -> Response {
     let why = match next {
         Provider::GitHub => "so deploys can read your repositories and record GitHub deployments",
         Provider::Heroku => "so deploys can build and release your apps",

@@ -17,14 +17,14 @@ use super::cookies;
 use super::flow::{CallbackQuery, LinkFailure, claimed, redirect};
 use super::provider::SLACK_SCOPES;
 use super::states::{self, Purpose};
-use crate::app::{App, AppState};
+use crate::bot::{Bot, BotState};
 use crate::store::StoredWorkspace;
 use crate::pages::Page;
 
 /// The bot token to post in `team_id` with: the workspace's own install, else
 /// `SLACK_BOT_TOKEN`. `None` when there is neither (or the store cannot be read, which
 /// is logged).
-pub async fn bot_token(state: &AppState, team_id: &str) -> Option<SecretString> {
+pub async fn bot_token(state: &BotState, team_id: &str) -> Option<SecretString> {
     match installed_token(state, team_id).await {
         Ok(Some(token)) => return Some(token),
         Ok(None) => {}
@@ -39,7 +39,7 @@ fn context(team_id: &str) -> String {
     format!("slack_bot_token:{team_id}")
 }
 
-async fn installed_token(app: &App, team_id: &str) -> anyhow::Result<Option<SecretString>> {
+async fn installed_token(app: &Bot, team_id: &str) -> anyhow::Result<Option<SecretString>> {
     let Some(workspace) = app.store.workspace(team_id).await? else {
         return Ok(None);
     };
@@ -54,7 +54,7 @@ async fn installed_token(app: &App, team_id: &str) -> anyhow::Result<Option<Secr
 }
 
 /// `GET /slack/install`
-pub async fn start(State(app): State<AppState>) -> Response {
+pub async fn start(State(app): State<BotState>) -> Response {
     let Some(slack_app) = &app.config.slack_app else {
         return Page::new("Installing is not set up")
             .paragraph(
@@ -81,13 +81,13 @@ pub async fn start(State(app): State<AppState>) -> Response {
     redirect(&location, cookies::bind(&app, Purpose::Install, &state))
 }
 
-fn callback_url(app: &App) -> String {
+fn callback_url(app: &Bot) -> String {
     format!("{}/slack/oauth/callback", app.config.base_url)
 }
 
 /// `GET /slack/oauth/callback`
 pub async fn callback(
-    State(app): State<AppState>,
+    State(app): State<BotState>,
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {

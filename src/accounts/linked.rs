@@ -10,7 +10,7 @@ use super::Provider;
 use super::connect::{self, rerunnable};
 use super::states::Origin;
 use super::tokens::{RefreshError, fresh_heroku_token, open_account};
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::dispatch::Invocation;
 use crate::heroku::HerokuError;
 use crate::slack::reply::Reply;
@@ -64,7 +64,7 @@ impl fmt::Display for NotLinked {
 /// five minutes. A refused refresh forgets the Heroku link (it reports as
 /// [`MissingReason::StoppedWorking`]); a Heroku that does not answer is
 /// [`LinkError::Unavailable`] and forgets nothing.
-pub async fn linked(state: &AppState, team_id: &str, user_id: &str) -> Result<Linked, LinkError> {
+pub async fn linked(state: &BotState, team_id: &str, user_id: &str) -> Result<Linked, LinkError> {
     let opened = open_account(state, team_id, user_id)
         .await
         .map_err(LinkError::Internal)?;
@@ -110,7 +110,7 @@ pub async fn linked(state: &AppState, team_id: &str, user_id: &str) -> Result<Li
 /// is not revoked (it already does not work); the person is asked to link again next
 /// time.
 pub async fn forget(
-    state: &AppState,
+    state: &BotState,
     team_id: &str,
     user_id: &str,
     provider: Provider,
@@ -126,7 +126,7 @@ pub async fn forget(
 
 impl LinkError {
     /// The ephemeral answer to the command in `invocation` that needed the accounts.
-    pub async fn reply(&self, state: &AppState, invocation: &Invocation) -> Reply {
+    pub async fn reply(&self, state: &BotState, invocation: &Invocation) -> Reply {
         match self {
             LinkError::NotLinked(not_linked) => not_linked.reply(state, invocation).await,
             LinkError::Unavailable(error) => {
@@ -150,7 +150,7 @@ impl LinkError {
 impl NotLinked {
     /// "To run `/h …` I need …": the connect button for the first missing account. The
     /// command is remembered, and offered again once everything is linked.
-    pub async fn reply(&self, state: &AppState, invocation: &Invocation) -> Reply {
+    pub async fn reply(&self, state: &BotState, invocation: &Invocation) -> Reply {
         let command = rerunnable(&invocation.text);
         let mut lines = vec![format!(
             "To run `/h {command}` I act as you on Heroku and GitHub, with your own permissions."

@@ -31,7 +31,7 @@ mod tokens;
 use axum::Router;
 use axum::routing::get;
 
-use crate::app::AppState;
+use crate::bot::BotState;
 
 pub use flow::CallbackQuery;
 pub use install::bot_token;
@@ -41,7 +41,7 @@ pub use states::LIFETIME_SECS as STATE_LIFETIME_SECS;
 pub use tokens::{REFRESH_MARGIN_SECS, save_github, save_heroku};
 
 /// The linking and install pages.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<BotState> {
     Router::new()
         .route("/auth/heroku/start", get(flow::heroku_start))
         .route("/auth/heroku/callback", get(flow::heroku_callback))

@@ -4,7 +4,7 @@
 
 use super::install::bot_token;
 use super::states::Origin;
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::slack::api::Message;
 use crate::slack::reply::ResponseType;
 
@@ -20,12 +20,12 @@ pub fn all_set_text(origin: &Origin, heroku_email: &str, github_login: &str) -> 
 
 /// Sends [`all_set_text`] in the background: the browser's page does not wait for
 /// Slack.
-pub fn all_set(app: AppState, origin: Origin, heroku_email: &str, github_login: &str) {
+pub fn all_set(app: BotState, origin: Origin, heroku_email: &str, github_login: &str) {
     let message = Message::text(all_set_text(&origin, heroku_email, github_login));
     tokio::spawn(async move { tell(&app, &origin, &message).await });
 }
 
-async fn tell(app: &AppState, origin: &Origin, message: &Message) {
+async fn tell(app: &BotState, origin: &Origin, message: &Message) {
     if let Some(url) = &origin.response_url {
         match app
             .slack

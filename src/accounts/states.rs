@@ -19,7 +19,7 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 
 use super::{Provider, cookies};
-use crate::app::App;
+use crate::bot::Bot;
 use crate::store::{NewOAuthState, StoredOAuthState};
 use crate::pages::Page;
 
@@ -105,7 +105,7 @@ pub enum StateError {
 }
 
 /// Hands out a new state for `purpose`, started from `origin` (none for an install).
-pub async fn issue(app: &App, purpose: Purpose, origin: Option<&Origin>) -> anyhow::Result<String> {
+pub async fn issue(app: &Bot, purpose: Purpose, origin: Option<&Origin>) -> anyhow::Result<String> {
     let now = app.clock.now();
     if let Err(error) = app.store.forget_oauth_states_before(now - KEPT_SECS).await {
         tracing::warn!(
@@ -137,7 +137,7 @@ pub async fn issue(app: &App, purpose: Purpose, origin: Option<&Origin>) -> anyh
 }
 
 /// The page that starts linking `provider` with `state`.
-pub fn start_url(app: &App, provider: Provider, state: &str) -> String {
+pub fn start_url(app: &Bot, provider: Provider, state: &str) -> String {
     format!(
         "{}/auth/{}/start?state={state}",
         app.config.base_url,
@@ -146,7 +146,7 @@ pub fn start_url(app: &App, provider: Provider, state: &str) -> String {
 }
 
 /// Checks that `state` could be claimed for `purpose` now, changing nothing.
-pub async fn check(app: &App, purpose: Purpose, state: Option<&str>) -> Result<(), StateError> {
+pub async fn check(app: &Bot, purpose: Purpose, state: Option<&str>) -> Result<(), StateError> {
     let state = state
         .filter(|state| !state.is_empty())
         .ok_or(StateError::Missing)?;
@@ -161,7 +161,7 @@ pub async fn check(app: &App, purpose: Purpose, state: Option<&str>) -> Result<(
 /// Uses up `state` for `purpose` if it is valid and this browser started it; returns
 /// where it came from (`None` for an install).
 pub async fn claim(
-    app: &App,
+    app: &Bot,
     purpose: Purpose,
     state: Option<&str>,
     headers: &HeaderMap,
@@ -182,7 +182,7 @@ pub async fn claim(
     Ok(origin(app, claimed))
 }
 
-fn origin(app: &App, stored: StoredOAuthState) -> Option<Origin> {
+fn origin(app: &Bot, stored: StoredOAuthState) -> Option<Origin> {
     let response_url = stored.response_url.and_then(|sealed| {
         let context = response_url_context(&stored.state_hash);
         app.vault

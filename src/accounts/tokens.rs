@@ -7,7 +7,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::app::App;
+use crate::bot::Bot;
 use crate::heroku::{HerokuError, OAuthTokens};
 use crate::store::{GitHubLink, HerokuLink, SealedColumn, StoredAccount};
 
@@ -63,13 +63,13 @@ pub fn expiry(now: i64, expires_in: u64) -> i64 {
 }
 
 /// Seals `secret` for `column` of this person.
-pub fn seal(app: &App, column: SealedColumn, team_id: &str, user_id: &str, secret: &str) -> String {
+pub fn seal(app: &Bot, column: SealedColumn, team_id: &str, user_id: &str, secret: &str) -> String {
     app.vault.seal(secret, &context(column, team_id, user_id))
 }
 
 /// Opens everything `user_id` of `team_id` linked.
 pub async fn open_account(
-    app: &App,
+    app: &Bot,
     team_id: &str,
     user_id: &str,
 ) -> anyhow::Result<OpenedAccount> {
@@ -89,7 +89,7 @@ pub async fn open_account(
     Ok(OpenedAccount { heroku, github })
 }
 
-async fn open_heroku(app: &App, row: &StoredAccount) -> Option<HerokuTokens> {
+async fn open_heroku(app: &Bot, row: &StoredAccount) -> Option<HerokuTokens> {
     let (Some(access), Some(refresh), Some(email), Some(expires_at)) = (
         &row.heroku_access_token,
         &row.heroku_refresh_token,
@@ -109,7 +109,7 @@ async fn open_heroku(app: &App, row: &StoredAccount) -> Option<HerokuTokens> {
 /// Opens one sealed column, re-sealing it under the current key when it was sealed
 /// under the previous one. A value that opens with neither key counts as not linked.
 async fn open(
-    app: &App,
+    app: &Bot,
     row: &StoredAccount,
     column: SealedColumn,
     sealed: &str,
@@ -148,7 +148,7 @@ async fn open(
 /// An access token good for at least [`REFRESH_MARGIN_SECS`]: the stored one, or a
 /// refreshed one (stored before it is returned). A refused refresh forgets the link.
 pub async fn fresh_heroku_token(
-    app: &App,
+    app: &Bot,
     team_id: &str,
     user_id: &str,
     heroku: &HerokuTokens,
@@ -196,7 +196,7 @@ pub async fn fresh_heroku_token(
 /// once the code is exchanged and `GET /account` answered (the sandbox may call it to
 /// pre-link a seeded account).
 pub async fn save_heroku(
-    app: &App,
+    app: &Bot,
     team_id: &str,
     user_id: &str,
     heroku_user_id: &str,
@@ -220,7 +220,7 @@ pub async fn save_heroku(
 
 /// Stores a person's GitHub link with its token sealed (see [`save_heroku`]).
 pub async fn save_github(
-    app: &App,
+    app: &Bot,
     team_id: &str,
     user_id: &str,
     github_user_id: u64,

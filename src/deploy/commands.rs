@@ -6,7 +6,7 @@
 use super::confirm::{self, Press};
 use super::start::two_factor_context;
 
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::command::{DeployRequest, PromoteRequest, RollbackRequest, Stage, Target};
 use crate::dispatch::Invocation;
 use crate::github::RepoName;
@@ -15,7 +15,7 @@ use crate::slack::reply::Reply;
 use crate::store::{DeployKind, DeployRow, DeployState};
 
 /// Starts a deploy, or says why it cannot start.
-pub async fn deploy(state: &AppState, invocation: &Invocation, request: DeployRequest) -> Reply {
+pub async fn deploy(state: &BotState, invocation: &Invocation, request: DeployRequest) -> Reply {
     let mut row = new_row(
         invocation,
         DeployKind::Deploy,
@@ -30,7 +30,7 @@ pub async fn deploy(state: &AppState, invocation: &Invocation, request: DeployRe
 }
 
 /// Starts a promotion, or says why it cannot start.
-pub async fn promote(state: &AppState, invocation: &Invocation, request: PromoteRequest) -> Reply {
+pub async fn promote(state: &BotState, invocation: &Invocation, request: PromoteRequest) -> Reply {
     let mut row = new_row(
         invocation,
         DeployKind::Promote,
@@ -64,7 +64,7 @@ pub async fn promote(state: &AppState, invocation: &Invocation, request: Promote
 
 /// Starts a rollback, or says why it cannot start.
 pub async fn rollback(
-    state: &AppState,
+    state: &BotState,
     invocation: &Invocation,
     request: RollbackRequest,
 ) -> Reply {
@@ -100,7 +100,7 @@ pub async fn rollback(
 
 /// Checks the person is linked, stores the row as `requested` and acknowledges it.
 async fn submit(
-    state: &AppState,
+    state: &BotState,
     invocation: &Invocation,
     mut row: DeployRow,
     two_factor_code: Option<&str>,
@@ -200,7 +200,7 @@ fn acknowledgement(request: &DeployRequest) -> String {
 
 /// The Rollback button of a failed deploy's card: `/h rollback <pipeline> in
 /// <stage>/<app>` as whoever pressed it, answered to them alone.
-pub async fn rollback_pressed(state: &AppState, press: &Press) -> anyhow::Result<()> {
+pub async fn rollback_pressed(state: &BotState, press: &Press) -> anyhow::Result<()> {
     let found = match press.value.parse::<i64>() {
         Ok(id) => state.store.deploy(id).await?,
         Err(_) => None,
@@ -238,7 +238,7 @@ pub async fn rollback_pressed(state: &AppState, press: &Press) -> anyhow::Result
 /// `/h connect <pipeline> to <owner>/<repo>`: remembers which repository a pipeline
 /// builds from, once the person shows they can see both.
 pub async fn connect(
-    state: &AppState,
+    state: &BotState,
     invocation: &Invocation,
     pipeline: &str,
     repo: &str,

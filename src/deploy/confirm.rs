@@ -12,7 +12,7 @@ use super::gate::Tokens;
 use super::messages::{Post, clock_time, short_sha, subject};
 use super::steps::Outcome;
 use super::worker::thread_key;
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::github::{Comparison, RepoName};
 use crate::slack::api::{Button, ButtonStyle, Message};
 use crate::store::{DeployKind, DeployRow, DeployState, MessageKind, NewMessage};
@@ -33,13 +33,13 @@ pub struct Change<'a> {
 }
 
 /// Whether `d` must be confirmed before it touches `stage`.
-pub(super) fn needed(app: &AppState, d: &DeployRow, stage: &str) -> bool {
+pub(super) fn needed(app: &BotState, d: &DeployRow, stage: &str) -> bool {
     stage == "production" && app.config.production_confirm && !d.confirmed
 }
 
 /// -> confirming: sends the requester the summary and the buttons.
 pub(super) async fn ask(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     change: Change<'_>,
@@ -83,7 +83,7 @@ fn verb(d: &DeployRow) -> &'static str {
 
 /// The commits between what runs and what would, as the summary lists them.
 async fn changes(
-    app: &AppState,
+    app: &BotState,
     tokens: &Tokens<'_>,
     change: &Change<'_>,
 ) -> Result<String, StepError> {
@@ -171,7 +171,7 @@ pub struct Press {
 }
 
 /// Answers a press: confirms, cancels, or says why it can't.
-pub async fn pressed(app: &AppState, press: &Press) -> anyhow::Result<()> {
+pub async fn pressed(app: &BotState, press: &Press) -> anyhow::Result<()> {
     let now = app.clock.now_millis();
     let found = match press.value.parse::<i64>() {
         Ok(id) => app.store.deploy(id).await?,
@@ -231,7 +231,7 @@ fn expired(d: &DeployRow, now: i64) -> String {
 
 /// An ephemeral answer to whoever pressed, through the outbox.
 pub(super) async fn answer(
-    app: &AppState,
+    app: &BotState,
     press: &Press,
     deploy_id: i64,
     text: &str,

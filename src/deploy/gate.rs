@@ -5,7 +5,7 @@
 use secrecy::SecretString;
 
 use super::StepError;
-use crate::app::App;
+use crate::bot::Bot;
 use crate::github::{CiVerdict, RepoName};
 use crate::resolver::{Asking, Resolver};
 
@@ -54,7 +54,7 @@ impl<'a> Request<'a> {
 }
 
 /// Resolves names on Heroku as the person whose `tokens` these are.
-pub(super) fn resolver<'a>(app: &'a App, tokens: &Tokens<'a>, asking: Asking<'a>) -> Resolver<'a> {
+pub(super) fn resolver<'a>(app: &'a Bot, tokens: &Tokens<'a>, asking: Asking<'a>) -> Resolver<'a> {
     Resolver {
         heroku: &app.heroku,
         token: tokens.heroku,
@@ -64,7 +64,7 @@ pub(super) fn resolver<'a>(app: &'a App, tokens: &Tokens<'a>, asking: Asking<'a>
 
 /// Resolves and gates a deploy request.
 pub async fn resolve(
-    app: &App,
+    app: &Bot,
     request: Request<'_>,
     tokens: &Tokens<'_>,
 ) -> Result<Resolved, StepError> {
@@ -92,7 +92,7 @@ pub async fn resolve(
     })
 }
 
-pub(super) async fn connected_repo(app: &App, request: Request<'_>) -> Result<RepoName, StepError> {
+pub(super) async fn connected_repo(app: &Bot, request: Request<'_>) -> Result<RepoName, StepError> {
     let repo = app
         .store
         .pipeline_repo(request.team_id, request.pipeline)
@@ -113,7 +113,7 @@ pub(super) async fn connected_repo(app: &App, request: Request<'_>) -> Result<Re
 /// The branch (default: the repository's default branch), its head sha, and the
 /// status checks its protection requires.
 pub(super) async fn branch_head(
-    app: &App,
+    app: &Bot,
     request: Request<'_>,
     tokens: &Tokens<'_>,
     repo: &RepoName,
@@ -155,7 +155,7 @@ pub(super) async fn branch_head(
 /// Refuses `sha` unless CI is green on it; `at` names the commit, `forced` is the
 /// command that skips the gate.
 pub(super) async fn ci_gate(
-    app: &App,
+    app: &Bot,
     tokens: &Tokens<'_>,
     repo: &RepoName,
     sha: &str,

@@ -13,7 +13,7 @@ use super::messages::{self, Chapter};
 use super::start::{github_deployment, two_factor_code, two_factor_refusal};
 use super::steps::{Outcome, enter, github_status, refuse_if_locked, wait};
 use super::{StepError, confirm};
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::github::{DeploymentState, RepoName};
 use crate::heroku::{self, NewPromotion, Release, Stage};
 use crate::resolver::{Asking, Seen};
@@ -29,7 +29,7 @@ const PROMOTION_SHOWS_WITHIN_MS: i64 = 60_000;
 
 /// requested -> requested (planned) -> releasing.
 pub(super) async fn start(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     now: i64,
@@ -57,7 +57,7 @@ fn request(d: &DeployRow) -> gate::Request<'_> {
 
 /// Resolves and gates the promotion and saves its targets; asks first for production.
 async fn plan(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     now: i64,
@@ -162,7 +162,7 @@ fn upstream(d: &DeployRow, seen: &Seen, target: Stage) -> Result<Stage, StepErro
 
 /// The version and commit of the release `source` runs now.
 async fn source_release(
-    app: &AppState,
+    app: &BotState,
     tokens: &Tokens<'_>,
     pipeline: &str,
     stage: Stage,
@@ -185,7 +185,7 @@ async fn source_release(
 
 /// The release `app_name` runs now, if any.
 pub(super) async fn current_release(
-    app: &AppState,
+    app: &BotState,
     tokens: &Tokens<'_>,
     app_name: &str,
 ) -> Result<Option<Release>, StepError> {
@@ -199,7 +199,7 @@ pub(super) async fn current_release(
 
 /// The commit a release's slug was built from, when it says.
 pub(super) async fn slug_commit(
-    app: &AppState,
+    app: &BotState,
     tokens: &Tokens<'_>,
     app_name: &str,
     release: &Release,
@@ -217,7 +217,7 @@ pub(super) async fn slug_commit(
 
 /// The commit `app_name` runs now, if it can be told.
 pub(super) async fn current_commit(
-    app: &AppState,
+    app: &BotState,
     tokens: &Tokens<'_>,
     app_name: &str,
 ) -> Result<Option<String>, StepError> {
@@ -230,7 +230,7 @@ pub(super) async fn current_commit(
 /// Records the GitHub deployment, creates the promotion (or finds the one an
 /// interrupted launch created), then tells the channel.
 async fn launch(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     mut targets: Vec<DeployTarget>,
@@ -311,7 +311,7 @@ fn target_names(targets: &[DeployTarget]) -> String {
 /// The release this promotion made on `target`, when it exists: newer than what the
 /// target ran when planned, and described as this promotion's.
 pub(super) async fn promoted_release(
-    app: &AppState,
+    app: &BotState,
     d: &DeployRow,
     tokens: &Tokens<'_>,
     target: &DeployTarget,
@@ -336,7 +336,7 @@ pub(super) async fn promoted_release(
 
 /// `POST /pipeline-promotions` from the source app to every target.
 async fn create(
-    app: &AppState,
+    app: &BotState,
     d: &DeployRow,
     tokens: &Tokens<'_>,
     targets: &[DeployTarget],

@@ -13,7 +13,7 @@ use super::messages::{self, Chapter};
 use super::promote::slug_commit;
 use super::start::{take_lock, two_factor_code, two_factor_refusal};
 use super::steps::{Outcome, enter, refuse_if_locked};
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::heroku::Release;
 use crate::resolver::Asking;
 use crate::store::{DeployRow, DeployState, MessageKind};
@@ -23,7 +23,7 @@ const RECENT_RELEASES: usize = 50;
 
 /// requested -> requested (planned) -> releasing.
 pub(super) async fn start(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     now: i64,
@@ -36,7 +36,7 @@ pub(super) async fn start(
 }
 
 async fn plan(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     now: i64,
@@ -115,7 +115,7 @@ fn versions<'r>(
 }
 
 async fn launch(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     now: i64,
@@ -153,7 +153,7 @@ async fn launch(
 
 /// The rollback release an interrupted launch created, if any.
 async fn existing(
-    app: &AppState,
+    app: &BotState,
     d: &DeployRow,
     tokens: &Tokens<'_>,
     app_name: &str,
@@ -173,7 +173,7 @@ async fn existing(
 
 /// `POST /apps/{app}/releases {"release": <id of vN>}`.
 async fn create(
-    app: &AppState,
+    app: &BotState,
     d: &DeployRow,
     tokens: &Tokens<'_>,
     app_name: &str,

@@ -11,7 +11,7 @@ use super::messages::{self, Chapter};
 use super::promote::current_commit;
 use super::steps::{Outcome, enter, github_status, refuse_if_locked};
 use super::{StepError, confirm};
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::github::{
     DeploymentOutcome, DeploymentSearch, DeploymentState, NewDeployment, RepoName,
 };
@@ -24,7 +24,7 @@ const GITHUB_CLOCK_SKEW_MS: i64 = 10 * 60 * 1000;
 /// requested -> building: resolve and gate, take the app's lock, record the GitHub
 /// deployment, start the Heroku build; then tell the channel.
 pub(super) async fn start(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     now: i64,
@@ -104,7 +104,7 @@ pub(super) async fn start(
 
 /// Takes the deploy lock of `(app id, app name)` for `d`, or explains who holds it.
 pub(super) async fn take_lock(
-    app: &AppState,
+    app: &BotState,
     d: &DeployRow,
     (app_id, app_name): (&str, &str),
     sha: &str,
@@ -134,7 +134,7 @@ pub(super) async fn take_lock(
 /// The GitHub deployment of this deploy (or promotion): the one an interrupted run
 /// created, or a new one.
 pub(super) async fn github_deployment(
-    app: &AppState,
+    app: &BotState,
     d: &DeployRow,
     tokens: &Tokens<'_>,
     resolved: &gate::Resolved,
@@ -227,7 +227,7 @@ fn deploy_key(d: &DeployRow) -> String {
 
 /// The build of this deploy: found by its marker, or created from the commit's tarball.
 async fn create_build(
-    app: &AppState,
+    app: &BotState,
     d: &DeployRow,
     tokens: &Tokens<'_>,
     repo: &RepoName,
@@ -280,7 +280,7 @@ async fn create_build(
     }
 }
 
-pub(super) fn two_factor_code(app: &AppState, d: &DeployRow) -> Option<SecretString> {
+pub(super) fn two_factor_code(app: &BotState, d: &DeployRow) -> Option<SecretString> {
     let sealed = d.two_factor_code.as_deref()?;
     app.vault
         .open(sealed, &two_factor_context(d))

@@ -8,7 +8,7 @@ use super::gate::Tokens;
 use super::messages::{self, Chapter, Post};
 use super::{STAGE_TIMEOUT, StepError, confirm, promote, rollback, targets};
 use crate::accounts::LinkError;
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::github::{DeploymentState, NewDeploymentStatus, RepoName};
 use crate::store::{DeployKind, DeployRow, DeployState, DeployTarget, MessageKind};
 
@@ -27,7 +27,7 @@ pub struct Outcome {
 }
 
 /// Advances `deploy` by one step at `now` (Unix ms).
-pub async fn advance(app: &AppState, deploy: &mut DeployRow, now: i64) -> anyhow::Result<Outcome> {
+pub async fn advance(app: &BotState, deploy: &mut DeployRow, now: i64) -> anyhow::Result<Outcome> {
     let linked = match crate::accounts::linked(app, &deploy.team_id, &deploy.user_id).await {
         Ok(linked) => linked,
         Err(LinkError::NotLinked(not_linked)) => {
@@ -112,7 +112,7 @@ pub(super) fn enter(d: &mut DeployRow, next: DeployState, now: i64) {
 
 /// Refuses a change into a stage (or app) someone locked; see [`crate::locks::refusal`].
 pub(super) async fn refuse_if_locked(
-    app: &AppState,
+    app: &BotState,
     d: &DeployRow,
     stage: &str,
     app_name: &str,
@@ -135,7 +135,7 @@ pub(super) async fn refuse_if_locked(
 
 /// Checks again after the poll interval, unless the stage ran out of time.
 pub(super) fn wait(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     now: i64,
     what: &str,
@@ -153,7 +153,7 @@ pub(super) fn wait(
 /// Ends the deploy as failed: before anything was posted, the reason goes to the
 /// requester alone; after, to the thread (broadcast) and the parent.
 pub(super) async fn fail(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     reason: &str,
     log_tail: Option<&str>,
@@ -208,7 +208,7 @@ pub(super) async fn fail(
 /// is idempotent, so the status is posted again); GitHub refusing it is only logged: a
 /// status is information and must not fail the deploy.
 pub(super) async fn github_status(
-    app: &AppState,
+    app: &BotState,
     d: &DeployRow,
     tokens: &Tokens<'_>,
     state: DeploymentState,

@@ -9,13 +9,13 @@ use super::messages::{self, Chapter};
 use super::promote::promoted_release;
 use super::steps::{Outcome, enter, fail, github_status, wait};
 use super::watch::{Verdict, dynos_verdict, release_verdict};
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::github::DeploymentState;
 use crate::store::{DeployRow, DeployState, DeployTarget, MessageKind};
 
 /// releasing / restarting -> promoted, one look at every unsettled target.
 pub(super) async fn watch(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     now: i64,
@@ -58,7 +58,7 @@ fn settled(target: &DeployTarget) -> bool {
 
 /// Moves `target` on when Heroku says it moved; returns the chapter to tell.
 async fn advance(
-    app: &AppState,
+    app: &BotState,
     d: &DeployRow,
     tokens: &Tokens<'_>,
     target: &mut DeployTarget,
@@ -91,7 +91,7 @@ async fn advance(
 /// The release the promotion made on `target`: known, read from the promotion's
 /// targets, or (a promotion found after a crash) recognised among the app's releases.
 async fn release_of(
-    app: &AppState,
+    app: &BotState,
     d: &DeployRow,
     tokens: &Tokens<'_>,
     target: &mut DeployTarget,
@@ -115,7 +115,7 @@ async fn release_of(
 
 /// Every target settled: promoted, or failed with each failed target's reason.
 async fn finish(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     targets: Vec<DeployTarget>,

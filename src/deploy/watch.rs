@@ -5,14 +5,14 @@ use super::StepError;
 use super::gate::Tokens;
 use super::messages::{self, Chapter};
 use super::steps::{Outcome, chapter, fail, github_status, wait};
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::github::DeploymentState;
 use crate::heroku::{BuildStatus, DynoState, ReleaseStatus};
 use crate::store::{DeployKind, DeployRow, DeployState};
 
 /// building -> releasing, once the build succeeded.
 pub(super) async fn watch_build(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     now: i64,
@@ -50,7 +50,7 @@ pub(super) enum Verdict {
 
 /// releasing -> restarting, once the release phase succeeded.
 pub(super) async fn watch_release(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     now: i64,
@@ -73,7 +73,7 @@ pub(super) async fn watch_release(
 
 /// Whether the release phase of `release_id` on `app_name` is done.
 pub(super) async fn release_verdict(
-    app: &AppState,
+    app: &BotState,
     tokens: &Tokens<'_>,
     app_name: &str,
     release_id: &str,
@@ -97,7 +97,7 @@ pub(super) async fn release_verdict(
 /// restarting -> deployed (promoted, rolled back), once every long-running dyno is up
 /// on the new release.
 pub(super) async fn watch_dynos(
-    app: &AppState,
+    app: &BotState,
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     now: i64,
@@ -125,7 +125,7 @@ pub(super) async fn watch_dynos(
 
 /// Whether every long-running dyno of `app_name` is up on `release_id`.
 pub(super) async fn dynos_verdict(
-    app: &AppState,
+    app: &BotState,
     tokens: &Tokens<'_>,
     app_name: &str,
     release_id: &str,
@@ -161,7 +161,7 @@ pub(super) async fn dynos_verdict(
 
 /// Locks the stage a rollback restored, as Shipit does: deploying again would bring
 /// back what was rolled back. Repeating it (a step retried after a crash) is harmless.
-async fn lock_rolled_back_stage(app: &AppState, d: &DeployRow, now: i64) -> anyhow::Result<()> {
+async fn lock_rolled_back_stage(app: &BotState, d: &DeployRow, now: i64) -> anyhow::Result<()> {
     let rolled_back = crate::locks::RolledBack {
         team_id: &d.team_id,
         channel_id: &d.channel_id,
@@ -176,7 +176,7 @@ async fn lock_rolled_back_stage(app: &AppState, d: &DeployRow, now: i64) -> anyh
 }
 
 /// The last lines of a build's or release's output, if it can be read.
-async fn log_tail(app: &AppState, url: Option<&str>) -> Option<String> {
+async fn log_tail(app: &BotState, url: Option<&str>) -> Option<String> {
     app.heroku
         .output_tail(url?, messages::LOG_TAIL_LINES)
         .await

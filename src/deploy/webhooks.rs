@@ -14,7 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use crate::app::{App, AppState};
+use crate::bot::{Bot, BotState};
 use crate::heroku::{NewWebhook, WebhookLevel};
 
 /// Where Heroku delivers, under the bot's `BASE_URL`.
@@ -25,7 +25,7 @@ const EVENTS: [&str; 3] = ["api:build", "api:release", "dyno"];
 
 /// The secret deliveries are signed with, derived from `ENCRYPTION_KEY` so every
 /// process agrees without another variable.
-pub fn delivery_secret(app: &App) -> String {
+pub fn delivery_secret(app: &Bot) -> String {
     let mut mac =
         <Hmac<Sha256> as Mac>::new_from_slice(app.config.encryption_key.expose_secret().as_bytes())
             .expect("HMAC accepts keys of any length");
@@ -36,7 +36,7 @@ pub fn delivery_secret(app: &App) -> String {
 /// Subscribes `app_name` to deploy events unless it already is. Failures are only
 /// logged: polling covers for a missing webhook.
 pub async fn subscribe(
-    app: &App,
+    app: &Bot,
     token: &SecretString,
     app_name: &str,
     two_factor_code: Option<&str>,
@@ -131,7 +131,7 @@ fn signature_header(headers: &HeaderMap) -> Result<&str, DeliveryRefused> {
 /// `POST /webhooks/heroku`: verifies the signature, announces releases made outside
 /// chat in routed channels, then wakes the app's deploys.
 pub async fn receive(
-    State(state): State<AppState>,
+    State(state): State<BotState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, String) {

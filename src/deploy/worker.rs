@@ -7,7 +7,7 @@ use tokio::sync::watch;
 
 use super::messages::Post;
 use super::steps;
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::lease::{self, Lease};
 use crate::store::{MessageKind, NewMessage, StepSave};
 
@@ -15,7 +15,7 @@ use crate::store::{MessageKind, NewMessage, StepSave};
 const BATCH: i64 = 64;
 
 /// Drives deploys until `stop` says so.
-pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
+pub async fn run(state: BotState, stop: watch::Receiver<bool>) {
     let owner = format!("{}-{:08x}", std::process::id(), fastrand::u32(..));
     let (wake, interval) = (&state.wakeups.deploys, state.config.poll_interval);
     let (state, owner) = (&state, &owner);
@@ -32,7 +32,7 @@ pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
 }
 
 /// Advances every due deploy once; returns how many were advanced.
-pub async fn tick(state: &AppState, owner: &str) -> anyhow::Result<usize> {
+pub async fn tick(state: &BotState, owner: &str) -> anyhow::Result<usize> {
     let claim = |now, until| state.store.claim_due_deploys(owner, now, until, BATCH);
     let work = |id| {
         let (state, owner) = (state.clone(), owner.to_owned());
@@ -50,11 +50,11 @@ pub async fn tick(state: &AppState, owner: &str) -> anyhow::Result<usize> {
 }
 
 /// Deploy rows are leased for `deploy_lease`.
-fn lease(state: &AppState) -> Lease {
+fn lease(state: &BotState) -> Lease {
     Lease::new(state.clock.clone(), state.config.deploy_lease)
 }
 
-async fn step(state: &AppState, owner: &str, id: i64) -> anyhow::Result<()> {
+async fn step(state: &BotState, owner: &str, id: i64) -> anyhow::Result<()> {
     let Some(mut deploy) = state.store.deploy(id).await? else {
         anyhow::bail!("deploy {id} vanished");
     };

@@ -7,7 +7,7 @@
 use secrecy::SecretString;
 
 use crate::accounts::{LinkError, Linked};
-use crate::app::{App, AppState};
+use crate::bot::{Bot, BotState};
 use crate::dispatch::Invocation;
 use crate::github::RepoName;
 use crate::resolver::{Asking, Layout, Resolver};
@@ -30,7 +30,7 @@ fn fix(text: impl std::fmt::Display) -> String {
 }
 
 /// Answers `/h doctor [<pipeline>]`.
-pub async fn doctor(state: &AppState, invocation: &Invocation, pipeline: Option<&str>) -> Reply {
+pub async fn doctor(state: &BotState, invocation: &Invocation, pipeline: Option<&str>) -> Reply {
     let linked =
         match crate::accounts::linked(state, &invocation.team_id, &invocation.user_id).await {
             Ok(linked) => linked,
@@ -54,7 +54,7 @@ pub async fn doctor(state: &AppState, invocation: &Invocation, pipeline: Option<
     Reply::ephemeral(lines.join("\n"))
 }
 
-async fn heroku_check(app: &App, linked: &Linked) -> String {
+async fn heroku_check(app: &Bot, linked: &Linked) -> String {
     match app.heroku.rate_limits(&linked.heroku_token).await {
         Ok(limit) if limit.remaining < LOW_RATE_LIMIT => fix(format!(
             "Heroku account {}: only {} API requests left (RateLimit-Remaining); deploys may stall until it refills.",
@@ -73,7 +73,7 @@ async fn heroku_check(app: &App, linked: &Linked) -> String {
     }
 }
 
-async fn github_check(app: &App, token: &SecretString) -> String {
+async fn github_check(app: &Bot, token: &SecretString) -> String {
     let check = match app.github.token_check(token).await {
         Ok(check) => check,
         Err(error) if error.is_unauthorized() => {
@@ -111,7 +111,7 @@ async fn github_check(app: &App, token: &SecretString) -> String {
 }
 
 async fn pipeline_checks(
-    app: &App,
+    app: &Bot,
     invocation: &Invocation,
     linked: &Linked,
     pipeline: &str,
@@ -145,7 +145,7 @@ async fn pipeline_checks(
 
 /// The repository mapping, the person's access, and the default branch's protection.
 async fn repo_checks(
-    app: &App,
+    app: &Bot,
     invocation: &Invocation,
     token: &SecretString,
     pipeline: &str,
@@ -205,7 +205,7 @@ async fn repo_checks(
 }
 
 /// Whether every app delivers release events to us.
-async fn webhook_check(app: &App, token: &SecretString, layout: &Layout) -> String {
+async fn webhook_check(app: &Bot, token: &SecretString, layout: &Layout) -> String {
     let url = format!(
         "{}{}",
         app.config.base_url,
@@ -235,7 +235,7 @@ async fn webhook_check(app: &App, token: &SecretString, layout: &Layout) -> Stri
     ))
 }
 
-async fn route_check(app: &App, invocation: &Invocation, pipeline: &str) -> String {
+async fn route_check(app: &Bot, invocation: &Invocation, pipeline: &str) -> String {
     match app.store.route(&invocation.team_id, pipeline).await {
         Ok(Some(route)) => ok(format!("notifications go to {}.", route.label)),
         Ok(None) => fix(format!(

@@ -7,7 +7,7 @@
 //! their merge. A new kind of change (promotions, rollbacks) joins by adding one more
 //! source function returning entries; nothing else changes.
 
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::command::Target;
 use crate::deploy::messages::{clock_time, duration, short_sha};
 use crate::dispatch::Invocation;
@@ -39,7 +39,7 @@ const HISTORY: Asking = Asking {
 
 /// Answers `/h history`.
 pub async fn history(
-    state: &AppState,
+    state: &BotState,
     invocation: &Invocation,
     pipeline: &str,
     target: Option<Target>,
@@ -81,7 +81,7 @@ pub async fn history(
 
 /// The newest [`SHOWN`] entries of every source, newest first.
 pub async fn timeline(
-    state: &AppState,
+    state: &BotState,
     team_id: &str,
     pipeline: &str,
     target: Option<&Target>,

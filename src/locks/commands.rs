@@ -2,7 +2,7 @@
 //! stored with their audit event, and said in the channel.
 
 use super::{describe, target_of};
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::command::{LockRequest, Target};
 use crate::deploy::messages::clock_time;
 use crate::dispatch::Invocation;
@@ -14,7 +14,7 @@ use crate::store::{LockRemoval, StageLock};
 const DATABASE_TROUBLE: &str = "I could not save that (the database did not answer), so nothing was changed. Try again in a minute.";
 
 /// `/h lock <pipeline> <stage>[/<app>] [for <duration>] [<reason>]`.
-pub async fn lock(state: &AppState, invocation: &Invocation, request: LockRequest) -> Reply {
+pub async fn lock(state: &BotState, invocation: &Invocation, request: LockRequest) -> Reply {
     if let Err(reply) = check_target(state, invocation, &request.pipeline, &request.target).await {
         return reply;
     }
@@ -66,7 +66,7 @@ pub async fn lock(state: &AppState, invocation: &Invocation, request: LockReques
 
 /// `/h unlock[!] <pipeline> <stage>[/<app>]`: the owner's unlock, or anyone's with `!`.
 pub async fn unlock(
-    state: &AppState,
+    state: &BotState,
     invocation: &Invocation,
     pipeline: &str,
     target: &Target,
@@ -125,7 +125,7 @@ pub async fn unlock(
 /// Removes `lock` for the invoker; the lock's own channel is told too when it is not
 /// this one.
 async fn remove(
-    state: &AppState,
+    state: &BotState,
     invocation: &Invocation,
     lock: &StageLock,
     forced: bool,
@@ -165,7 +165,7 @@ async fn remove(
 
 /// Refuses unless the person can see the pipeline and the stage (or app) has apps.
 async fn check_target(
-    state: &AppState,
+    state: &BotState,
     invocation: &Invocation,
     pipeline: &str,
     target: &Target,

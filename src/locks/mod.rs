@@ -13,7 +13,7 @@
 mod commands;
 pub mod sweep;
 
-use crate::app::App;
+use crate::bot::Bot;
 use crate::deploy::messages::clock_time;
 use crate::store::StageLock;
 
@@ -39,7 +39,7 @@ pub struct Change<'a> {
 /// Why `change` may not happen, or `None` when no lock stops it. A lock stops
 /// everyone, its owner included unless they forced the change with `!`. Database
 /// errors are returned, so the caller retries instead of ignoring a lock.
-pub async fn refusal(app: &App, change: Change<'_>) -> anyhow::Result<Option<String>> {
+pub async fn refusal(app: &Bot, change: Change<'_>) -> anyhow::Result<Option<String>> {
     let locks = app
         .store
         .stage_locks(change.team_id, change.pipeline, change.stage)
@@ -88,7 +88,7 @@ pub struct RolledBack<'a> {
 /// Locks the stage after a rollback (owner: whoever rolled back, no expiry), so the
 /// reverted change is not deployed again by accident. Repeating it is harmless; a
 /// lock someone else holds is kept.
-pub async fn lock_after_rollback(app: &App, rolled_back: RolledBack<'_>) -> anyhow::Result<()> {
+pub async fn lock_after_rollback(app: &Bot, rolled_back: RolledBack<'_>) -> anyhow::Result<()> {
     let lock = StageLock {
         team_id: rolled_back.team_id.into(),
         pipeline: rolled_back.pipeline.into(),

@@ -5,12 +5,12 @@
 use tokio::sync::watch;
 
 use super::target_of;
-use crate::app::{App, AppState};
+use crate::bot::{Bot, BotState};
 use crate::deploy::messages::clock_time;
 use crate::store::{LockRemoval, StageLock};
 
 /// Sweeps every poll interval until `stop` says so.
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: BotState, mut stop: watch::Receiver<bool>) {
     loop {
         match sweep(&state).await {
             Ok(0) => {}
@@ -25,7 +25,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 }
 
 /// Ends every lock whose time is up; returns how many this call ended.
-pub async fn sweep(app: &App) -> anyhow::Result<usize> {
+pub async fn sweep(app: &Bot) -> anyhow::Result<usize> {
     let now = app.clock.now_millis();
     let mut ended = 0;
     for lock in app.store.expired_stage_locks(now).await? {

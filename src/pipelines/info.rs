@@ -4,7 +4,7 @@
 use secrecy::SecretString;
 
 use super::{current_release, release_sha, seen_by};
-use crate::app::{App, AppState};
+use crate::bot::{Bot, BotState};
 use crate::deploy::messages::short_sha;
 use crate::dispatch::Invocation;
 use crate::github::RepoName;
@@ -18,7 +18,7 @@ const INFO: Asking = Asking {
 };
 
 /// Answers `/h info <pipeline>`.
-pub async fn info(state: &AppState, invocation: &Invocation, pipeline: &str) -> Reply {
+pub async fn info(state: &BotState, invocation: &Invocation, pipeline: &str) -> Reply {
     let (linked, layout) = match seen_by(state, invocation, pipeline, INFO).await {
         Ok(seen) => seen,
         Err(reply) => return reply,
@@ -42,7 +42,7 @@ pub async fn info(state: &AppState, invocation: &Invocation, pipeline: &str) -> 
 
 /// `heroku/paipu-repo, default branch master, required checks: ci/circleci`
 async fn repo_line(
-    app: &App,
+    app: &Bot,
     invocation: &Invocation,
     token: &SecretString,
     pipeline: &str,
@@ -80,7 +80,7 @@ async fn repo_line(
 }
 
 /// `runs v42 (576d16a9) by alice@example.com, 3h ago`
-async fn running_line(app: &App, token: &SecretString, app_name: &str, now: i64) -> String {
+async fn running_line(app: &Bot, token: &SecretString, app_name: &str, now: i64) -> String {
     let release = match current_release(app, token, app_name).await {
         Ok(Some(release)) => release,
         Ok(None) => return "has no release yet".into(),

@@ -13,7 +13,7 @@ mod releases;
 use secrecy::SecretString;
 
 use crate::accounts::Linked;
-use crate::app::{App, AppState};
+use crate::bot::{Bot, BotState};
 use crate::dispatch::Invocation;
 use crate::heroku::{self, Release};
 use crate::resolver::{Asking, Layout, ResolveError, Resolver};
@@ -26,7 +26,7 @@ pub use releases::releases;
 pub const RELEASES_SHOWN: usize = 10;
 
 /// The person's fresh tokens, or the reply asking them to link their accounts.
-pub async fn acting_as(state: &AppState, invocation: &Invocation) -> Result<Linked, Reply> {
+pub async fn acting_as(state: &BotState, invocation: &Invocation) -> Result<Linked, Reply> {
     match crate::accounts::linked(state, &invocation.team_id, &invocation.user_id).await {
         Ok(linked) => Ok(linked),
         Err(error) => Err(error.reply(state, invocation).await),
@@ -35,7 +35,7 @@ pub async fn acting_as(state: &AppState, invocation: &Invocation) -> Result<Link
 
 /// The person's tokens and the pipeline as they see it, or the reply saying why not.
 pub async fn seen_by(
-    state: &AppState,
+    state: &BotState,
     invocation: &Invocation,
     pipeline: &str,
     asking: Asking<'_>,
@@ -52,7 +52,7 @@ pub async fn seen_by(
 }
 
 /// `/h pipelines`: each pipeline the person can see, its repository and its apps.
-pub async fn pipelines(state: &AppState, invocation: &Invocation) -> Reply {
+pub async fn pipelines(state: &BotState, invocation: &Invocation) -> Reply {
     let linked = match acting_as(state, invocation).await {
         Ok(linked) => linked,
         Err(reply) => return reply,
@@ -81,7 +81,7 @@ pub async fn pipelines(state: &AppState, invocation: &Invocation) -> Reply {
 
 /// `• *paipu* (heroku/paipu-repo): staging paipu-app-staging · production paipu-app-production`
 async fn pipeline_line(
-    app: &App,
+    app: &Bot,
     invocation: &Invocation,
     token: &SecretString,
     name: &str,
@@ -115,7 +115,7 @@ async fn pipeline_line(
 
 /// The release an app runs now (the newest `current` one), among its latest.
 pub async fn current_release(
-    app: &App,
+    app: &Bot,
     token: &SecretString,
     app_name: &str,
 ) -> Result<Option<Release>, heroku::HerokuError> {
@@ -125,7 +125,7 @@ pub async fn current_release(
 
 /// The commit a release runs, from its slug; `None` for releases without one (config
 /// changes on a fresh app) or slugs that do not say.
-pub async fn release_sha(app: &App, token: &SecretString, release: &Release) -> Option<String> {
+pub async fn release_sha(app: &Bot, token: &SecretString, release: &Release) -> Option<String> {
     let slug = release.slug.as_ref()?;
     match app.heroku.slug(token, &release.app.name, &slug.id).await {
         Ok(slug) => slug.commit,

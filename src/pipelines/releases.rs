@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 use super::{RELEASES_SHOWN, release_sha, seen_by};
 use crate::accounts::Linked;
-use crate::app::{App, AppState};
+use crate::bot::{Bot, BotState};
 use crate::command::{Stage, Target};
 use crate::deploy::messages::short_sha;
 use crate::dispatch::Invocation;
@@ -25,7 +25,7 @@ const RELEASES: Asking = Asking {
 
 /// Answers `/h releases`; without a stage, production's.
 pub async fn releases(
-    state: &AppState,
+    state: &BotState,
     invocation: &Invocation,
     pipeline: &str,
     target: Option<Target>,
@@ -102,7 +102,7 @@ fn release_line(
 /// sha -> the branch it was deployed from, as far as we know: our own deploys of the
 /// pipeline, then the repository's GitHub deployments to the stage.
 async fn branches_by_sha(
-    app: &App,
+    app: &Bot,
     invocation: &Invocation,
     linked: &Linked,
     pipeline: &str,
@@ -129,14 +129,14 @@ async fn branches_by_sha(
     branches
 }
 
-async fn connected(app: &App, team_id: &str, pipeline: &str) -> Option<RepoName> {
+async fn connected(app: &Bot, team_id: &str, pipeline: &str) -> Option<RepoName> {
     let repo = app.store.pipeline_repo(team_id, pipeline).await.ok()??;
     repo.parse().ok()
 }
 
 /// Deployments made by branch name (other tools do that; chatops pins the sha).
 async fn github_branches(
-    app: &App,
+    app: &Bot,
     token: &SecretString,
     repo: &RepoName,
     stage: Stage,

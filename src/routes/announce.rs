@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::sync::watch;
 
-use crate::app::{App, AppState};
+use crate::bot::{Bot, BotState};
 use crate::heroku::ReleaseStatus;
 use crate::resolver::{ResolveError, Resolver};
 use crate::store::Route;
@@ -71,7 +71,7 @@ struct AppRef {
 
 /// A verified webhook delivery: announces it if it is a finished release of a routed
 /// pipeline. Anything else is not for us and is ignored.
-pub async fn on_delivery(app: &App, body: &[u8]) -> anyhow::Result<()> {
+pub async fn on_delivery(app: &Bot, body: &[u8]) -> anyhow::Result<()> {
     let Ok(delivery) = serde_json::from_slice::<Delivery>(body) else {
         return Ok(());
     };
@@ -99,7 +99,7 @@ pub async fn on_delivery(app: &App, body: &[u8]) -> anyhow::Result<()> {
 
 /// Queues the announcement of `seen` in `route`'s channel unless it is ours, not
 /// finished, older than the route, or announced already. Returns whether it did.
-pub async fn announce(app: &App, route: &Route, seen: &SeenRelease) -> anyhow::Result<bool> {
+pub async fn announce(app: &Bot, route: &Route, seen: &SeenRelease) -> anyhow::Result<bool> {
     // Heroku's times have whole seconds: a release in the second the route was set counts.
     let route_second = route.set_at.div_euclid(1000) * 1000;
     if !seen.succeeded || seen.created_at < route_second {
@@ -136,7 +136,7 @@ pub async fn announce(app: &App, route: &Route, seen: &SeenRelease) -> anyhow::R
 }
 
 /// Polls routed pipelines until `stop` says so.
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: BotState, mut stop: watch::Receiver<bool>) {
     let interval: Duration = state.config.poll_interval * POLL_FACTOR;
     loop {
         if let Err(error) = poll(&state).await {
@@ -151,7 +151,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 
 /// Reads the newest releases of every routed pipeline's apps once and announces the
 /// new ones; returns how many it announced.
-pub async fn poll(app: &AppState) -> anyhow::Result<usize> {
+pub async fn poll(app: &BotState) -> anyhow::Result<usize> {
     let mut announced = 0;
     for route in app.store.all_routes().await? {
         match poll_route(app, &route).await {
@@ -165,7 +165,7 @@ pub async fn poll(app: &AppState) -> anyhow::Result<usize> {
 }
 
 /// Polls one route as the person who set it, refreshing its apps on the way.
-async fn poll_route(app: &AppState, route: &Route) -> Result<usize, String> {
+async fn poll_route(app: &BotState, route: &Route) -> Result<usize, String> {
     let linked = crate::accounts::linked(app, &route.team_id, &route.set_by)
         .await
         .map_err(|error| error.to_string())?;

@@ -7,7 +7,7 @@
 
 pub mod announce;
 
-use crate::app::{App, AppState};
+use crate::bot::{Bot, BotState};
 use crate::command::Channel;
 use crate::deploy::messages::Post;
 use crate::dispatch::Invocation;
@@ -18,7 +18,7 @@ use crate::slack::reply::{Reply, ResponseType};
 use crate::store::{DeployRow, MessageKind, NewMessage, Route, RoutedApp};
 
 /// `/h route`: the pipelines routed to this channel.
-pub async fn list(state: &AppState, invocation: &Invocation) -> Reply {
+pub async fn list(state: &BotState, invocation: &Invocation) -> Reply {
     let routes = match state.store.routes(&invocation.team_id).await {
         Ok(routes) => routes,
         Err(error) => {
@@ -53,7 +53,7 @@ pub(crate) const ROUTE: Asking = Asking {
 /// `/h route <pipeline> to #channel`: checked against what the person sees on Heroku;
 /// the pipeline's apps are subscribed to release webhooks (best effort).
 pub async fn set(
-    state: &AppState,
+    state: &BotState,
     invocation: &Invocation,
     pipeline: &str,
     channel: &Channel,
@@ -133,7 +133,7 @@ pub fn channel_notice(
 /// is not the deploy's own): the parent when it is first posted, then its updates,
 /// which follow the copy to wherever it went even if the route changed since.
 pub async fn routed_copies(
-    app: &App,
+    app: &Bot,
     deploy: &DeployRow,
     messages: &[NewMessage],
 ) -> anyhow::Result<Vec<NewMessage>> {

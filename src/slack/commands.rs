@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::reply::Reply;
 use super::signed::{SlackForm, Verified};
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::command::{self, Command};
 use crate::dispatch::{self, Invocation};
 use crate::store::NewCommand;
@@ -58,7 +58,7 @@ impl SlackForm for SlashCommandForm {
 
 /// Answers one slash command.
 pub async fn slash_command(
-    State(state): State<AppState>,
+    State(state): State<BotState>,
     verified: Verified<SlashCommandForm>,
 ) -> Result<Response, RequestError> {
     let Verified {

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::signed::{SignedForm, SlackForm};
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::deploy::confirm::{CANCEL_ACTION, CONFIRM_ACTION, Press};
 use crate::web::RequestError;
 
@@ -69,7 +69,7 @@ impl SlackForm for InteractionForm {
 
 /// Answers one interaction: 200 at once, the presser's answer through the outbox.
 pub async fn interaction(
-    State(state): State<AppState>,
+    State(state): State<BotState>,
     SignedForm(form): SignedForm<InteractionForm>,
 ) -> Result<StatusCode, RequestError> {
     let payload = form.decoded()?;

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use super::api::SlackError;
 use super::reply::ResponseType;
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::deploy::messages::Post;
 use crate::lease::{self, Lease};
 use crate::store::{MessageKind, QueuedMessage};
@@ -23,7 +23,7 @@ const BATCH: i64 = 32;
 /// Tries of a `response_url` post before it is given up.
 const MAX_RESPONSE_ATTEMPTS: i64 = 6;
 /// Sends queued messages until `stop` says so.
-pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
+pub async fn run(state: BotState, stop: watch::Receiver<bool>) {
     let (wake, interval) = (&state.wakeups.outbox, Duration::from_millis(250));
     let state = &state;
     lease::run(wake, interval, stop, move || async move {
@@ -41,7 +41,7 @@ pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
 }
 
 /// One pass over the due messages; returns how many were attempted.
-pub async fn deliver_due(state: &AppState) -> anyhow::Result<usize> {
+pub async fn deliver_due(state: &BotState) -> anyhow::Result<usize> {
     let claim = |now, until| state.store.claim_messages(now, until, BATCH);
     let work = |queued: QueuedMessage| {
         let state = state.clone();
@@ -59,11 +59,11 @@ pub async fn deliver_due(state: &AppState) -> anyhow::Result<usize> {
 }
 
 /// Messages are leased for `deploy_lease`, like deploys.
-fn lease(state: &AppState) -> Lease {
+fn lease(state: &BotState) -> Lease {
     Lease::new(state.clock.clone(), state.config.deploy_lease)
 }
 
-async fn deliver(state: &AppState, queued: &QueuedMessage) -> anyhow::Result<()> {
+async fn deliver(state: &BotState, queued: &QueuedMessage) -> anyhow::Result<()> {
     let now = state.clock.now_millis();
     let message = &queued.message;
     if message.kind == MessageKind::UpdateParent && state.store.has_newer_update(queued).await? {
@@ -121,7 +121,7 @@ enum Failure {
 
 /// Sends one message; returns the `ts` Slack gave it (parents and replies).
 async fn send(
-    state: &AppState,
+    state: &BotState,
     queued: &QueuedMessage,
     post: &Post,
 ) -> Result<Option<String>, Failure> {
@@ -176,7 +176,7 @@ async fn send(
 /// Posts a parent (no `thread_ts`) or a reply, tagged with its outbox id, unless an
 /// earlier attempt already did: Slack may have taken it and lost the answer.
 async fn post_once(
-    state: &AppState,
+    state: &BotState,
     token: &SecretString,
     queued: &QueuedMessage,
     post: &Post,
@@ -210,7 +210,7 @@ async fn post_once(
 /// The `ts` of the post tagged with `queued`'s id: among the thread's replies, or
 /// the channel's messages since it was queued.
 async fn already_posted(
-    state: &AppState,
+    state: &BotState,
     token: &SecretString,
     queued: &QueuedMessage,
     thread_ts: Option<&str>,
@@ -238,7 +238,7 @@ async fn already_posted(
 
 /// After Slack refused: wait and retry what may pass, give up on what never will.
 async fn settle(
-    state: &AppState,
+    state: &BotState,
     queued: &QueuedMessage,
     error: &SlackError,
     now: i64,

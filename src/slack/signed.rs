@@ -13,7 +13,7 @@ use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 
 use super::verify::verify;
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::web::RequestError;
 
 /// Slack's bodies are a few KiB; anything larger is not from Slack.
@@ -34,10 +34,10 @@ pub trait SlackForm: DeserializeOwned + Send {
 #[derive(Debug)]
 pub struct SignedForm<T>(pub T);
 
-impl<T: SlackForm> FromRequest<AppState> for SignedForm<T> {
+impl<T: SlackForm> FromRequest<BotState> for SignedForm<T> {
     type Rejection = RequestError;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, RequestError> {
+    async fn from_request(request: Request, state: &BotState) -> Result<Self, RequestError> {
         let verified = Verified::<T>::from_request(request, state).await?;
         if !state
             .store
@@ -61,10 +61,10 @@ pub struct Verified<T> {
     pub now: i64,
 }
 
-impl<T: SlackForm> FromRequest<AppState> for Verified<T> {
+impl<T: SlackForm> FromRequest<BotState> for Verified<T> {
     type Rejection = RequestError;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, RequestError> {
+    async fn from_request(request: Request, state: &BotState) -> Result<Self, RequestError> {
         let (parts, body) = request.into_parts();
         require_form_content_type(&parts.headers)?;
         let timestamp = single_header(&parts.headers, TIMESTAMP_HEADER)?.to_owned();

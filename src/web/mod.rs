@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
+use crate::bot::BotState;
 use crate::slack::verify::SignatureError;
 
 /// Why a request was refused. The text is safe to show: no secret, no signature.
@@ -69,7 +69,7 @@ impl IntoResponse for RequestError {
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
-pub async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+pub async fn healthz(State(state): State<BotState>) -> (StatusCode, &'static str) {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
         Err(error) => {

@@ -8,7 +8,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use chatops::app::{self, App, AppState, Patience};
+use chatops::app;
+use chatops::bot::{Bot, BotState, Patience};
 use chatops::clock::Clock;
 use chatops::store::Store;
 use chatops_fakes::Fakes;
@@ -63,12 +64,12 @@ async fn start_bot(url: &str, store: Store) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base_url = format!("http://{}", listener.local_addr()?);
     let config = chatops_sandbox::bot_config(&fakes, 0, &base_url, url);
-    let app = App::new(config, store, Clock::system(), Patience::default())?;
+    let app = Bot::new(config, store, Clock::system(), Patience::default())?;
     // The fakes must outlive the benchmark; leaking them is the simplest way.
     std::mem::forget(fakes);
     tokio::spawn(app::serve(
         listener,
-        AppState::new(app),
+        BotState::new(app),
         std::future::pending(),
     ));
     Ok(format!("{base_url}/slack/commands"))

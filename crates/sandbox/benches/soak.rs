@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use chatops::app::{App, Patience};
+use chatops::bot::{Bot, Patience};
 use chatops::clock::Clock;
 use chatops_fakes::heroku::Timings;
 use chatops_fakes::{Fakes, SANDBOX_TEAM};
@@ -130,7 +130,7 @@ async fn prepare(
     config: &chatops::config::Config,
     store: &Store,
 ) -> anyhow::Result<()> {
-    let app = App::new(
+    let app = Bot::new(
         config.clone(),
         store.clone(),
         Clock::system(),

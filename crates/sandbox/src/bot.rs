@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use secrecy::SecretString;
 
-use chatops::app::App;
+use chatops::bot::Bot;
 use chatops::heroku::OAuthTokens;
 use chatops_fakes::Fakes;
 
@@ -21,7 +21,7 @@ const TOKEN_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 /// Links Slack user `user` of `team` to the fakes' `email` (Heroku) and `login`
 /// (GitHub) accounts, as finishing both OAuth flows would.
 pub async fn link_user(
-    app: &App,
+    app: &Bot,
     sandbox: &Fakes,
     team: &str,
     user: &str,
@@ -62,7 +62,7 @@ pub async fn link_user(
 
 /// Connects the seeded pipelines of `team` to their repositories, as `user` would with
 /// `/h connect`.
-pub async fn connect_pipelines(app: &App, team: &str, user: &str) -> anyhow::Result<()> {
+pub async fn connect_pipelines(app: &Bot, team: &str, user: &str) -> anyhow::Result<()> {
     for (pipeline, repo) in CONNECTED_PIPELINES {
         app.store
             .set_pipeline_repo(team, pipeline, repo, user, app.clock.now())

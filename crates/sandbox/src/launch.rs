@@ -13,7 +13,8 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use chatops::app::{self, AppState};
+use chatops::app;
+use chatops::bot::BotState;
 use chatops::config::DEFAULT_PORT;
 use chatops_fakes::{Fakes, SANDBOX_TEAM};
 
@@ -58,7 +59,7 @@ pub struct Running {
     /// The fakes, for tests to play the world directly.
     pub fakes: Fakes,
     /// The bot's state (store, clients), as its handlers see it.
-    pub bot: AppState,
+    pub bot: BotState,
     /// The one URL to open.
     pub page_url: String,
     pub bot_url: String,
@@ -107,7 +108,7 @@ impl Running {
 
 /// Links everyone [`PEOPLE`] says is linked and connects the seeded pipelines, so the
 /// first deploy needs no setup.
-async fn seed_people(bot: &AppState, fakes: &Fakes) -> anyhow::Result<()> {
+async fn seed_people(bot: &BotState, fakes: &Fakes) -> anyhow::Result<()> {
     for person in PEOPLE {
         if let Some((email, login)) = person.linked_as {
             bot::link_user(bot, fakes, SANDBOX_TEAM, person.id, email, login).await?;

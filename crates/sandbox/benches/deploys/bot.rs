@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chatops::app::{self, App, AppState, Patience};
+use chatops::app;
+use chatops::bot::{BotState, Patience};
 use chatops::clock::Clock;
 use chatops::store::Store;
 use chatops_fakes::{Fakes, SANDBOX_TEAM};
@@ -27,7 +28,7 @@ static NEXT_TRIGGER: AtomicU64 = AtomicU64::new(0);
 
 /// A running bot.
 pub struct Bot {
-    pub state: AppState,
+    pub state: BotState,
     database_url: String,
     commands_url: String,
     http: reqwest::Client,
@@ -49,7 +50,7 @@ impl Bot {
         let base_url = format!("http://{}", listener.local_addr()?);
         let mut config = chatops_sandbox::bot_config(sandbox, 0, &base_url, &database.url);
         config.poll_interval = poll;
-        let state = AppState::new(App::new(
+        let state = BotState::new(chatops::bot::Bot::new(
             config,
             store,
             Clock::system(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::http::Method;
 use chatops::accounts::{self, LinkError, MissingReason, Provider};
-use chatops::app::{App, AppState};
+use chatops::bot::{Bot, BotState};
 use chatops_fakes::github::OAUTH_CLIENT_ID;
 use chatops_fakes::slack::ResponseType;
 use chatops_fakes::{Failure, FaultRule};
@@ -854,8 +854,8 @@ async fn a_database_dump_holds_no_token_in_clear_and_a_rotated_key_reseals() {
             &mut config.encryption_key,
             new_key.clone(),
         ));
-        let rotated = AppState::new(
-            App::new(
+        let rotated = BotState::new(
+            Bot::new(
                 config,
                 app.db.store.clone(),
                 app.state.clock.clone(),

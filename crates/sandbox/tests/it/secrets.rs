@@ -11,7 +11,7 @@ use crate::common::outcomes;
 
 use std::time::Duration;
 
-use chatops::app::{App, AppState};
+use chatops::bot::{Bot, BotState};
 use chatops::clock::Clock;
 use chatops::config::Config;
 use chatops_fakes::heroku::Timings;
@@ -203,7 +203,7 @@ fn configured_secrets(config: &Config, scan: &mut Scan) {
 }
 
 /// alice's tokens, opened from the store with the bot's key.
-async fn issued_tokens(app: &AppState, scan: &mut Scan) {
+async fn issued_tokens(app: &BotState, scan: &mut Scan) {
     let linked = chatops::accounts::linked(app, SANDBOX_TEAM, ALICE)
         .await
         .expect("alice is linked");
@@ -232,8 +232,8 @@ async fn no_secret_reaches_a_log_line_an_answer_or_a_clear_column() {
     for db in databases().await {
         let mut world = World::start(&db).await;
         world.login().await;
-        let app = AppState::new(
-            App::new(
+        let app = BotState::new(
+            Bot::new(
                 world.config.clone(),
                 db.store.clone(),
                 Clock::system(),

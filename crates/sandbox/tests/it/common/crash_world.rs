@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use chatops::app::App;
+use chatops::bot::Bot;
 use chatops::clock::Clock;
 use chatops::config::Config;
 use chatops_fakes::heroku::Timings;
@@ -63,7 +63,7 @@ impl CrashWorld {
         );
         config.deploy_lease = LEASE;
         // Linked through the same store and key the bot processes will use.
-        let app = App::new(config.clone(), db.store.clone(), Clock::system(), PATIENCE).unwrap();
+        let app = Bot::new(config.clone(), db.store.clone(), Clock::system(), PATIENCE).unwrap();
         chatops_sandbox::bot::link_user(
             &app,
             &sandbox,

@@ -25,7 +25,7 @@ pub use chatops_testdb::{TestDb, databases};
 pub const SECRET: &str = chatops_sandbox::SANDBOX_SIGNING_SECRET;
 
 /// Outbound calls in tests: short timeouts and quick retries, so fault tests are fast.
-pub const PATIENCE: chatops::app::Patience = chatops::app::Patience {
+pub const PATIENCE: chatops::bot::Patience = chatops::bot::Patience {
     timeout: std::time::Duration::from_secs(2),
     retry: chatops::outbound::RetryPolicy {
         attempts: 3,
@@ -42,7 +42,7 @@ pub struct TestApp {
     pub sandbox: chatops_fakes::Fakes,
     pub http: reqwest::Client,
     /// The running app's state, for calling the library API as handlers do.
-    pub state: chatops::app::AppState,
+    pub state: chatops::bot::BotState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     served: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -63,14 +63,14 @@ impl TestApp {
         clock: chatops::clock::Clock,
         configure: impl FnOnce(&mut chatops::config::Config),
     ) -> TestApp {
-        use chatops::app::{App, AppState};
+        use chatops::bot::{Bot, BotState};
         let sandbox = chatops_fakes::Fakes::start().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let mut config = chatops_sandbox::bot_config(&sandbox, 0, &base_url, &db.url);
         configure(&mut config);
-        let app = App::new(config, db.store.clone(), clock, PATIENCE).unwrap();
-        let state = AppState::new(app);
+        let app = Bot::new(config, db.store.clone(), clock, PATIENCE).unwrap();
+        let state = BotState::new(app);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let served = tokio::spawn(chatops::app::serve(listener, state.clone(), async {
             let _ = stopped.await;
