@@ -1,21 +1,10 @@
-//! Runs a parsed `/h` command as the person who typed it, by handing it to the module
-//! that owns its noun (accounts, deploys, locks, ...). Owns only the routing.
+//! Runs a parsed `/h` command, or a press of one of the bot's buttons, as the person
+//! who typed or pressed it, by handing it to the feature that owns its noun (accounts,
+//! deploys, locks, ...) or its action. Owns only the routing.
 
 use crate::bot::BotState;
 use crate::command::{self, Command};
-use crate::slack::reply::Reply;
-
-/// Who typed a command, where, and how to answer them later.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
-    pub team_id: String,
-    pub channel_id: String,
-    pub user_id: String,
-    /// Slack's `response_url`: up to 5 follow-ups within 30 minutes.
-    pub response_url: String,
-    /// The text after `/h`, as typed.
-    pub text: String,
-}
+use crate::chat::{CANCEL_ACTION, CONFIRM_ACTION, Invocation, Press, ROLLBACK_ACTION, Reply};
 
 /// The immediate reply to `command`. Failures are answered in the reply, never as an
 /// HTTP error: Slack would only show "/h failed".
@@ -61,6 +50,19 @@ pub async fn run(state: &BotState, invocation: &Invocation, command: Command) ->
         Command::Route { .. } => crate::routes::list(state, invocation).await,
         Command::Doctor { pipeline } => {
             crate::doctor::doctor(state, invocation, pipeline.as_deref()).await
+        }
+    }
+}
+
+/// Answers a press of one of the bot's buttons by handing it to the feature that showed
+/// the button. An unknown action (an old message's button) is logged and ignored.
+pub async fn press(state: &BotState, press: &Press) -> anyhow::Result<()> {
+    match press.action_id.as_str() {
+        CONFIRM_ACTION | CANCEL_ACTION => crate::deploy::confirm::pressed(state, press).await,
+        ROLLBACK_ACTION => crate::deploy::commands::rollback_pressed(state, press).await,
+        other => {
+            tracing::warn!(action = other, "an unknown button was pressed");
+            Ok(())
         }
     }
 }

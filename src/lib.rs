@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod app;
 pub mod bot;
+pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod command;

@@ -14,8 +14,8 @@ use super::tokens::{
 };
 use super::{Provider, forget};
 use crate::bot::BotState;
-use crate::dispatch::Invocation;
-use crate::slack::reply::Reply;
+use crate::chat::Invocation;
+use crate::chat::Reply;
 
 /// How long `whoami` waits for Heroku and GitHub before answering with what it knew.
 pub const CHECK_BUDGET: Duration = Duration::from_millis(2000);

@@ -6,8 +6,8 @@ use serde_json::json;
 use super::Provider;
 use super::states::{self, Origin, Purpose};
 use crate::bot::Bot;
-use crate::dispatch::Invocation;
-use crate::slack::reply::Reply;
+use crate::chat::Invocation;
+use crate::chat::Reply;
 
 /// Under every connect button.
 pub const LINK_NOTE: &str = "The link works once, within 10 minutes.";

@@ -11,9 +11,9 @@ use super::connect::{self, rerunnable};
 use super::states::Origin;
 use super::tokens::{RefreshError, fresh_heroku_token, open_account};
 use crate::bot::BotState;
-use crate::dispatch::Invocation;
+use crate::chat::Invocation;
 use crate::heroku::HerokuError;
-use crate::slack::reply::Reply;
+use crate::chat::Reply;
 
 /// Everything needed to act as a person. Tokens are fresh: the Heroku one is good for
 /// at least five more minutes.

@@ -6,7 +6,7 @@ use super::install::bot_token;
 use super::states::Origin;
 use crate::bot::BotState;
 use crate::slack::api::Message;
-use crate::slack::reply::ResponseType;
+use crate::chat::ResponseType;
 
 /// The message once both accounts are linked.
 pub fn all_set_text(origin: &Origin, heroku_email: &str, github_login: &str) -> String {

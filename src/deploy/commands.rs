@@ -3,15 +3,16 @@
 //! Each is checked for linked accounts, stored as `requested` and acknowledged; the
 //! worker does the rest and tells the channel.
 
-use super::confirm::{self, Press};
+use super::confirm;
+use crate::chat::Press;
 use super::start::two_factor_context;
 
 use crate::bot::BotState;
 use crate::command::{DeployRequest, PromoteRequest, RollbackRequest, Stage, Target};
-use crate::dispatch::Invocation;
+use crate::chat::Invocation;
 use crate::github::RepoName;
 use crate::resolver::{Asking, ResolveError, Resolver};
-use crate::slack::reply::Reply;
+use crate::chat::Reply;
 use crate::store::{DeployKind, DeployRow, DeployState};
 
 /// Starts a deploy, or says why it cannot start.

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use super::StepError;
 use super::gate::Tokens;
-use super::messages::{Post, clock_time, short_sha, subject};
+use super::messages::{Post, subject};
 use super::steps::Outcome;
 use super::worker::thread_key;
 use crate::bot::BotState;
+use crate::chat::{CANCEL_ACTION, CONFIRM_ACTION, Press, clock_time, short_sha};
 use crate::github::{Comparison, RepoName};
 use crate::slack::api::{Button, ButtonStyle, Message};
 use crate::store::{DeployKind, DeployRow, DeployState, MessageKind, NewMessage};
@@ -21,9 +22,6 @@ use crate::store::{DeployKind, DeployRow, DeployState, MessageKind, NewMessage};
 pub const CONFIRM_WINDOW: Duration = Duration::from_secs(5 * 60);
 /// Commits listed in the summary; the rest are counted.
 const LISTED_COMMITS: usize = 10;
-/// The buttons' `action_id`s.
-pub const CONFIRM_ACTION: &str = "confirm_go";
-pub const CANCEL_ACTION: &str = "confirm_cancel";
 
 /// What production runs now and what would run instead.
 pub struct Change<'a> {
@@ -159,16 +157,6 @@ pub(super) fn expire(d: &mut DeployRow, now: i64) -> Outcome {
 
 const ALREADY_ANSWERED: &str =
     "This confirmation was already answered; run the command again to start over.";
-
-/// A press of Deploy or Cancel, as Slack sent it.
-#[derive(Debug, Clone)]
-pub struct Press {
-    pub team_id: String,
-    pub user_id: String,
-    pub action_id: String,
-    pub value: String,
-    pub response_url: String,
-}
 
 /// Answers a press: confirms, cancels, or says why it can't.
 pub async fn pressed(app: &BotState, press: &Press) -> anyhow::Result<()> {

@@ -77,7 +77,7 @@ pub async fn resolve(
     let repo = connected_repo(app, request).await?;
     let (git_ref, sha, required_contexts) = branch_head(app, request, tokens, &repo).await?;
     if !request.forced {
-        let at = format!("{repo}@{} ({git_ref})", super::messages::short_sha(&sha));
+        let at = format!("{repo}@{} ({git_ref})", crate::chat::short_sha(&sha));
         let hint = format!("/h deploy! {}", request_echo(request));
         ci_gate(app, tokens, &repo, &sha, &required_contexts, &at, &hint).await?;
     }

@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::slack::api::{Button, ButtonStyle, Message};
-use crate::slack::interactions::ROLLBACK_ACTION;
+use crate::chat::ROLLBACK_ACTION;
+use crate::chat::{duration, short_sha};
 use crate::store::{DeployKind, DeployRow};
 
 /// Lines of build or release output shown when a deploy fails.
@@ -201,26 +202,6 @@ pub fn response(deploy: &DeployRow, text: &str) -> Post {
 
 fn app_name(deploy: &DeployRow) -> &str {
     deploy.app_name.as_deref().unwrap_or(&deploy.pipeline)
-}
-
-/// The first 8 characters of a sha, as Heroku ChatOps shows them.
-pub fn short_sha(sha: &str) -> &str {
-    sha.get(..8).unwrap_or(sha)
-}
-
-/// `14:02`: the UTC time of day of a Unix-millisecond time.
-pub fn clock_time(ms: i64) -> String {
-    let minutes = ms.div_euclid(60_000).rem_euclid(24 * 60);
-    format!("{:02}:{:02}", minutes / 60, minutes % 60)
-}
-
-/// Whole seconds between two Unix-millisecond times, e.g. `43s`, `2m 5s`.
-pub fn duration(from_ms: i64, to_ms: i64) -> String {
-    let secs = (to_ms - from_ms).max(0) / 1000;
-    match secs {
-        0..=59 => format!("{secs}s"),
-        _ => format!("{}m {}s", secs / 60, secs % 60),
-    }
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ async fn plan(
         let (_, _, required) = gate::branch_head(app, request(d), tokens, &repo).await?;
         let at = format!(
             "{repo}@{} ({source_name} v{version})",
-            messages::short_sha(&sha)
+            crate::chat::short_sha(&sha)
         );
         let hint = format!("/h promote! {}", echo(d));
         gate::ci_gate(app, tokens, &repo, &sha, &required, &at, &hint).await?;

@@ -126,8 +126,8 @@ pub(super) async fn take_lock(
         "<@{}> is deploying {} (since {} UTC, sha {}). Try again when it is done.",
         holder.user_id,
         holder.app_name,
-        messages::clock_time(holder.since),
-        messages::short_sha(&holder.sha)
+        crate::chat::clock_time(holder.since),
+        crate::chat::short_sha(&holder.sha)
     )))
 }
 
@@ -257,7 +257,7 @@ async fn create_build(
     let source = NewSourceBlob {
         url,
         version: sha.clone(),
-        version_description: Some(format!("{repo}@{} {marker}", messages::short_sha(&sha))),
+        version_description: Some(format!("{repo}@{} {marker}", crate::chat::short_sha(&sha))),
     };
     let code = two_factor_code(app, d);
     match app

@@ -8,10 +8,10 @@ use secrecy::SecretString;
 
 use crate::accounts::{LinkError, Linked};
 use crate::bot::{Bot, BotState};
-use crate::dispatch::Invocation;
+use crate::chat::Invocation;
 use crate::github::RepoName;
 use crate::resolver::{Asking, Layout, Resolver};
-use crate::slack::reply::Reply;
+use crate::chat::Reply;
 
 /// The GitHub scopes deploys cannot do without: reading private repositories and
 /// creating deployments (the login itself needs none).

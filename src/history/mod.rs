@@ -9,11 +9,11 @@
 
 use crate::bot::BotState;
 use crate::command::Target;
-use crate::deploy::messages::{clock_time, duration, short_sha};
-use crate::dispatch::Invocation;
+use crate::chat::{clock_time, duration, short_sha};
+use crate::chat::Invocation;
 use crate::pipelines::seen_by;
 use crate::resolver::Asking;
-use crate::slack::reply::Reply;
+use crate::chat::Reply;
 use crate::store::{DeployRow, LockEvent};
 use crate::when;
 

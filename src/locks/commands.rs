@@ -4,11 +4,11 @@
 use super::{describe, target_of};
 use crate::bot::BotState;
 use crate::command::{LockRequest, Target};
-use crate::deploy::messages::clock_time;
-use crate::dispatch::Invocation;
+use crate::chat::clock_time;
+use crate::chat::Invocation;
 use crate::pipelines::seen_by;
 use crate::resolver::Asking;
-use crate::slack::reply::{Reply, ResponseType};
+use crate::chat::{Reply, ResponseType};
 use crate::store::{LockRemoval, StageLock};
 
 const DATABASE_TROUBLE: &str = "I could not save that (the database did not answer), so nothing was changed. Try again in a minute.";

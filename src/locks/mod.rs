@@ -14,7 +14,7 @@ mod commands;
 pub mod sweep;
 
 use crate::bot::Bot;
-use crate::deploy::messages::clock_time;
+use crate::chat::clock_time;
 use crate::store::StageLock;
 
 pub use commands::{lock, unlock};

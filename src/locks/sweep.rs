@@ -6,7 +6,7 @@ use tokio::sync::watch;
 
 use super::target_of;
 use crate::bot::{Bot, BotState};
-use crate::deploy::messages::clock_time;
+use crate::chat::clock_time;
 use crate::store::{LockRemoval, StageLock};
 
 /// Sweeps every poll interval until `stop` says so.

@@ -5,11 +5,11 @@ use secrecy::SecretString;
 
 use super::{current_release, release_sha, seen_by};
 use crate::bot::{Bot, BotState};
-use crate::deploy::messages::short_sha;
-use crate::dispatch::Invocation;
+use crate::chat::short_sha;
+use crate::chat::Invocation;
 use crate::github::RepoName;
 use crate::resolver::Asking;
-use crate::slack::reply::Reply;
+use crate::chat::Reply;
 use crate::when;
 
 const INFO: Asking = Asking {

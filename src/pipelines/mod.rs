@@ -14,10 +14,10 @@ use secrecy::SecretString;
 
 use crate::accounts::Linked;
 use crate::bot::{Bot, BotState};
-use crate::dispatch::Invocation;
+use crate::chat::Invocation;
 use crate::heroku::{self, Release};
 use crate::resolver::{Asking, Layout, ResolveError, Resolver};
-use crate::slack::reply::Reply;
+use crate::chat::Reply;
 
 pub use info::info;
 pub use releases::releases;

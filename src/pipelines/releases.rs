@@ -10,12 +10,12 @@ use super::{RELEASES_SHOWN, release_sha, seen_by};
 use crate::accounts::Linked;
 use crate::bot::{Bot, BotState};
 use crate::command::{Stage, Target};
-use crate::deploy::messages::short_sha;
-use crate::dispatch::Invocation;
+use crate::chat::short_sha;
+use crate::chat::Invocation;
 use crate::github::RepoName;
 use crate::heroku::Release;
 use crate::resolver::{Asking, ResolveError};
-use crate::slack::reply::Reply;
+use crate::chat::Reply;
 use crate::when;
 
 const RELEASES: Asking = Asking {

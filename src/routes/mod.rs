@@ -10,11 +10,11 @@ pub mod announce;
 use crate::bot::{Bot, BotState};
 use crate::command::Channel;
 use crate::deploy::messages::Post;
-use crate::dispatch::Invocation;
+use crate::chat::Invocation;
 use crate::pipelines::seen_by;
 use crate::resolver::{Asking, Layout};
 use crate::slack::api::Message;
-use crate::slack::reply::{Reply, ResponseType};
+use crate::chat::{Reply, ResponseType};
 use crate::store::{DeployRow, MessageKind, NewMessage, Route, RoutedApp};
 
 /// `/h route`: the pipelines routed to this channel.

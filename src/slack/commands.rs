@@ -9,11 +9,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::reply::Reply;
+use crate::chat::Reply;
 use super::signed::{SlackForm, Verified};
 use crate::bot::BotState;
 use crate::command::{self, Command};
-use crate::dispatch::{self, Invocation};
+use crate::chat::Invocation;
+use crate::dispatch;
 use crate::store::NewCommand;
 use crate::web::RequestError;
 

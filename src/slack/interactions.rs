@@ -10,11 +10,9 @@ use serde::Deserialize;
 
 use super::signed::{SignedForm, SlackForm};
 use crate::bot::BotState;
-use crate::deploy::confirm::{CANCEL_ACTION, CONFIRM_ACTION, Press};
+use crate::chat::Press;
 use crate::web::RequestError;
 
-/// The `action_id` of a failed deploy's Rollback button.
-pub const ROLLBACK_ACTION: &str = "rollback";
 
 /// The form Slack posts: one field, `payload`.
 #[derive(Debug, Deserialize)]
@@ -87,13 +85,7 @@ pub async fn interaction(
             value: action.value,
             response_url: payload.response_url.clone(),
         };
-        match press.action_id.as_str() {
-            CONFIRM_ACTION | CANCEL_ACTION => {
-                crate::deploy::confirm::pressed(&state, &press).await?
-            }
-            ROLLBACK_ACTION => crate::deploy::commands::rollback_pressed(&state, &press).await?,
-            other => tracing::warn!(action = other, "an unknown button was pressed"),
-        }
+        crate::dispatch::press(&state, &press).await?;
     }
     Ok(StatusCode::OK)
 }

@@ -6,6 +6,5 @@ pub mod commands;
 pub mod interactions;
 pub mod outbox;
 pub mod pacer;
-pub mod reply;
 pub mod signed;
 pub mod verify;

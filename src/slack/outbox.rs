@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use tokio::sync::watch;
 
 use super::api::SlackError;
-use super::reply::ResponseType;
+use crate::chat::ResponseType;
 use crate::bot::BotState;
 use crate::deploy::messages::Post;
 use crate::lease::{self, Lease};

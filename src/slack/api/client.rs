@@ -22,7 +22,7 @@ use super::retry::with_retries;
 use super::{Message, SlackError};
 use crate::metrics::{ExternalCalls, Service};
 use crate::outbound::{Replay, Retrier, RetryPolicy};
-use crate::slack::reply::ResponseType;
+use crate::chat::ResponseType;
 
 /// Where the real Slack lives; the Web API is under `/api`, the install page under
 /// `/oauth/v2/authorize`.

@@ -121,7 +121,7 @@ fn set_ci(page: &Page, pipeline: &str, state: Ci) -> Result<String, PageError> {
         let sha = page.github.set_ci(repo, &branch, ci)?;
         Ok(format!(
             "CI of {repo} {branch} ({}) is {word}.",
-            chatops::deploy::messages::short_sha(&sha)
+            chatops::chat::short_sha(&sha)
         ))
     });
     set.map_err(|error| PageError::BadRequest(format!("{error:#}")))

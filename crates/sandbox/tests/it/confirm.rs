@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use chatops::deploy::messages::clock_time;
+use chatops::chat::clock_time;
 use chatops::store::DeployState;
 use common::deploys::{ALICE, DeployWorld, finished_deploy, settle_outbox};
 use common::{TestApp, TestClock};

@@ -8,7 +8,7 @@ use axum::http::Method;
 use chatops::outbound::{RetryPolicy, http_client};
 use chatops::slack::api::{Button, ButtonStyle, Installation, Message, Posted, SlackApi};
 use chatops::slack::api::{PostedMessage, SlackError};
-use chatops::slack::reply::ResponseType::{self, Ephemeral as Private, InChannel};
+use chatops::chat::ResponseType::{self, Ephemeral as Private, InChannel};
 use chatops_fakes::slack::ResponseType as Seen;
 use chatops_fakes::slack::{ApiCall, Bucket, ChannelMessage, Edit, Ephemeral, FakeSlack};
 use chatops_fakes::slack::{Pacing, SlackEvent};

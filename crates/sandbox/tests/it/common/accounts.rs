@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chatops::accounts::{self, LinkError, MissingReason, Provider};
-use chatops::dispatch::Invocation;
+use chatops::chat::Invocation;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 

@@ -1,0 +1,20 @@
+//! A button press, as Slack sent it to `/slack/interactions`, and the `action_id` of
+//! every button the bot shows: the dispatcher routes a press by its action, as it routes
+//! a command by its noun.
+
+/// The Deploy button of a production confirmation.
+pub const CONFIRM_ACTION: &str = "confirm_go";
+/// The Cancel button of a production confirmation.
+pub const CANCEL_ACTION: &str = "confirm_cancel";
+/// The Rollback button of a failed deploy's card.
+pub const ROLLBACK_ACTION: &str = "rollback";
+
+/// One press of one of the bot's buttons.
+#[derive(Debug, Clone)]
+pub struct Press {
+    pub team_id: String,
+    pub user_id: String,
+    pub action_id: String,
+    pub value: String,
+    pub response_url: String,
+}
