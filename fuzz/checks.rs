@@ -9,12 +9,12 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chatops::accounts::CallbackQuery;
-use chatops::deploy::webhooks::verify_delivery;
-use chatops::slack::commands::SlashCommandForm;
-use chatops::slack::interactions::InteractionForm;
-use chatops::slack::signed::SlackForm;
+use chatops::webhooks::verify_delivery;
+use chatops::edge::slash::SlashCommandForm;
+use chatops::edge::interactions::InteractionForm;
+use chatops::edge::signed::SlackForm;
 use chatops::slack::verify::{sign, verify};
-use chatops::web::RequestError;
+use chatops::edge::RequestError;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 

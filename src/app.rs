@@ -16,7 +16,7 @@ use tracing::Level;
 
 use crate::bot::BotState;
 use crate::slack::verify::MAX_CLOCK_SKEW_SECS;
-use crate::{slack, web};
+use crate::edge;
 
 /// Longer than any handler should take; Slack itself gives up after 3 s.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -34,16 +34,16 @@ const SIGNATURE_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 /// Every route the bot serves.
 pub fn router(state: BotState) -> Router {
     Router::new()
-        .route("/slack/commands", post(slack::commands::slash_command))
+        .route("/slack/commands", post(edge::slash::slash_command))
         .route(
             "/slack/interactions",
-            post(slack::interactions::interaction),
+            post(edge::interactions::interaction),
         )
-        .route("/healthz", get(web::healthz))
-        .route("/metrics", get(crate::metrics::scrape))
+        .route("/healthz", get(edge::healthz))
+        .route("/metrics", get(crate::edge::metrics::scrape))
         .route(
-            crate::deploy::webhooks::WEBHOOK_PATH,
-            post(crate::deploy::webhooks::receive),
+            crate::webhooks::WEBHOOK_PATH,
+            post(crate::edge::heroku_webhooks::receive),
         )
         .merge(crate::accounts::routes())
         .layer(TimeoutLayer::with_status_code(
@@ -57,7 +57,7 @@ pub fn router(state: BotState) -> Router {
         )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::metrics::track,
+            crate::edge::metrics::track,
         ))
         .with_state(state)
 }

@@ -7,13 +7,10 @@
 //! messages wait are read from the store at scrape time, so they are right even when
 //! another process did the work.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -21,8 +18,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Metric, Registry};
 
-use crate::bot::{Bot, BotState};
-use crate::store::DeployState;
+use crate::store::{DeployState, Store};
 
 /// What `GET /metrics` answers with: the OpenMetrics text format, which Prometheus
 /// asks for and parses.
@@ -188,7 +184,7 @@ impl Metrics {
         self.transitions.get_or_create(&labels).inc();
     }
 
-    fn request_served(&self, route: String, status: StatusCode, took: Duration) {
+    pub fn request_served(&self, route: String, status: StatusCode, took: Duration) {
         let labels = RequestLabels {
             route,
             outcome: status_class(status.as_u16()),
@@ -200,8 +196,8 @@ impl Metrics {
     }
 
     /// Reads the store's gauges, then renders every metric.
-    pub async fn render(&self, app: &Bot) -> anyhow::Result<String> {
-        let counts = app.store.count_deploys_by_state().await?;
+    pub async fn render(&self, store: &Store) -> anyhow::Result<String> {
+        let counts = store.count_deploys_by_state().await?;
         for state in DEPLOY_STATES {
             let count = counts
                 .iter()
@@ -213,7 +209,7 @@ impl Metrics {
                 })
                 .set(count);
         }
-        self.outbox_depth.set(app.store.pending_messages().await?);
+        self.outbox_depth.set(store.pending_messages().await?);
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)
             .context("cannot encode the metrics")?;
@@ -278,35 +274,5 @@ impl ExternalCalls {
             outcome,
         };
         self.calls.get_or_create(&labels).inc();
-    }
-}
-
-/// Counts and times every request by the route it matched.
-pub async fn track(State(app): State<BotState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
-        .to_owned();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    app.metrics
-        .request_served(route, response.status(), started.elapsed());
-    response
-}
-
-/// `GET /metrics`
-pub async fn scrape(State(app): State<BotState>) -> Response {
-    match app.metrics.render(&app).await {
-        Ok(text) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
-        Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "cannot render the metrics");
-            // Stale gauges would look like the truth; an error is honest.
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Metrics are unavailable: the database did not answer.\n",
-            )
-                .into_response()
-        }
     }
 }

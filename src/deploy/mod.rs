@@ -23,7 +23,6 @@ mod start;
 mod steps;
 mod targets;
 mod watch;
-pub mod webhooks;
 pub mod worker;
 
 use std::time::Duration;

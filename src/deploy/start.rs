@@ -60,7 +60,7 @@ pub(super) async fn start(
     take_lock(app, d, lock, &resolved.sha, now).await?;
     let code = two_factor_code(app, d);
     let code = code.as_ref().map(|c| c.expose_secret());
-    super::webhooks::subscribe(app, tokens.heroku, &resolved.app_name, code).await;
+    crate::webhooks::subscribe(app, tokens.heroku, &resolved.app_name, code).await;
     // The GitHub deployment pins the commit: after a crash it may be an earlier run's,
     // made before someone pushed, and then its sha (not the branch's new head) is what
     // this deploy builds.

@@ -209,7 +209,7 @@ async fn webhook_check(app: &Bot, token: &SecretString, layout: &Layout) -> Stri
     let url = format!(
         "{}{}",
         app.config.base_url,
-        crate::deploy::webhooks::WEBHOOK_PATH
+        crate::webhooks::WEBHOOK_PATH
     );
     let mut missing = Vec::new();
     for found in layout.stages.iter().flat_map(|stage| &stage.apps) {

@@ -81,7 +81,7 @@ pub async fn set(
         );
     }
     for app in &apps {
-        crate::deploy::webhooks::subscribe(state, &linked.heroku_token, &app.app_name, None).await;
+        crate::webhooks::subscribe(state, &linked.heroku_token, &app.app_name, None).await;
     }
     Reply {
         response_type: ResponseType::InChannel,

@@ -1,10 +1,7 @@
-//! Everything that speaks Slack: request verification, the slash-command endpoint,
-//! and the shape of the replies. Knows nothing about Heroku or GitHub.
+//! Slack's side of the wire: the Web API client, request signatures, and the pace
+//! Slack allows. Knows nothing about Heroku, GitHub or any feature.
 
 pub mod api;
-pub mod commands;
-pub mod interactions;
 pub mod outbox;
 pub mod pacer;
-pub mod signed;
 pub mod verify;

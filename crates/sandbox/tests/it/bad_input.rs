@@ -445,7 +445,7 @@ fn webhook_case(
     status: u16,
     answer: &str,
 ) -> Case {
-    let path = chatops::deploy::webhooks::WEBHOOK_PATH;
+    let path = chatops::webhooks::WEBHOOK_PATH;
     post_case(path, (what, headers, body), status, answer)
 }
 
@@ -534,7 +534,7 @@ fn webhook_cases(secret: &str) -> Vec<Case> {
         Case {
             what: "PUT",
             method: Method::PUT,
-            path: chatops::deploy::webhooks::WEBHOOK_PATH.into(),
+            path: chatops::webhooks::WEBHOOK_PATH.into(),
             headers: good,
             body: body.to_vec(),
             status: 405,
@@ -798,7 +798,7 @@ async fn every_bad_request_gets_its_status_and_reason_and_writes_nothing() {
         while app.state.store.pending_messages().await.unwrap() > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        let secret = chatops::deploy::webhooks::delivery_secret(&app.state);
+        let secret = chatops::webhooks::delivery_secret(&app.state);
         let cases = [
             slack_cases(&replayed),
             interaction_cases(&replayed_press),

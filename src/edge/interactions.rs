@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::signed::{SignedForm, SlackForm};
 use crate::bot::BotState;
 use crate::chat::Press;
-use crate::web::RequestError;
+use crate::edge::RequestError;
 
 
 /// The form Slack posts: one field, `payload`.

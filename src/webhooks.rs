@@ -4,9 +4,7 @@
 //! so the thread moves within moments of the change. Polling still runs underneath,
 //! so a lost delivery only costs time.
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -14,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use crate::bot::{Bot, BotState};
+use crate::bot::Bot;
 use crate::heroku::{NewWebhook, WebhookLevel};
 
 /// Where Heroku delivers, under the bot's `BASE_URL`.
@@ -117,7 +115,7 @@ pub fn verify_delivery(
 }
 
 /// The one signature header of a request, as visible ASCII.
-fn signature_header(headers: &HeaderMap) -> Result<&str, DeliveryRefused> {
+pub fn signature_header(headers: &HeaderMap) -> Result<&str, DeliveryRefused> {
     let mut values = headers.get_all(SIGNATURE_HEADER).iter();
     let value = values.next().ok_or(DeliveryRefused::MalformedSignature)?;
     if values.next().is_some() {
@@ -126,44 +124,4 @@ fn signature_header(headers: &HeaderMap) -> Result<&str, DeliveryRefused> {
     value
         .to_str()
         .map_err(|_| DeliveryRefused::MalformedSignature)
-}
-
-/// `POST /webhooks/heroku`: verifies the signature, announces releases made outside
-/// chat in routed channels, then wakes the app's deploys.
-pub async fn receive(
-    State(state): State<BotState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, String) {
-    let secret = delivery_secret(&state);
-    let verified = signature_header(&headers)
-        .and_then(|signature| verify_delivery(secret.as_bytes(), signature, &body));
-    let app_id = match verified {
-        Ok(Some(app_id)) => app_id,
-        // Signed by Heroku but about something without an app: nothing to wake.
-        Ok(None) => return (StatusCode::OK, "ignored".into()),
-        Err(refused) => return (StatusCode::UNAUTHORIZED, refused.to_string()),
-    };
-    if let Err(error) = crate::routes::announce::on_delivery(&state, &body).await {
-        tracing::error!(error = format!("{error:#}"), "cannot announce a release");
-        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error".into());
-    }
-    let woken = state
-        .store
-        .wake_deploys_of_app(&app_id, state.clock.now_millis())
-        .await;
-    match woken {
-        Ok(0) => (StatusCode::OK, "no running deploy".into()),
-        Ok(_) => {
-            state.wakeups.deploys.notify_one();
-            (StatusCode::OK, "woken".into())
-        }
-        Err(error) => {
-            tracing::error!(
-                error = format!("{error:#}"),
-                "cannot wake deploys from a webhook"
-            );
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
-        }
-    }
 }

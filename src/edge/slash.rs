@@ -16,7 +16,7 @@ use crate::command::{self, Command};
 use crate::chat::Invocation;
 use crate::dispatch;
 use crate::store::NewCommand;
-use crate::web::RequestError;
+use crate::edge::RequestError;
 
 /// The fields of Slack's slash-command form that the bot uses. Unknown fields (token,
 /// team_domain, api_app_id, ...) are ignored; Slack adds new ones from time to time.
