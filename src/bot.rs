@@ -48,8 +48,6 @@ pub struct Bot {
 pub struct Wakeups {
     /// A deploy became due (a new one, a webhook).
     pub deploys: Notify,
-    /// Messages were queued.
-    pub outbox: Notify,
 }
 
 /// How patient outbound calls are: production uses the defaults, tests shorter ones.

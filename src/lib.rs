@@ -22,6 +22,7 @@ pub mod lease;
 pub mod locks;
 pub mod metrics;
 pub mod outbound;
+pub mod outbox;
 pub mod pages;
 pub mod pipelines;
 pub mod resolver;

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use super::StepError;
 use super::gate::Tokens;
-use super::messages::{Post, subject};
+use super::messages::subject;
+use crate::outbox::{self, Post};
 use super::steps::Outcome;
-use super::worker::thread_key;
 use crate::bot::BotState;
 use crate::chat::{CANCEL_ACTION, CONFIRM_ACTION, Press, clock_time, short_sha};
 use crate::github::{Comparison, RepoName};
@@ -202,7 +202,6 @@ pub async fn pressed(app: &BotState, press: &Press) -> anyhow::Result<()> {
             .await?
         {
             app.wakeups.deploys.notify_one();
-            app.wakeups.outbox.notify_one();
             return Ok(());
         }
         expired(&d, now)
@@ -228,7 +227,6 @@ pub(super) async fn answer(
     app.store
         .queue_messages(&[message], app.clock.now_millis())
         .await?;
-    app.wakeups.outbox.notify_one();
     Ok(())
 }
 
@@ -238,11 +236,11 @@ fn message(press: &Press, deploy_id: i64, text: &str) -> anyhow::Result<NewMessa
         broadcast: false,
         response_url: Some(press.response_url.clone()),
     };
-    Ok(NewMessage {
-        thread_key: thread_key(deploy_id),
-        team_id: press.team_id.clone(),
-        channel_id: String::new(),
-        kind: MessageKind::Response,
-        body: serde_json::to_string(&post)?,
-    })
+    outbox::queued(
+        &press.team_id,
+        "",
+        &outbox::deploy_thread(deploy_id),
+        MessageKind::Response,
+        &post,
+    )
 }

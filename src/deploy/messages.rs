@@ -2,27 +2,14 @@
 //! one thread reply per stage, the way Heroku ChatOps tells it. Pure functions of the
 //! deploy, so every text is tested exactly.
 
-use serde::{Deserialize, Serialize};
-
 use crate::slack::api::{Button, ButtonStyle, Message};
 use crate::chat::ROLLBACK_ACTION;
 use crate::chat::{duration, short_sha};
+use crate::outbox::Post;
 use crate::store::{DeployKind, DeployRow};
 
 /// Lines of build or release output shown when a deploy fails.
 pub const LOG_TAIL_LINES: usize = 20;
-
-/// The outbox body of a Slack post: what to say and how.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Post {
-    pub message: Message,
-    /// A thread reply also shown in the channel (failures: edits do not notify).
-    #[serde(default)]
-    pub broadcast: bool,
-    /// Set for ephemeral answers through the command's `response_url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_url: Option<String>,
-}
 
 /// A stage of the story, as the thread tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,8 @@
 //! file dispatches and holds what both share.
 
 use super::gate::Tokens;
-use super::messages::{self, Chapter, Post};
+use super::messages::{self, Chapter};
+use crate::outbox::Post;
 use super::{STAGE_TIMEOUT, StepError, confirm, promote, rollback, targets};
 use crate::accounts::LinkError;
 use crate::bot::BotState;

@@ -119,7 +119,7 @@ async fn finish(
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     targets: Vec<DeployTarget>,
-    mut posts: Vec<(MessageKind, messages::Post)>,
+    mut posts: Vec<(MessageKind, crate::outbox::Post)>,
     now: i64,
 ) -> Result<Outcome, StepError> {
     let failures: Vec<String> = targets

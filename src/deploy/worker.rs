@@ -5,7 +5,7 @@
 
 use tokio::sync::watch;
 
-use super::messages::Post;
+use crate::outbox::{self, Post};
 use super::steps;
 use crate::bot::BotState;
 use crate::lease::{self, Lease};
@@ -101,9 +101,6 @@ async fn step(state: &BotState, owner: &str, id: i64) -> anyhow::Result<()> {
         tracing::info!(deploy = id, from = %before, to = %deploy.state, "deploy moved");
         state.metrics.deploy_moved(before, deploy.state);
     }
-    if !messages.is_empty() {
-        state.wakeups.outbox.notify_one();
-    }
     // A step that planned without acting (a promotion's targets, a rollback's
     // versions) is due again at once.
     if deploy.finished_at.is_none() && deploy.next_check_at <= now {
@@ -118,16 +115,11 @@ fn to_message(
     kind: MessageKind,
     post: &Post,
 ) -> anyhow::Result<NewMessage> {
-    Ok(NewMessage {
-        thread_key: thread_key(deploy.id),
-        team_id: deploy.team_id.clone(),
-        channel_id: deploy.channel_id.clone(),
+    outbox::queued(
+        &deploy.team_id,
+        &deploy.channel_id,
+        &outbox::deploy_thread(deploy.id),
         kind,
-        body: serde_json::to_string(post)?,
-    })
-}
-
-/// The outbox thread of a deploy.
-pub fn thread_key(deploy_id: i64) -> String {
-    format!("deploy:{deploy_id}")
+        post,
+    )
 }

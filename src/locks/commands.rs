@@ -135,7 +135,7 @@ async fn remove(
     let mut messages = Vec::new();
     if lock.channel_id != invocation.channel_id {
         let key = format!("unlock:{}:{}:{}", lock.team_id, lock.since, now);
-        match crate::routes::channel_notice(&lock.team_id, &lock.channel_id, &key, text) {
+        match crate::outbox::notice(&lock.team_id, &lock.channel_id, &key, text) {
             Ok(message) => messages.push(message),
             Err(error) => tracing::warn!(error = format!("{error:#}"), "cannot word a notice"),
         }
@@ -148,10 +148,7 @@ async fn remove(
         now,
     };
     match state.store.remove_stage_lock(lock, removal).await {
-        Ok(true) => {
-            state.wakeups.outbox.notify_one();
-            in_channel(text)
-        }
+        Ok(true) => in_channel(text),
         Ok(false) => Reply::ephemeral(format!(
             "The lock on {} changed while I was removing it. Run the command again to see who holds it now.",
             target_of(lock)

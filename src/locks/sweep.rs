@@ -12,10 +12,8 @@ use crate::store::{LockRemoval, StageLock};
 /// Sweeps every poll interval until `stop` says so.
 pub async fn run(state: BotState, mut stop: watch::Receiver<bool>) {
     loop {
-        match sweep(&state).await {
-            Ok(0) => {}
-            Ok(_) => state.wakeups.outbox.notify_one(),
-            Err(error) => tracing::error!(error = format!("{error:#}"), "lock sweep failed"),
+        if let Err(error) = sweep(&state).await {
+            tracing::error!(error = format!("{error:#}"), "lock sweep failed");
         }
         tokio::select! {
             () = tokio::time::sleep(state.config.poll_interval) => {}
@@ -29,7 +27,7 @@ pub async fn sweep(app: &Bot) -> anyhow::Result<usize> {
     let now = app.clock.now_millis();
     let mut ended = 0;
     for lock in app.store.expired_stage_locks(now).await? {
-        let notice = crate::routes::channel_notice(
+        let notice = crate::outbox::notice(
             &lock.team_id,
             &lock.channel_id,
             &format!(

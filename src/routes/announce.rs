@@ -117,7 +117,7 @@ pub async fn announce(app: &Bot, route: &Route, seen: &SeenRelease) -> anyhow::R
         seen.version, seen.app_name, seen.user_email, seen.description
     );
     let key = format!("release:{}:{}:{}", route.team_id, seen.app_id, seen.version);
-    let notice = super::channel_notice(&route.team_id, &route.channel, &key, &text)?;
+    let notice = crate::outbox::notice(&route.team_id, &route.channel, &key, &text)?;
     let announced = app
         .store
         .announce_release(
@@ -130,7 +130,6 @@ pub async fn announce(app: &Bot, route: &Route, seen: &SeenRelease) -> anyhow::R
         .await?;
     if announced {
         tracing::info!(app = %seen.app_name, version = seen.version, "release announced");
-        app.wakeups.outbox.notify_one();
     }
     Ok(announced)
 }

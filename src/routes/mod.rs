@@ -9,11 +9,9 @@ pub mod announce;
 
 use crate::bot::{Bot, BotState};
 use crate::command::Channel;
-use crate::deploy::messages::Post;
 use crate::chat::Invocation;
 use crate::pipelines::seen_by;
 use crate::resolver::{Asking, Layout};
-use crate::slack::api::Message;
 use crate::chat::{Reply, ResponseType};
 use crate::store::{DeployRow, MessageKind, NewMessage, Route, RoutedApp};
 
@@ -106,27 +104,6 @@ fn routed_apps(layout: &Layout, team_id: &str) -> Vec<RoutedApp> {
             app_name: app.name.clone(),
         })
         .collect()
-}
-
-/// A parent message posted to `channel` of `team_id` as thread `thread_key`.
-pub fn channel_notice(
-    team_id: &str,
-    channel: &str,
-    thread_key: &str,
-    text: &str,
-) -> anyhow::Result<NewMessage> {
-    let post = Post {
-        message: Message::text(text).section(text),
-        broadcast: false,
-        response_url: None,
-    };
-    Ok(NewMessage {
-        thread_key: thread_key.into(),
-        team_id: team_id.into(),
-        channel_id: channel.into(),
-        kind: MessageKind::Parent,
-        body: serde_json::to_string(&post)?,
-    })
 }
 
 /// Copies of a deploy step's parent posts for the pipeline's routed channel (when it

@@ -2,6 +2,5 @@
 //! Slack allows. Knows nothing about Heroku, GitHub or any feature.
 
 pub mod api;
-pub mod outbox;
 pub mod pacer;
 pub mod verify;

@@ -69,6 +69,7 @@ impl Store {
         }
         insert_messages(&mut tx, std::slice::from_ref(answer), now).await?;
         tx.commit().await.context("cannot commit the answer")?;
+        self.committed(std::slice::from_ref(answer));
         Ok(true)
     }
 
@@ -79,6 +80,8 @@ impl Store {
             .acquire()
             .await
             .context("no database connection")?;
-        insert_messages(&mut conn, messages, now).await
+        insert_messages(&mut conn, messages, now).await?;
+        self.committed(messages);
+        Ok(())
     }
 }

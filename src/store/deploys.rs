@@ -263,6 +263,7 @@ impl Store {
                 .context("cannot release the app lock")?;
         }
         tx.commit().await.context("cannot commit the deploy step")?;
+        self.committed(save.messages);
         Ok(true)
     }
 

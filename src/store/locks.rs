@@ -147,6 +147,7 @@ impl Store {
         .await?;
         insert_messages(&mut tx, removal.messages, removal.now).await?;
         tx.commit().await.context("cannot commit the unlock")?;
+        self.committed(removal.messages);
         Ok(true)
     }
 

@@ -92,6 +92,7 @@ use sqlx::any::{Any, AnyPoolOptions, AnyTypeInfo, AnyValueRef, install_default_d
 use sqlx::error::BoxDynError;
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
+use tokio::sync::Notify;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -114,6 +115,9 @@ pub struct Store {
     intake: intake::Intake,
     /// Background tasks of this store stop once every clone of this is dropped.
     _alive: Arc<()>,
+    /// Told after every commit that queued messages, so the outbox's sender starts at
+    /// once and no producer has to remember to wake it.
+    queued: Arc<Notify>,
 }
 
 impl Store {
@@ -155,6 +159,7 @@ impl Store {
             backend,
             intake,
             _alive: alive,
+            queued: Arc::default(),
         })
     }
 
@@ -178,6 +183,21 @@ impl Store {
     /// Closes every pooled connection; later calls fail.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+impl Store {
+    /// Told once messages were queued through this store: what the outbox's sender
+    /// waits on between passes.
+    pub fn messages_queued(&self) -> &Notify {
+        &self.queued
+    }
+
+    /// Called after a commit that queued `messages`.
+    fn committed(&self, messages: &[NewMessage]) {
+        if !messages.is_empty() {
+            self.queued.notify_one();
+        }
     }
 }
 

@@ -153,6 +153,7 @@ impl Store {
         tx.commit()
             .await
             .context("cannot commit the announcement")?;
+        self.committed(messages);
         Ok(true)
     }
 

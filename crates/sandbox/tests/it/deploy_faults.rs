@@ -11,7 +11,7 @@ use crate::common::outcomes;
 use std::time::{Duration, Instant};
 
 use axum::http::Method;
-use chatops::deploy::worker::thread_key;
+use chatops::outbox::deploy_thread;
 use chatops::github::{DeploymentOutcome, GitHubClient, NewDeployment};
 use chatops::outbound::RetryPolicy;
 use chatops_fakes::heroku::Timings;
@@ -147,7 +147,7 @@ async fn assert_refused_as_busy(app: &TestApp, deploy: &DeployRow, t: &Target) {
         deploy.id,
         deploy.state
     );
-    let thread = app.db.store.thread_parent(&thread_key(deploy.id)).await;
+    let thread = app.db.store.thread_parent(&deploy_thread(deploy.id)).await;
     assert_eq!(thread.unwrap(), None, "deploy {} posted nothing", deploy.id);
 }
 

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use chatops::deploy::worker::thread_key;
+use chatops::outbox::deploy_thread;
 use chatops_fakes::github::DeploymentRecord;
 use chatops_fakes::slack::FakeSlack;
 use chatops_fakes::{SANDBOX_TEAM, Fakes};
@@ -323,7 +323,7 @@ async fn assert_thread(
     expected: &[String],
 ) {
     let (channel, ts) = store
-        .thread_parent(&thread_key(id))
+        .thread_parent(&deploy_thread(id))
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("deploy {id} has no thread"));

@@ -9,10 +9,10 @@ use std::time::Duration;
 use secrecy::SecretString;
 use tokio::sync::watch;
 
-use super::api::SlackError;
+use crate::slack::api::SlackError;
 use crate::chat::ResponseType;
 use crate::bot::BotState;
-use crate::deploy::messages::Post;
+use crate::outbox::Post;
 use crate::lease::{self, Lease};
 use crate::store::{MessageKind, QueuedMessage};
 
@@ -24,7 +24,7 @@ const BATCH: i64 = 32;
 const MAX_RESPONSE_ATTEMPTS: i64 = 6;
 /// Sends queued messages until `stop` says so.
 pub async fn run(state: BotState, stop: watch::Receiver<bool>) {
-    let (wake, interval) = (&state.wakeups.outbox, Duration::from_millis(250));
+    let (wake, interval) = (state.store.messages_queued(), Duration::from_millis(250));
     let state = &state;
     lease::run(wake, interval, stop, move || async move {
         match deliver_due(state).await {

@@ -1,0 +1,63 @@
+//! The outbox: every Slack post, update and `response_url` answer the bot makes is a
+//! row first, written in the same transaction as the change it tells (the store wakes
+//! the sender once that commits), then delivered in order per thread, paced, retried
+//! and never lost ([`delivery`]). This module owns the message body ([`Post`]) and
+//! builds every queued message, so no feature writes an outbox row by hand.
+
+mod delivery;
+
+pub use delivery::{deliver_due, run};
+
+use serde::{Deserialize, Serialize};
+
+use crate::slack::api::Message;
+use crate::store::{MessageKind, NewMessage};
+
+/// The outbox body of a Slack post: what to say and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Post {
+    pub message: Message,
+    /// A thread reply also shown in the channel (failures: edits do not notify).
+    #[serde(default)]
+    pub broadcast: bool,
+    /// Set for ephemeral answers through the command's `response_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_url: Option<String>,
+}
+
+/// The outbox thread of a deploy: its parent and replies in its own channel.
+pub fn deploy_thread(deploy_id: i64) -> String {
+    format!("deploy:{deploy_id}")
+}
+
+/// The queued form of `post`, for thread `thread_key` in `channel_id` of `team_id`.
+pub fn queued(
+    team_id: &str,
+    channel_id: &str,
+    thread_key: &str,
+    kind: MessageKind,
+    post: &Post,
+) -> anyhow::Result<NewMessage> {
+    Ok(NewMessage {
+        thread_key: thread_key.into(),
+        team_id: team_id.into(),
+        channel_id: channel_id.into(),
+        kind,
+        body: serde_json::to_string(post)?,
+    })
+}
+
+/// A plain parent message posted to `channel` of `team_id` as thread `thread_key`.
+pub fn notice(
+    team_id: &str,
+    channel: &str,
+    thread_key: &str,
+    text: &str,
+) -> anyhow::Result<NewMessage> {
+    let post = Post {
+        message: Message::text(text).section(text),
+        broadcast: false,
+        response_url: None,
+    };
+    queued(team_id, channel, thread_key, MessageKind::Parent, &post)
+}
