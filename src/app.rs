@@ -92,7 +92,7 @@ pub async fn serve(
     let worker = tokio::spawn(crate::deploy::worker::run(state.clone(), stop.clone()));
     let outbox = tokio::spawn(crate::outbox::run(state.clone(), stop.clone()));
     let lock_sweep = tokio::spawn(crate::locks::sweep::run(state.clone(), stop.clone()));
-    let release_poll = tokio::spawn(crate::routes::announce::run(state.clone(), stop.clone()));
+    let release_poll = tokio::spawn(crate::channels::announce::run(state.clone(), stop.clone()));
     let server = axum::serve(listener, router(state)).with_graceful_shutdown(stopped(stop.clone()));
     let deadline = async move {
         stopped(stop).await;

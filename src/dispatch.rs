@@ -46,8 +46,8 @@ pub async fn run(state: &BotState, invocation: &Invocation, command: Command) ->
         Command::Route {
             pipeline: Some(pipeline),
             channel: Some(channel),
-        } => crate::routes::set(state, invocation, &pipeline, &channel).await,
-        Command::Route { .. } => crate::routes::list(state, invocation).await,
+        } => crate::channels::set(state, invocation, &pipeline, &channel).await,
+        Command::Route { .. } => crate::channels::list(state, invocation).await,
         Command::Doctor { pipeline } => {
             crate::doctor::doctor(state, invocation, pipeline.as_deref()).await
         }

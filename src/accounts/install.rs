@@ -1,5 +1,5 @@
-//! Installing the app in a workspace (Slack OAuth v2), and the bot token to post with
-//! in each one.
+//! Installing the app in a workspace (Slack OAuth v2): its bot token is stored sealed
+//! for [`crate::workspaces`] to post with.
 //!
 //! `GET /slack/install` sends the installer to Slack's authorize page (scopes
 //! [`SLACK_SCOPES`]); `GET /slack/oauth/callback` trades the code for the workspace's
@@ -11,7 +11,7 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 use super::cookies;
 use super::flow::{CallbackQuery, LinkFailure, claimed, redirect};
@@ -20,38 +20,6 @@ use super::states::{self, Purpose};
 use crate::bot::{Bot, BotState};
 use crate::store::StoredWorkspace;
 use crate::pages::Page;
-
-/// The bot token to post in `team_id` with: the workspace's own install, else
-/// `SLACK_BOT_TOKEN`. `None` when there is neither (or the store cannot be read, which
-/// is logged).
-pub async fn bot_token(state: &BotState, team_id: &str) -> Option<SecretString> {
-    match installed_token(state, team_id).await {
-        Ok(Some(token)) => return Some(token),
-        Ok(None) => {}
-        Err(error) => {
-            tracing::error!(team = %team_id, error = format!("{error:#}"), "cannot read the workspace install");
-        }
-    }
-    state.config.slack_bot_token.clone()
-}
-
-fn context(team_id: &str) -> String {
-    format!("slack_bot_token:{team_id}")
-}
-
-async fn installed_token(app: &Bot, team_id: &str) -> anyhow::Result<Option<SecretString>> {
-    let Some(workspace) = app.store.workspace(team_id).await? else {
-        return Ok(None);
-    };
-    let opened = app.vault.open(&workspace.bot_token, &context(team_id))?;
-    if opened.needs_reseal {
-        let resealed = app
-            .vault
-            .seal(opened.secret.expose_secret(), &context(team_id));
-        app.store.reseal_bot_token(team_id, &resealed).await?;
-    }
-    Ok(Some(opened.secret))
-}
 
 /// `GET /slack/install`
 pub async fn start(State(app): State<BotState>) -> Response {
@@ -116,7 +84,7 @@ pub async fn callback(
             let workspace = StoredWorkspace {
                 bot_token: app.vault.seal(
                     installation.access_token.expose_secret(),
-                    &context(&team_id),
+                    &crate::workspaces::sealed_for(&team_id),
                 ),
                 team_id,
                 team_name: installation.team_name,

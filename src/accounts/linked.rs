@@ -13,6 +13,7 @@ use super::tokens::{RefreshError, fresh_heroku_token, open_account};
 use crate::bot::BotState;
 use crate::chat::Invocation;
 use crate::heroku::HerokuError;
+use crate::resolver::{Asking, Layout, Resolver};
 use crate::chat::Reply;
 
 /// Everything needed to act as a person. Tokens are fresh: the Heroku one is good for
@@ -170,4 +171,30 @@ impl NotLinked {
         let origin = Origin::of(invocation, Some(command));
         connect::prompt(state, &origin, &missing, &lines).await
     }
+}
+
+/// The person's fresh tokens, or the reply asking them to link their accounts.
+pub async fn acting_as(state: &BotState, invocation: &Invocation) -> Result<Linked, Reply> {
+    match linked(state, &invocation.team_id, &invocation.user_id).await {
+        Ok(linked) => Ok(linked),
+        Err(error) => Err(error.reply(state, invocation).await),
+    }
+}
+
+/// The person's tokens and the pipeline as they see it, or the reply saying why not.
+pub async fn seen_by(
+    state: &BotState,
+    invocation: &Invocation,
+    pipeline: &str,
+    asking: Asking<'_>,
+) -> Result<(Linked, Layout), Reply> {
+    let linked = acting_as(state, invocation).await?;
+    let resolver = Resolver {
+        heroku: &state.heroku,
+        token: &linked.heroku_token,
+        asking,
+    };
+    let layout =
+        (resolver.layout(pipeline).await).map_err(|error| Reply::ephemeral(error.to_string()))?;
+    Ok((linked, layout))
 }

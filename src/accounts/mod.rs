@@ -7,7 +7,7 @@
 //! workspace links again. The rest of the bot calls [`linked`] for a person's fresh
 //! tokens, [`forget`] when a provider answers 401 later, [`LinkError::reply`] to ask
 //! the person to link (remembering the command, to offer it again when done), and
-//! [`bot_token`] for the token to post in a workspace with.
+//! [`seen_by`] for the pipeline as the person sees it.
 //!
 //! # What to register with each provider
 //!
@@ -34,8 +34,7 @@ use axum::routing::get;
 use crate::bot::BotState;
 
 pub use flow::CallbackQuery;
-pub use install::bot_token;
-pub use linked::{LinkError, Linked, MissingReason, NotLinked, forget, linked};
+pub use linked::{LinkError, Linked, MissingReason, NotLinked, acting_as, forget, linked, seen_by};
 pub use provider::{GITHUB_SCOPES, HEROKU_SCOPE, Provider, SLACK_SCOPES};
 pub use states::LIFETIME_SECS as STATE_LIFETIME_SECS;
 pub use tokens::{REFRESH_MARGIN_SECS, save_github, save_heroku};

@@ -2,7 +2,7 @@
 //! through the `response_url` of the command that started it, or, when that is gone
 //! (30 minutes, 5 uses), an ephemeral message from the bot in the same channel.
 
-use super::install::bot_token;
+use crate::workspaces::bot_token;
 use super::states::Origin;
 use crate::bot::BotState;
 use crate::slack::api::Message;

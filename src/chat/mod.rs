@@ -11,4 +11,5 @@ mod reply;
 pub use format::{clock_time, duration, short_sha};
 pub use invocation::Invocation;
 pub use press::{CANCEL_ACTION, CONFIRM_ACTION, Press, ROLLBACK_ACTION};
-pub use reply::{Reply, ResponseType};
+pub use crate::slack::api::ResponseType;
+pub use reply::Reply;

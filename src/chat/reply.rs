@@ -2,13 +2,7 @@
 
 use serde::Serialize;
 
-/// Who sees a reply: only the person who typed the command, or the whole channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResponseType {
-    Ephemeral,
-    InChannel,
-}
+use crate::slack::api::ResponseType;
 
 /// An immediate answer to a slash command, sent as the HTTP response body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -81,7 +81,7 @@ async fn step(state: &BotState, owner: &str, id: i64) -> anyhow::Result<()> {
         .iter()
         .map(|(kind, post)| to_message(&deploy, *kind, post))
         .collect::<anyhow::Result<_>>()?;
-    messages.extend(crate::routes::routed_copies(state, &deploy, &messages).await?);
+    messages.extend(crate::channels::routed_copies(state, &deploy, &messages).await?);
     let save = StepSave {
         deploy: &deploy,
         owner,

@@ -24,7 +24,7 @@ pub async fn receive(
         Ok(None) => return (StatusCode::OK, "ignored".into()),
         Err(refused) => return (StatusCode::UNAUTHORIZED, refused.to_string()),
     };
-    if let Err(error) = crate::routes::announce::on_delivery(&state, &body).await {
+    if let Err(error) = crate::channels::announce::on_delivery(&state, &body).await {
         tracing::error!(error = format!("{error:#}"), "cannot announce a release");
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error".into());
     }

@@ -11,7 +11,7 @@ use crate::bot::BotState;
 use crate::command::Target;
 use crate::chat::{clock_time, duration, short_sha};
 use crate::chat::Invocation;
-use crate::pipelines::seen_by;
+use crate::accounts::seen_by;
 use crate::resolver::Asking;
 use crate::chat::Reply;
 use crate::store::{DeployRow, LockEvent};

@@ -6,7 +6,7 @@ use crate::bot::BotState;
 use crate::command::{LockRequest, Target};
 use crate::chat::clock_time;
 use crate::chat::Invocation;
-use crate::pipelines::seen_by;
+use crate::accounts::seen_by;
 use crate::resolver::Asking;
 use crate::chat::{Reply, ResponseType};
 use crate::store::{LockRemoval, StageLock};

@@ -138,7 +138,7 @@ async fn send(
             .map_err(Failure::Slack)?;
         return Ok(None);
     }
-    let Some(token) = crate::accounts::bot_token(state, &message.team_id).await else {
+    let Some(token) = crate::workspaces::bot_token(state, &message.team_id).await else {
         return Err(Failure::NotYet(format!(
             "no bot token for team {}",
             message.team_id

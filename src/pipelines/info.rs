@@ -3,7 +3,8 @@
 
 use secrecy::SecretString;
 
-use super::{current_release, release_sha, seen_by};
+use super::{current_release, release_sha};
+use crate::accounts::seen_by;
 use crate::bot::{Bot, BotState};
 use crate::chat::short_sha;
 use crate::chat::Invocation;

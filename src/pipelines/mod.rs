@@ -3,20 +3,18 @@
 //! last releases of a stage). Everything is read with the person's own tokens, so
 //! nobody sees through the bot what Heroku or GitHub would not show them.
 //!
-//! [`seen_by`] resolves a pipeline for a command (with [`crate::resolver`]); other
-//! commands (locks, routes, history) use it too. [`acting_as`] gets the person's
-//! tokens or the answer that asks them to link.
+//! Pipelines are resolved with [`crate::accounts::seen_by`], as every command does.
 
 mod info;
 mod releases;
 
 use secrecy::SecretString;
 
-use crate::accounts::Linked;
+use crate::accounts::acting_as;
 use crate::bot::{Bot, BotState};
 use crate::chat::Invocation;
 use crate::heroku::{self, Release};
-use crate::resolver::{Asking, Layout, ResolveError, Resolver};
+use crate::resolver::{Asking, ResolveError, Resolver};
 use crate::chat::Reply;
 
 pub use info::info;
@@ -24,32 +22,6 @@ pub use releases::releases;
 
 /// How many releases `/h releases` lists.
 pub const RELEASES_SHOWN: usize = 10;
-
-/// The person's fresh tokens, or the reply asking them to link their accounts.
-pub async fn acting_as(state: &BotState, invocation: &Invocation) -> Result<Linked, Reply> {
-    match crate::accounts::linked(state, &invocation.team_id, &invocation.user_id).await {
-        Ok(linked) => Ok(linked),
-        Err(error) => Err(error.reply(state, invocation).await),
-    }
-}
-
-/// The person's tokens and the pipeline as they see it, or the reply saying why not.
-pub async fn seen_by(
-    state: &BotState,
-    invocation: &Invocation,
-    pipeline: &str,
-    asking: Asking<'_>,
-) -> Result<(Linked, Layout), Reply> {
-    let linked = acting_as(state, invocation).await?;
-    let resolver = Resolver {
-        heroku: &state.heroku,
-        token: &linked.heroku_token,
-        asking,
-    };
-    let layout =
-        (resolver.layout(pipeline).await).map_err(|error| Reply::ephemeral(error.to_string()))?;
-    Ok((linked, layout))
-}
 
 /// `/h pipelines`: each pipeline the person can see, its repository and its apps.
 pub async fn pipelines(state: &BotState, invocation: &Invocation) -> Reply {

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use secrecy::SecretString;
 
-use super::{RELEASES_SHOWN, release_sha, seen_by};
+use super::{RELEASES_SHOWN, release_sha};
+use crate::accounts::seen_by;
 use crate::accounts::Linked;
 use crate::bot::{Bot, BotState};
 use crate::command::{Stage, Target};

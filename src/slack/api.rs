@@ -13,4 +13,4 @@ mod retry;
 pub use client::{Installation, Posted, SLACK_URL, SlackApi};
 pub use error::SlackError;
 pub use history::{OUTBOX_EVENT_TYPE, PostedMessage};
-pub use message::{Block, Button, ButtonStyle, Confirm, Message};
+pub use message::{Block, Button, ButtonStyle, Confirm, Message, ResponseType};

@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 
 /// Bottom first. Each top-level module of src/ (a file or a folder) is in one layer.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("time", &["clock", "when"]),
-    ("plumbing", &["metrics", "outbound", "vault"]),
-    ("clients and store", &["store", "heroku", "github", "slack"]),
+    ("time and secrets", &["clock", "when", "lease", "vault"]),
+    ("clients and store", &["store", "metrics", "outbound", "heroku", "github", "slack"]),
     ("settings", &["config"]),
-    ("vocabulary", &["command", "chat", "outbox", "bot", "people", "resolver", "webhooks"]),
-    ("shared features", &["locks", "channels"]),
-    ("features", &["accounts", "deploy", "pipelines", "history", "doctor"]),
+    ("vocabulary", &["command", "chat", "pages", "resolver"]),
+    ("shared parts", &["bot"]),
+    ("services", &["outbox", "webhooks", "workspaces"]),
+    ("shared features", &["accounts", "locks", "channels"]),
+    ("features", &["deploy", "pipelines", "history", "doctor"]),
     ("wiring", &["dispatch", "edge", "app", "cli", "telemetry"]),
 ];
 

@@ -22,7 +22,7 @@ use super::retry::with_retries;
 use super::{Message, SlackError};
 use crate::metrics::{ExternalCalls, Service};
 use crate::outbound::{Replay, Retrier, RetryPolicy};
-use crate::chat::ResponseType;
+use super::ResponseType;
 
 /// Where the real Slack lives; the Web API is under `/api`, the install page under
 /// `/oauth/v2/authorize`.

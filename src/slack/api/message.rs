@@ -259,3 +259,11 @@ mod tests {
         );
     }
 }
+
+/// Who sees a reply: only the person who typed the command, or the whole channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseType {
+    Ephemeral,
+    InChannel,
+}

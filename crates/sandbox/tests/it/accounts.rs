@@ -720,7 +720,7 @@ async fn a_workspace_install_keeps_its_bot_token_sealed_and_posts_with_it() {
         assert!(workspace.bot_token.starts_with("v1:") && !workspace.bot_token.contains(&live));
         let state = &app.state;
         let bot_token = |team: &'static str| async move {
-            accounts::bot_token(state, team)
+            chatops::workspaces::bot_token(state, team)
                 .await
                 .unwrap()
                 .expose_secret()
@@ -866,7 +866,7 @@ async fn a_database_dump_holds_no_token_in_clear_and_a_rotated_key_reseals() {
         let linked = accounts::linked(&rotated, TEAM, "U0ALICE").await.unwrap();
         assert_eq!(linked.github_token.expose_secret(), github);
         assert_eq!(
-            accounts::bot_token(&rotated, "T0OTHER")
+            chatops::workspaces::bot_token(&rotated, "T0OTHER")
                 .await
                 .unwrap()
                 .expose_secret(),

@@ -35,7 +35,7 @@ async fn rollback_outside_chat(world: &DeployWorld, app: &str, version: u64) {
 async fn announced_once(world: &DeployWorld, text: &str) {
     wait_for_post(world, GENERAL, |posted| posted == text).await;
     // A poll after the fact (as another process would run) finds nothing new.
-    chatops::routes::announce::poll(&world.app.state)
+    chatops::channels::announce::poll(&world.app.state)
         .await
         .unwrap();
     settle_outbox(&world.app).await;
@@ -92,7 +92,7 @@ async fn a_deploy_from_chat_also_shows_in_the_routed_channel_and_is_not_announce
         assert_eq!(deploy.state, DeployState::Deployed, "{:?}", deploy.failure);
         settle_outbox(&world.app).await;
         assert_eq!(
-            chatops::routes::announce::poll(&world.app.state)
+            chatops::channels::announce::poll(&world.app.state)
                 .await
                 .unwrap(),
             0,
@@ -153,7 +153,7 @@ async fn a_release_the_webhook_missed_is_announced_once_by_polling() {
         rollback_outside_chat(&world, "paipu-app-production", 41).await;
         let text = "v43 of paipu-app-production released by alice@example.com: Rollback to v41";
         // The background poller may get there first; either way it is told once.
-        chatops::routes::announce::poll(&world.app.state)
+        chatops::channels::announce::poll(&world.app.state)
             .await
             .unwrap();
         announced_once(&world, text).await;

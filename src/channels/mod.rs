@@ -10,7 +10,7 @@ pub mod announce;
 use crate::bot::{Bot, BotState};
 use crate::command::Channel;
 use crate::chat::Invocation;
-use crate::pipelines::seen_by;
+use crate::accounts::seen_by;
 use crate::resolver::{Asking, Layout};
 use crate::chat::{Reply, ResponseType};
 use crate::store::{DeployRow, MessageKind, NewMessage, Route, RoutedApp};
