@@ -9,12 +9,12 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chatops::accounts::CallbackQuery;
-use chatops::webhooks::verify_delivery;
-use chatops::edge::slash::SlashCommandForm;
+use chatops::edge::RequestError;
 use chatops::edge::interactions::InteractionForm;
 use chatops::edge::signed::SlackForm;
+use chatops::edge::slash::SlashCommandForm;
 use chatops::slack::verify::{sign, verify};
-use chatops::edge::RequestError;
+use chatops::webhooks::verify_delivery;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -49,7 +49,7 @@ pub fn grammar(data: &[u8]) {
     };
     match chatops::command::parse(text) {
         Ok(command) => {
-            let _ = (command.name(), command.understood(), command.redacted());
+            let _ = (command.name(), command.redacted());
             if let Some(code) = command.two_factor_code() {
                 let typed = text.to_ascii_lowercase();
                 assert!(typed.contains(code), "a code that was not typed: {code}");

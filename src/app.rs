@@ -15,8 +15,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::bot::BotState;
-use crate::slack::verify::MAX_CLOCK_SKEW_SECS;
 use crate::edge;
+use crate::slack::verify::MAX_CLOCK_SKEW_SECS;
 
 /// Longer than any handler should take; Slack itself gives up after 3 s.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,10 +35,7 @@ const SIGNATURE_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 pub fn router(state: BotState) -> Router {
     Router::new()
         .route("/slack/commands", post(edge::slash::slash_command))
-        .route(
-            "/slack/interactions",
-            post(edge::interactions::interaction),
-        )
+        .route("/slack/interactions", post(edge::interactions::interaction))
         .route("/healthz", get(edge::healthz))
         .route("/metrics", get(crate::edge::metrics::scrape))
         .route(

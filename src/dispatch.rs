@@ -3,8 +3,8 @@
 //! deploys, locks, ...) or its action. Owns only the routing.
 
 use crate::bot::BotState;
-use crate::command::{self, Command};
 use crate::chat::{CANCEL_ACTION, CONFIRM_ACTION, Invocation, Press, ROLLBACK_ACTION, Reply};
+use crate::command::{self, Command};
 
 /// The immediate reply to `command`. Failures are answered in the reply, never as an
 /// HTTP error: Slack would only show "/h failed".
@@ -14,20 +14,20 @@ pub async fn run(state: &BotState, invocation: &Invocation, command: Command) ->
         Command::Help { topic: Some(topic) } => {
             Reply::ephemeral(command::help_for(&topic).unwrap_or_else(|error| error.to_string()))
         }
-        Command::Login => crate::accounts::commands::login(state, invocation).await,
-        Command::Logout => crate::accounts::commands::logout(state, invocation).await,
-        Command::Whoami => crate::accounts::commands::whoami(state, invocation).await,
+        Command::Login => crate::accounts::login::login(state, invocation).await,
+        Command::Logout => crate::accounts::login::logout(state, invocation).await,
+        Command::Whoami => crate::accounts::login::whoami(state, invocation).await,
         Command::Deploy(request) => {
-            crate::deploy::commands::deploy(state, invocation, request).await
+            crate::deploy::requested::deploy(state, invocation, request).await
         }
         Command::Promote(request) => {
-            crate::deploy::commands::promote(state, invocation, request).await
+            crate::deploy::requested::promote(state, invocation, request).await
         }
         Command::Rollback(request) => {
-            crate::deploy::commands::rollback(state, invocation, request).await
+            crate::deploy::requested::rollback(state, invocation, request).await
         }
         Command::Connect { pipeline, repo } => {
-            crate::deploy::commands::connect(state, invocation, &pipeline, &repo).await
+            crate::deploy::requested::connect(state, invocation, &pipeline, &repo).await
         }
         Command::Pipelines => crate::pipelines::pipelines(state, invocation).await,
         Command::Info { pipeline } => crate::pipelines::info(state, invocation, &pipeline).await,
@@ -59,7 +59,7 @@ pub async fn run(state: &BotState, invocation: &Invocation, command: Command) ->
 pub async fn press(state: &BotState, press: &Press) -> anyhow::Result<()> {
     match press.action_id.as_str() {
         CONFIRM_ACTION | CANCEL_ACTION => crate::deploy::confirm::pressed(state, press).await,
-        ROLLBACK_ACTION => crate::deploy::commands::rollback_pressed(state, press).await,
+        ROLLBACK_ACTION => crate::deploy::requested::rollback_pressed(state, press).await,
         other => {
             tracing::warn!(action = other, "an unknown button was pressed");
             Ok(())

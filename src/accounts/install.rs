@@ -18,8 +18,8 @@ use super::flow::{CallbackQuery, LinkFailure, claimed, redirect};
 use super::provider::SLACK_SCOPES;
 use super::states::{self, Purpose};
 use crate::bot::{Bot, BotState};
-use crate::store::StoredWorkspace;
 use crate::pages::Page;
+use crate::store::StoredWorkspace;
 
 /// `GET /slack/install`
 pub async fn start(State(app): State<BotState>) -> Response {

@@ -12,9 +12,9 @@ use super::states::Origin;
 use super::tokens::{RefreshError, fresh_heroku_token, open_account};
 use crate::bot::BotState;
 use crate::chat::Invocation;
+use crate::chat::Reply;
 use crate::heroku::HerokuError;
 use crate::resolver::{Asking, Layout, Resolver};
-use crate::chat::Reply;
 
 /// Everything needed to act as a person. Tokens are fresh: the Heroku one is good for
 /// at least five more minutes.

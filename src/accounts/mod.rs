@@ -17,12 +17,12 @@
 //! | GitHub OAuth App | `{BASE_URL}/auth/github/callback` | [`GITHUB_SCOPES`] (`repo user`) |
 //! | Slack app (multi-workspace) | `{BASE_URL}/slack/oauth/callback` | [`SLACK_SCOPES`] |
 
-pub mod commands;
 mod connect;
 mod cookies;
 mod flow;
 mod install;
 mod linked;
+pub mod login;
 mod notify;
 mod provider;
 mod states;

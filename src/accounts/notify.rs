@@ -2,11 +2,11 @@
 //! through the `response_url` of the command that started it, or, when that is gone
 //! (30 minutes, 5 uses), an ephemeral message from the bot in the same channel.
 
-use crate::workspaces::bot_token;
 use super::states::Origin;
 use crate::bot::BotState;
-use crate::slack::api::Message;
 use crate::chat::ResponseType;
+use crate::slack::api::Message;
+use crate::workspaces::bot_token;
 
 /// The message once both accounts are linked.
 pub fn all_set_text(origin: &Origin, heroku_email: &str, github_login: &str) -> String {

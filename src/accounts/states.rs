@@ -20,8 +20,8 @@ use sha2::{Digest, Sha256};
 
 use super::{Provider, cookies};
 use crate::bot::Bot;
-use crate::store::{NewOAuthState, StoredOAuthState};
 use crate::pages::Page;
+use crate::store::{NewOAuthState, StoredOAuthState};
 
 /// A state works for ten minutes, as long as the providers' own codes.
 pub const LIFETIME_SECS: i64 = 600;

@@ -7,12 +7,12 @@
 
 pub mod announce;
 
-use crate::bot::{Bot, BotState};
-use crate::command::Channel;
-use crate::chat::Invocation;
 use crate::accounts::seen_by;
-use crate::resolver::{Asking, Layout};
+use crate::bot::{Bot, BotState};
+use crate::chat::Invocation;
 use crate::chat::{Reply, ResponseType};
+use crate::command::Channel;
+use crate::resolver::{Asking, Layout};
 use crate::store::{DeployRow, MessageKind, NewMessage, Route, RoutedApp};
 
 /// `/h route`: the pipelines routed to this channel.

@@ -8,8 +8,8 @@ mod invocation;
 mod press;
 mod reply;
 
+pub use crate::slack::api::ResponseType;
 pub use format::{clock_time, duration, short_sha};
 pub use invocation::Invocation;
 pub use press::{CANCEL_ACTION, CONFIRM_ACTION, Press, ROLLBACK_ACTION};
-pub use crate::slack::api::ResponseType;
 pub use reply::Reply;

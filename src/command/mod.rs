@@ -12,7 +12,6 @@ mod grammar;
 mod links;
 mod spec;
 mod suggest;
-mod understood;
 mod values;
 mod words;
 

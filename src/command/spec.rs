@@ -38,9 +38,6 @@ pub struct CommandSpec {
 pub struct Example {
     pub text: String,
     pub parsed: toml::Table,
-    /// The expected [`super::Command::understood`] text.
-    #[serde(default)]
-    pub understood: Option<String>,
     /// `false` for examples that only test the parser (odd spacing, case, ...).
     #[serde(default = "shown")]
     pub in_help: bool,

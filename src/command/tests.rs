@@ -110,7 +110,7 @@ impl Rng {
 fn check(text: &str) -> bool {
     match parse(text) {
         Ok(command) => {
-            assert!(!command.understood().is_empty(), "{text:?}");
+            assert!(!command.name().is_empty(), "{text:?}");
             let json = serde_json::to_string(&command).expect("commands serialize");
             let back: Command = serde_json::from_str(&json).expect("commands deserialize");
             assert_eq!(back, command, "{text:?} does not round-trip through serde");

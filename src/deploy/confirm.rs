@@ -10,11 +10,11 @@ use std::time::Duration;
 use super::StepError;
 use super::gate::Tokens;
 use super::messages::subject;
-use crate::outbox::{self, Post};
 use super::steps::Outcome;
 use crate::bot::BotState;
 use crate::chat::{CANCEL_ACTION, CONFIRM_ACTION, Press, clock_time, short_sha};
 use crate::github::{Comparison, RepoName};
+use crate::outbox::{self, Post};
 use crate::slack::api::{Button, ButtonStyle, Message};
 use crate::store::{DeployKind, DeployRow, DeployState, MessageKind, NewMessage};
 

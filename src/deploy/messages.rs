@@ -2,10 +2,10 @@
 //! one thread reply per stage, the way Heroku ChatOps tells it. Pure functions of the
 //! deploy, so every text is tested exactly.
 
-use crate::slack::api::{Button, ButtonStyle, Message};
 use crate::chat::ROLLBACK_ACTION;
 use crate::chat::{duration, short_sha};
 use crate::outbox::Post;
+use crate::slack::api::{Button, ButtonStyle, Message};
 use crate::store::{DeployKind, DeployRow};
 
 /// Lines of build or release output shown when a deploy fails.

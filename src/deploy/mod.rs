@@ -13,11 +13,11 @@
 //! whose release is an earlier one's slug ([`rollback`]). Into production, each
 //! first waits for the requester's confirmation ([`confirm`]).
 
-pub mod commands;
 pub mod confirm;
 mod gate;
 pub mod messages;
 mod promote;
+pub mod requested;
 mod rollback;
 mod start;
 mod steps;

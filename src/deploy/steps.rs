@@ -6,11 +6,11 @@
 
 use super::gate::Tokens;
 use super::messages::{self, Chapter};
-use crate::outbox::Post;
 use super::{STAGE_TIMEOUT, StepError, confirm, promote, rollback, targets};
 use crate::accounts::LinkError;
 use crate::bot::BotState;
 use crate::github::{DeploymentState, NewDeploymentStatus, RepoName};
+use crate::outbox::Post;
 use crate::store::{DeployKind, DeployRow, DeployState, DeployTarget, MessageKind};
 
 use super::start::start;

@@ -5,10 +5,10 @@
 
 use tokio::sync::watch;
 
-use crate::outbox::{self, Post};
 use super::steps;
 use crate::bot::BotState;
 use crate::lease::{self, Lease};
+use crate::outbox::{self, Post};
 use crate::store::{MessageKind, NewMessage, StepSave};
 
 /// Deploys advanced at once by one process.

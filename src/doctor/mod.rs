@@ -9,9 +9,9 @@ use secrecy::SecretString;
 use crate::accounts::{LinkError, Linked};
 use crate::bot::{Bot, BotState};
 use crate::chat::Invocation;
+use crate::chat::Reply;
 use crate::github::RepoName;
 use crate::resolver::{Asking, Layout, Resolver};
-use crate::chat::Reply;
 
 /// The GitHub scopes deploys cannot do without: reading private repositories and
 /// creating deployments (the login itself needs none).
@@ -206,11 +206,7 @@ async fn repo_checks(
 
 /// Whether every app delivers release events to us.
 async fn webhook_check(app: &Bot, token: &SecretString, layout: &Layout) -> String {
-    let url = format!(
-        "{}{}",
-        app.config.base_url,
-        crate::webhooks::WEBHOOK_PATH
-    );
+    let url = format!("{}{}", app.config.base_url, crate::webhooks::WEBHOOK_PATH);
     let mut missing = Vec::new();
     for found in layout.stages.iter().flat_map(|stage| &stage.apps) {
         let subscribed = match app.heroku.webhooks(token, &found.name).await {

@@ -13,7 +13,6 @@ use crate::bot::BotState;
 use crate::chat::Press;
 use crate::edge::RequestError;
 
-
 /// The form Slack posts: one field, `payload`.
 #[derive(Debug, Deserialize)]
 pub struct InteractionForm {

@@ -12,9 +12,9 @@ use axum::http::{HeaderMap, header};
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 
-use crate::slack::verify::verify;
 use crate::bot::BotState;
 use crate::edge::RequestError;
+use crate::slack::verify::verify;
 
 /// Slack's bodies are a few KiB; anything larger is not from Slack.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -9,14 +9,14 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::chat::Reply;
 use super::signed::{SlackForm, Verified};
 use crate::bot::BotState;
-use crate::command::{self, Command};
 use crate::chat::Invocation;
+use crate::chat::Reply;
+use crate::command::{self, Command};
 use crate::dispatch;
-use crate::store::NewCommand;
 use crate::edge::RequestError;
+use crate::store::NewCommand;
 
 /// The fields of Slack's slash-command form that the bot uses. Unknown fields (token,
 /// team_domain, api_app_id, ...) are ignored; Slack adds new ones from time to time.

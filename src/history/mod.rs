@@ -7,13 +7,13 @@
 //! their merge. A new kind of change (promotions, rollbacks) joins by adding one more
 //! source function returning entries; nothing else changes.
 
-use crate::bot::BotState;
-use crate::command::Target;
-use crate::chat::{clock_time, duration, short_sha};
-use crate::chat::Invocation;
 use crate::accounts::seen_by;
-use crate::resolver::Asking;
+use crate::bot::BotState;
+use crate::chat::Invocation;
 use crate::chat::Reply;
+use crate::chat::{clock_time, duration, short_sha};
+use crate::command::Target;
+use crate::resolver::Asking;
 use crate::store::{DeployRow, LockEvent};
 use crate::when;
 

@@ -10,14 +10,14 @@
 //! Call [`refusal`] before anything is created; it returns the complete answer when
 //! the stage is locked. Call [`lock_after_rollback`] once a rollback succeeded.
 
-mod commands;
+mod lock_unlock;
 pub mod sweep;
 
 use crate::bot::Bot;
 use crate::chat::clock_time;
 use crate::store::StageLock;
 
-pub use commands::{lock, unlock};
+pub use lock_unlock::{lock, unlock};
 
 /// What a change of a stage is, for [`refusal`].
 #[derive(Debug, Clone, Copy)]

@@ -9,11 +9,11 @@ use std::time::Duration;
 use secrecy::SecretString;
 use tokio::sync::watch;
 
-use crate::slack::api::SlackError;
-use crate::chat::ResponseType;
 use crate::bot::BotState;
-use crate::outbox::Post;
+use crate::chat::ResponseType;
 use crate::lease::{self, Lease};
+use crate::outbox::Post;
+use crate::slack::api::SlackError;
 use crate::store::{MessageKind, QueuedMessage};
 
 /// How far Slack's clock may be behind ours when looking for a post in its history.

@@ -6,11 +6,11 @@ use secrecy::SecretString;
 use super::{current_release, release_sha};
 use crate::accounts::seen_by;
 use crate::bot::{Bot, BotState};
-use crate::chat::short_sha;
 use crate::chat::Invocation;
+use crate::chat::Reply;
+use crate::chat::short_sha;
 use crate::github::RepoName;
 use crate::resolver::Asking;
-use crate::chat::Reply;
 use crate::when;
 
 const INFO: Asking = Asking {

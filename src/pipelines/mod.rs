@@ -13,9 +13,9 @@ use secrecy::SecretString;
 use crate::accounts::acting_as;
 use crate::bot::{Bot, BotState};
 use crate::chat::Invocation;
+use crate::chat::Reply;
 use crate::heroku::{self, Release};
 use crate::resolver::{Asking, ResolveError, Resolver};
-use crate::chat::Reply;
 
 pub use info::info;
 pub use releases::releases;

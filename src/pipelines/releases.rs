@@ -7,16 +7,16 @@ use std::collections::HashMap;
 use secrecy::SecretString;
 
 use super::{RELEASES_SHOWN, release_sha};
-use crate::accounts::seen_by;
 use crate::accounts::Linked;
+use crate::accounts::seen_by;
 use crate::bot::{Bot, BotState};
-use crate::command::{Stage, Target};
-use crate::chat::short_sha;
 use crate::chat::Invocation;
+use crate::chat::Reply;
+use crate::chat::short_sha;
+use crate::command::{Stage, Target};
 use crate::github::RepoName;
 use crate::heroku::Release;
 use crate::resolver::{Asking, ResolveError};
-use crate::chat::Reply;
 use crate::when;
 
 const RELEASES: Asking = Asking {

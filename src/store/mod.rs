@@ -61,8 +61,8 @@ macro_rules! stored_text {
 }
 
 mod accounts;
+mod audit;
 mod checkpoint;
-mod commands;
 mod confirmations;
 mod deploys;
 mod history;
@@ -77,7 +77,7 @@ pub use accounts::{
     GitHubLink, HerokuLink, NewOAuthState, SealedColumn, StoredAccount, StoredOAuthState,
     StoredWorkspace,
 };
-pub use commands::{NewCommand, RecordedCommand};
+pub use audit::{NewCommand, RecordedCommand};
 pub use deploys::{AppLock, DeployKind, DeployRow, DeployState, StepSave};
 pub use locks::{LockEvent, LockRemoval, StageLock};
 pub use outbox::{MessageKind, NewMessage, QueuedMessage};

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 /// Bottom first. Each top-level module of src/ (a file or a folder) is in one layer.
 const LAYERS: &[(&str, &[&str])] = &[
     ("time and secrets", &["clock", "when", "lease", "vault"]),
-    ("clients and store", &["store", "metrics", "outbound", "heroku", "github", "slack"]),
+    (
+        "clients and store",
+        &["store", "metrics", "outbound", "heroku", "github", "slack"],
+    ),
     ("settings", &["config"]),
     ("vocabulary", &["command", "chat", "pages", "resolver"]),
     ("shared parts", &["bot"]),
@@ -101,7 +104,10 @@ fn layer_index() -> BTreeMap<&'static str, usize> {
     let mut index = BTreeMap::new();
     for (layer, (_, modules)) in LAYERS.iter().enumerate() {
         for module in *modules {
-            assert!(index.insert(*module, layer).is_none(), "{module} is listed twice");
+            assert!(
+                index.insert(*module, layer).is_none(),
+                "{module} is listed twice"
+            );
         }
     }
     index
@@ -114,7 +120,11 @@ fn uses_by_module(src: &Path) -> BTreeMap<String, Vec<Use>> {
     for file in rust_files(src) {
         let relative = file.strip_prefix(src).expect("below src");
         let first = relative.components().next().expect("a path");
-        let module = first.as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned();
+        let module = first
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_owned();
         if module == "main" || module == "lib" {
             continue;
         }
@@ -122,7 +132,11 @@ fn uses_by_module(src: &Path) -> BTreeMap<String, Vec<Use>> {
         let entry = uses.entry(module.clone()).or_default();
         for (line, used) in crate_paths(&source) {
             if used != module {
-                entry.push(Use { file: relative.to_owned(), line, module: used });
+                entry.push(Use {
+                    file: relative.to_owned(),
+                    line,
+                    module: used,
+                });
             }
         }
     }

@@ -1,7 +1,6 @@
 //! The deploy rows' scheduling contract: leases, wakes from webhooks, the save that
 //! gives the lease back, and the order the outbox sends a deploy's messages in. Run on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
 
-
 use chatops::store::{
     DeployKind, DeployRow, DeployState, MessageKind, NewMessage, QueuedMessage, StepSave, Store,
 };

@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 
 use chatops::bot::{Bot, Patience};
 use chatops::clock::Clock;
+use chatops::store::{DeployState, Store};
 use chatops_fakes::heroku::Timings;
 use chatops_fakes::{Fakes, SANDBOX_TEAM};
 use chatops_sandbox::SANDBOX_SIGNING_SECRET;
-use chatops::store::{DeployState, Store};
 use chatops_sandbox::process::{BotProcess, free_port};
 
 const ALICE: &str = "U0ALICE";

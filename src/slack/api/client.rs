@@ -17,12 +17,12 @@ use slack_morphism::prelude::{
 };
 use slack_morphism::{SlackClientApiCallContext, SlackClientHttpConnector};
 
+use super::ResponseType;
 use super::history::{OUTBOX_EVENT_TYPE, OUTBOX_ID};
 use super::retry::with_retries;
 use super::{Message, SlackError};
 use crate::metrics::{ExternalCalls, Service};
 use crate::outbound::{Replay, Retrier, RetryPolicy};
-use super::ResponseType;
 
 /// Where the real Slack lives; the Web API is under `/api`, the install page under
 /// `/oauth/v2/authorize`.

@@ -10,10 +10,10 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use chatops::store::DeployState;
 use chatops_fakes::Fakes;
 use chatops_fakes::heroku::Timings;
 use chatops_fakes::slack::Pacing;
-use chatops::store::DeployState;
 use futures_util::StreamExt;
 
 use super::bot::{Bot, CHANNELS, Database, cpu_time, memory_mib, reset_peak_memory};

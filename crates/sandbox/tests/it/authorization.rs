@@ -7,8 +7,8 @@
 
 use crate::common;
 
-use chatops_fakes::heroku::ActedRequest;
 use chatops::store::DeployState;
+use chatops_fakes::heroku::ActedRequest;
 use common::commands::{BOB, BRUNO, say, worlds};
 use common::deploys::{ALICE, DeployWorld, finished_deploy, settle_outbox};
 use common::now;

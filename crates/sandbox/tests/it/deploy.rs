@@ -5,9 +5,9 @@ use crate::common;
 
 use std::time::Duration;
 
+use chatops::store::DeployState;
 use chatops_fakes::github::CiState;
 use chatops_fakes::heroku::FakeHeroku;
-use chatops::store::DeployState;
 use common::TestApp;
 use common::deploys::{
     ALICE, DeployWorld, finished_deploy, normalized, settle_outbox, thread_of_last_deploy,

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::Method;
 use chatops::config::Config;
-use chatops_fakes::{Failure, FaultRule, Fakes};
 use chatops::store::DeployState;
+use chatops_fakes::{Failure, Fakes, FaultRule};
 use common::deploys::CHANNEL;
 use crash_world::{CrashWorld, DEADLINE, LEASE};
 use outcomes::eventually;

@@ -11,12 +11,12 @@ use crate::common::outcomes;
 use std::time::{Duration, Instant};
 
 use axum::http::Method;
-use chatops::outbox::deploy_thread;
 use chatops::github::{DeploymentOutcome, GitHubClient, NewDeployment};
 use chatops::outbound::RetryPolicy;
-use chatops_fakes::heroku::Timings;
-use chatops_fakes::{Failure, FaultRule, SANDBOX_TEAM, Fakes};
+use chatops::outbox::deploy_thread;
 use chatops::store::{DeployRow, DeployState};
+use chatops_fakes::heroku::Timings;
+use chatops_fakes::{Failure, Fakes, FaultRule, SANDBOX_TEAM};
 use common::deploys::{ALICE, DeployWorld, settle_outbox, thread_of_last_deploy};
 use common::{TestApp, TestDb};
 use fault_plan::{TARGETS, Target, arm_faults, armed};

@@ -6,8 +6,8 @@ use crate::common;
 use std::collections::BTreeMap;
 
 use axum::http::Method;
-use chatops_fakes::{Failure, FaultRule};
 use chatops::store::DeployState;
+use chatops_fakes::{Failure, FaultRule};
 use common::TestApp;
 use common::deploys::{ALICE, DeployWorld, finished_deploy, settle_outbox};
 

@@ -4,8 +4,8 @@
 
 use crate::common;
 
-use chatops_fakes::github::CiState;
 use chatops::store::DeployState;
+use chatops_fakes::github::CiState;
 use common::TestApp;
 use common::deploys::{
     ALICE, DeployWorld, finished_deploy, normalized, settle_outbox, thread_of_last_deploy,

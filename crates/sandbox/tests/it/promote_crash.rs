@@ -14,8 +14,8 @@ use chatops_sandbox::process as processes;
 use std::time::Duration;
 
 use axum::http::Method;
-use chatops_fakes::FaultRule;
 use chatops::store::DeployState;
+use chatops_fakes::FaultRule;
 use common::deploys::{CHANNEL, normalized};
 use crash_world::{CrashWorld, DEADLINE};
 use outcomes::{eventually, outbox_drained};

@@ -5,8 +5,8 @@
 use crate::common;
 
 use axum::http::Method;
-use chatops_fakes::{Failure, FaultRule};
 use chatops::store::DeployState;
+use chatops_fakes::{Failure, FaultRule};
 use secrecy::SecretString;
 
 use common::commands::{BOB, GENERAL, alice, channel_texts, say, wait_for_post, worlds};

@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use axum::http::Method;
+use chatops::chat::ResponseType::{self, Ephemeral as Private, InChannel};
 use chatops::outbound::{RetryPolicy, http_client};
 use chatops::slack::api::{Button, ButtonStyle, Installation, Message, Posted, SlackApi};
 use chatops::slack::api::{PostedMessage, SlackError};
-use chatops::chat::ResponseType::{self, Ephemeral as Private, InChannel};
 use chatops_fakes::slack::ResponseType as Seen;
 use chatops_fakes::slack::{ApiCall, Bucket, ChannelMessage, Edit, Ephemeral, FakeSlack};
 use chatops_fakes::slack::{Pacing, SlackEvent};

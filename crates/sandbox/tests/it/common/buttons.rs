@@ -1,8 +1,8 @@
 //! Pressing the bot's buttons as Slack would: a signed `block_actions` payload posted
 //! to `/slack/interactions`, with a live `response_url` minted by the fake Slack.
 
-use chatops_fakes::SANDBOX_TEAM;
 use chatops::store::DeployState;
+use chatops_fakes::SANDBOX_TEAM;
 use serde_json::json;
 
 use super::deploys::{CHANNEL, DeployWorld};

@@ -8,9 +8,9 @@ use std::time::Duration;
 use chatops::bot::Bot;
 use chatops::clock::Clock;
 use chatops::config::Config;
-use chatops_fakes::heroku::Timings;
-use chatops_fakes::{SANDBOX_TEAM, Fakes};
 use chatops::store::{DeployRow, DeployState};
+use chatops_fakes::heroku::Timings;
+use chatops_fakes::{Fakes, SANDBOX_TEAM};
 
 use crate::common::deploys::ALICE;
 use crate::common::outcomes::{

@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use chatops::store::{DeployRow, DeployState};
 use chatops_fakes::SANDBOX_TEAM;
 use chatops_fakes::slack::ChannelMessage;
-use chatops::store::{DeployRow, DeployState};
 
 use super::{SECRET, TestApp, now, signed_headers};
 

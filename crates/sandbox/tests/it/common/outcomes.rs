@@ -7,10 +7,10 @@
 use std::time::{Duration, Instant};
 
 use chatops::outbox::deploy_thread;
+use chatops::store::{DeployRow, DeployState, Store};
 use chatops_fakes::github::DeploymentRecord;
 use chatops_fakes::slack::FakeSlack;
-use chatops_fakes::{SANDBOX_TEAM, Fakes};
-use chatops::store::{DeployRow, DeployState, Store};
+use chatops_fakes::{Fakes, SANDBOX_TEAM};
 use sqlx::Row;
 
 use crate::common::deploys::{ALICE, normalized};

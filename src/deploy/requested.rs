@@ -4,15 +4,15 @@
 //! worker does the rest and tells the channel.
 
 use super::confirm;
-use crate::chat::Press;
 use super::start::two_factor_context;
+use crate::chat::Press;
 
 use crate::bot::BotState;
-use crate::command::{DeployRequest, PromoteRequest, RollbackRequest, Stage, Target};
 use crate::chat::Invocation;
+use crate::chat::Reply;
+use crate::command::{DeployRequest, PromoteRequest, RollbackRequest, Stage, Target};
 use crate::github::RepoName;
 use crate::resolver::{Asking, ResolveError, Resolver};
-use crate::chat::Reply;
 use crate::store::{DeployKind, DeployRow, DeployState};
 
 /// Starts a deploy, or says why it cannot start.

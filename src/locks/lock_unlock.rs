@@ -2,13 +2,13 @@
 //! stored with their audit event, and said in the channel.
 
 use super::{describe, target_of};
-use crate::bot::BotState;
-use crate::command::{LockRequest, Target};
-use crate::chat::clock_time;
-use crate::chat::Invocation;
 use crate::accounts::seen_by;
-use crate::resolver::Asking;
+use crate::bot::BotState;
+use crate::chat::Invocation;
+use crate::chat::clock_time;
 use crate::chat::{Reply, ResponseType};
+use crate::command::{LockRequest, Target};
+use crate::resolver::Asking;
 use crate::store::{LockRemoval, StageLock};
 
 const DATABASE_TROUBLE: &str = "I could not save that (the database did not answer), so nothing was changed. Try again in a minute.";
