@@ -23,7 +23,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Task {
-    /// Apply migrations, then answer Slack on $PORT (the default task).
+    /// Apply migrations, then answer Slack on $PORT (the bot's default task).
     Serve,
     /// Apply pending database migrations and exit (Heroku's release phase).
     Migrate,
@@ -88,6 +88,18 @@ async fn run_bot(config: Config, address: SocketAddr) -> anyhow::Result<()> {
     app::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The process's exit code for `result`, printing the error (with its causes) first,
+/// as `program` says it.
+pub fn exit_code(program: &str, result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{program}: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 /// Completes on SIGTERM (Heroku stopping a dyno) or Ctrl-C.

@@ -1,7 +1,21 @@
 //! chatops: a self-hostable Heroku ChatOps for Slack.
 //!
-//! `/h` commands arrive signed at [`slack`], are parsed by [`command`], recorded by
-//! [`store`], and answered; [`app`] wires the routes and serves them.
+//! The modules form layers; each uses only its own layer and the ones below, with no
+//! cycle (tests/it/layers.rs checks it on every test run). Bottom to top:
+//! - time and secrets: [`clock`], [`when`], [`lease`], [`vault`];
+//! - clients and store: [`store`], [`metrics`], [`outbound`], [`heroku`], [`github`],
+//!   [`slack`];
+//! - settings: [`config`];
+//! - vocabulary: [`command`] (the `/h` grammar), [`chat`] (invocations, replies,
+//!   presses), [`pages`], [`resolver`] (pipeline -> stage -> apps);
+//! - shared parts: [`bot`] (what every feature is handed);
+//! - services: [`outbox`], [`webhooks`], [`workspaces`];
+//! - shared features: [`accounts`], [`locks`], [`channels`];
+//! - features: [`deploy`], [`pipelines`], [`history`], [`doctor`];
+//! - wiring: [`dispatch`], [`edge`] (the HTTP handlers), [`app`], [`cli`],
+//!   [`telemetry`].
+//!
+//! docs/ARCHITECTURE.md follows one `/h deploy` through them.
 
 pub mod accounts;
 pub mod app;

@@ -8,11 +8,6 @@ use clap::Parser;
 async fn main() -> ExitCode {
     // A .env file is a development convenience; in production the environment is set.
     let _ = dotenvy::dotenv();
-    match chatops::cli::Cli::parse().run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("chatops: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    let result = chatops::cli::Cli::parse().run().await;
+    chatops::cli::exit_code("chatops", result)
 }

@@ -1,7 +1,9 @@
-//! `GET /metrics`: what the bot is doing, in the Prometheus text format (OpenMetrics).
+//! What the bot is doing, as metrics in the Prometheus text format (OpenMetrics),
+//! served at `GET /metrics` by [`crate::edge::metrics`].
 //!
-//! Owns every metric's definition. The registry belongs to one [`App`], never to the
-//! process, so the many apps a test binary runs side by side count separately.
+//! Owns every metric's definition. The registry belongs to one [`crate::bot::Bot`],
+//! never to the process, so the many bots a test binary runs side by side count
+//! separately.
 //! Counters are bumped where things happen (the request layer, the deploy worker,
 //! the outbound retry loops); how many deploys are in each state and how many Slack
 //! messages wait are read from the store at scrape time, so they are right even when

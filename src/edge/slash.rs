@@ -1,8 +1,8 @@
 //! `POST /slack/commands`: a signed `/h` slash command in, an immediate reply out.
 //!
 //! The handler decodes the form, parses the text with the grammar, records the command
-//! (the audit trail starts here), and answers within Slack's 3 s with an ephemeral
-//! message. Capabilities not built yet answer honestly, echoing what was understood.
+//! (the audit trail starts here), and hands the command to the dispatcher, whose reply
+//! goes back within Slack's 3 s.
 
 use axum::Json;
 use axum::extract::State;

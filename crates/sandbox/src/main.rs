@@ -8,11 +8,6 @@ use clap::Parser;
 async fn main() -> ExitCode {
     // A .env file is a development convenience, as in the bot's binary.
     let _ = dotenvy::dotenv();
-    match chatops_sandbox::cli::Cli::parse().run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("chatops-sandbox: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    let result = chatops_sandbox::cli::Cli::parse().run().await;
+    chatops::cli::exit_code("chatops-sandbox", result)
 }

@@ -111,7 +111,7 @@ async fn admin_pool(server: &str) -> sqlx::AnyPool {
 }
 
 /// `postgres://user@host:port/db?x` with the database replaced.
-fn with_database(server: &str, database: &str) -> String {
+pub fn with_database(server: &str, database: &str) -> String {
     let (base, query) = server
         .split_once('?')
         .map_or((server, None), |(b, q)| (b, Some(q)));

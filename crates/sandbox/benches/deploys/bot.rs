@@ -194,17 +194,7 @@ impl Database {
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
         admin(server, &format!("CREATE DATABASE {name}")).await?;
-        let (base, query) = server
-            .split_once('?')
-            .map_or((server, None), |(b, q)| (b, Some(q)));
-        let authority = base.find("://").map_or(0, |at| at + 3);
-        let path = base[authority..]
-            .find('/')
-            .map_or(base.len(), |at| authority + at);
-        let mut url = format!("{}/{name}", &base[..path]);
-        if let Some(query) = query {
-            url = format!("{url}?{query}");
-        }
+        let url = chatops_testdb::with_database(server, &name);
         Ok(Database {
             url,
             backend: "postgres",

@@ -10,7 +10,7 @@ use crate::common;
 use chatops::store::DeployState;
 use chatops_fakes::heroku::ActedRequest;
 use common::commands::{BOB, BRUNO, say, worlds};
-use common::deploys::{ALICE, DeployWorld, finished_deploy, settle_outbox};
+use common::deploys::{ALICE, DeployWorld, assert_state, finished_deploy, settle_outbox};
 use common::now;
 
 const BOB_ACCOUNT: &str = "bob@example.com";
@@ -136,12 +136,7 @@ async fn a_rollback_button_acts_as_whoever_presses_it() {
 
         assert_eq!(world.press(BRUNO, "rollback", &value).await, 200);
         let rolled_back = world.wait_finished(3).await;
-        assert_eq!(
-            rolled_back.state,
-            DeployState::RolledBack,
-            "{:?}",
-            rolled_back.failure
-        );
+        assert_state(&rolled_back, DeployState::RolledBack);
         assert_eq!(world.app.sandbox.heroku.releases(app).len(), releases + 1);
         world.finish().await;
     }

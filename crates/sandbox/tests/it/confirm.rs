@@ -6,7 +6,7 @@ use crate::common;
 
 use chatops::chat::clock_time;
 use chatops::store::DeployState;
-use common::deploys::{ALICE, DeployWorld, finished_deploy, settle_outbox};
+use common::deploys::{ALICE, DeployWorld, assert_state, finished_deploy, settle_outbox};
 use common::{TestApp, TestClock};
 
 const REPO: &str = "heroku/paipu-repo";
@@ -89,12 +89,7 @@ async fn a_production_deploy_first_shows_the_requester_the_commits_it_ships() {
 
         assert_eq!(world.press(ALICE, "confirm_go", &id).await, 200);
         let deployed = finished_deploy(&world.app).await;
-        assert_eq!(
-            deployed.state,
-            DeployState::Deployed,
-            "{:?}",
-            deployed.failure
-        );
+        assert_state(&deployed, DeployState::Deployed);
         assert_eq!(deployed.sha.as_deref(), Some(head.as_str()));
         settle_outbox(&world.app).await;
         let texts: Vec<_> = world
@@ -205,12 +200,7 @@ async fn production_confirm_false_deploys_to_production_at_once() {
     for (world, _) in worlds(false).await {
         world.command(ALICE, "deploy paipu to production").await;
         let deployed = finished_deploy(&world.app).await;
-        assert_eq!(
-            deployed.state,
-            DeployState::Deployed,
-            "{:?}",
-            deployed.failure
-        );
+        assert_state(&deployed, DeployState::Deployed);
         assert_eq!(deployed.confirm_expires_at, None, "it never asked");
         world.finish().await;
     }

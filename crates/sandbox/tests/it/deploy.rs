@@ -10,7 +10,8 @@ use chatops_fakes::github::CiState;
 use chatops_fakes::heroku::FakeHeroku;
 use common::TestApp;
 use common::deploys::{
-    ALICE, DeployWorld, finished_deploy, normalized, settle_outbox, thread_of_last_deploy,
+    ALICE, DeployWorld, assert_state, finished_deploy, normalized, settle_outbox,
+    thread_of_last_deploy,
 };
 
 async fn worlds() -> Vec<DeployWorld> {
@@ -238,12 +239,7 @@ async fn a_two_factor_app_asks_for_the_code_and_accepts_it() {
             .await;
         world.answer_confirmation(2, ALICE, "confirm_go").await;
         let deployed = finished_deploy(&world.app).await;
-        assert_eq!(
-            deployed.state,
-            DeployState::Deployed,
-            "{:?}",
-            deployed.failure
-        );
+        assert_state(&deployed, DeployState::Deployed);
         world.finish().await;
     }
 }

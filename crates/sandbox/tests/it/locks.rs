@@ -6,7 +6,9 @@ use crate::common;
 
 use chatops::store::DeployState;
 use common::commands::{BOB, BRUNO, alice, channel_texts, say, wait_for_post, worlds};
-use common::deploys::{ALICE, CHANNEL, DeployWorld, finished_deploy, normalized, settle_outbox};
+use common::deploys::{
+    ALICE, CHANNEL, DeployWorld, assert_state, finished_deploy, normalized, settle_outbox,
+};
 
 /// 2026-12-02T14:02:10Z.
 const AT_14_02: i64 = 1_796_083_200 + 14 * 3600 + 2 * 60 + 10;
@@ -204,12 +206,7 @@ async fn promotions_and_rollbacks_respect_locks_and_a_rollback_locks_its_stage()
         let running = running.iter().find(|r| r.current).unwrap().version;
         say(&world, ALICE, "rollback paipu in staging").await;
         let rollback = finished_deploy(&world.app).await;
-        assert_eq!(
-            rollback.state,
-            DeployState::RolledBack,
-            "{:?}",
-            rollback.failure
-        );
+        assert_state(&rollback, DeployState::RolledBack);
         assert_eq!(
             refused(&world, ALICE, "deploy paipu to staging").await,
             format!(

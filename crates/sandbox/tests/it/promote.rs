@@ -8,7 +8,8 @@ use chatops::store::DeployState;
 use chatops_fakes::github::CiState;
 use common::TestApp;
 use common::deploys::{
-    ALICE, DeployWorld, finished_deploy, normalized, settle_outbox, thread_of_last_deploy,
+    ALICE, DeployWorld, assert_state, finished_deploy, normalized, settle_outbox,
+    thread_of_last_deploy,
 };
 
 async fn worlds() -> Vec<DeployWorld> {
@@ -30,12 +31,7 @@ async fn staging_runs_master(
         .command(ALICE, &format!("deploy {pipeline} to staging"))
         .await;
     let deployed = finished_deploy(&world.app).await;
-    assert_eq!(
-        deployed.state,
-        DeployState::Deployed,
-        "{:?}",
-        deployed.failure
-    );
+    assert_state(&deployed, DeployState::Deployed);
     world.app.sandbox.github.head(repo, branch).unwrap()
 }
 
@@ -54,12 +50,7 @@ async fn a_promotion_to_a_two_app_stage_tells_each_targets_story() {
         );
         world.answer_confirmation(2, ALICE, "confirm_go").await;
         let promotion = finished_deploy(&world.app).await;
-        assert_eq!(
-            promotion.state,
-            DeployState::Promoted,
-            "{:?}",
-            promotion.failure
-        );
+        assert_state(&promotion, DeployState::Promoted);
         settle_outbox(&world.app).await;
 
         let (parent, replies) = thread_of_last_deploy(&world.app);
@@ -131,12 +122,7 @@ async fn a_promotion_to_one_named_app_leaves_the_others_alone() {
             .await;
         world.answer_confirmation(2, ALICE, "confirm_go").await;
         let promotion = finished_deploy(&world.app).await;
-        assert_eq!(
-            promotion.state,
-            DeployState::Promoted,
-            "{:?}",
-            promotion.failure
-        );
+        assert_state(&promotion, DeployState::Promoted);
         settle_outbox(&world.app).await;
         let (parent, replies) = thread_of_last_deploy(&world.app);
         assert_eq!(parent.text, "Promoted atlas-staging to production/atlas-eu");

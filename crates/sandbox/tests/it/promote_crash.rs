@@ -16,7 +16,7 @@ use std::time::Duration;
 use axum::http::Method;
 use chatops::store::DeployState;
 use chatops_fakes::FaultRule;
-use common::deploys::{CHANNEL, normalized};
+use common::deploys::{CHANNEL, assert_state, normalized};
 use crash_world::{CrashWorld, DEADLINE};
 use outcomes::{eventually, outbox_drained};
 use processes::BotProcess;
@@ -63,12 +63,7 @@ async fn crash_and_restart(hold_the_request: bool, kill_in: DeployState) {
         let promoted = world
             .deploy_when(2, "the promotion finished", |d| d.finished_at.is_some())
             .await;
-        assert_eq!(
-            promoted.state,
-            DeployState::Promoted,
-            "{:?}",
-            promoted.failure
-        );
+        assert_state(&promoted, DeployState::Promoted);
         outbox_drained(&world.db.store, DEADLINE).await;
         assert_eq!(heroku.promotions().len(), 1, "exactly one promotion");
         let slack = &world.sandbox.slack;

@@ -6,7 +6,8 @@ use crate::common;
 use chatops::store::DeployState;
 use common::TestApp;
 use common::deploys::{
-    ALICE, DeployWorld, finished_deploy, normalized, settle_outbox, thread_of_last_deploy,
+    ALICE, DeployWorld, assert_state, finished_deploy, normalized, settle_outbox,
+    thread_of_last_deploy,
 };
 
 async fn worlds() -> Vec<DeployWorld> {
@@ -44,12 +45,7 @@ async fn a_rollback_restores_the_previous_release_and_tells_the_story() {
             "On it: rolling back paipu in staging to the previous release. Progress will show in this channel."
         );
         let rollback = finished_deploy(&world.app).await;
-        assert_eq!(
-            rollback.state,
-            DeployState::RolledBack,
-            "{:?}",
-            rollback.failure
-        );
+        assert_state(&rollback, DeployState::RolledBack);
         settle_outbox(&world.app).await;
         let previous = before.version - 1;
         let (parent, replies) = thread_of_last_deploy(&world.app);
@@ -105,12 +101,7 @@ async fn a_rollback_to_a_named_version_in_production_needs_no_confirmation() {
         let before = current(&world, "paipu-app-production");
         world.command(ALICE, "rollback paipu to v30").await;
         let rollback = finished_deploy(&world.app).await;
-        assert_eq!(
-            rollback.state,
-            DeployState::RolledBack,
-            "{:?}",
-            rollback.failure
-        );
+        assert_state(&rollback, DeployState::RolledBack);
         let now = current(&world, "paipu-app-production");
         assert_eq!(
             (now.version, now.description.as_str()),
@@ -201,12 +192,7 @@ async fn the_rollback_button_of_a_failed_deploy_rolls_its_app_back() {
         let value = button["value"].as_str().unwrap();
         assert_eq!(world.press(ALICE, "rollback", value).await, 200);
         let rollback = world.wait_finished(2).await;
-        assert_eq!(
-            rollback.state,
-            DeployState::RolledBack,
-            "{:?}",
-            rollback.failure
-        );
+        assert_state(&rollback, DeployState::RolledBack);
         settle_outbox(&world.app).await;
         let acks: Vec<_> = world.app.sandbox.slack.responses();
         assert_eq!(

@@ -180,3 +180,9 @@ pub fn normalized(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// Asserts that `deploy` is in `state`, showing why it failed otherwise.
+#[track_caller]
+pub fn assert_state(deploy: &DeployRow, state: DeployState) {
+    assert_eq!(deploy.state, state, "{:?}", deploy.failure);
+}
