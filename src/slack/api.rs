@@ -5,12 +5,12 @@
 //! hand it a channel, a token and a [`Message`].
 
 mod client;
+mod conversations;
 mod error;
-mod history;
 mod message;
 mod retry;
 
 pub use client::{Installation, Posted, SLACK_URL, SlackApi};
+pub use conversations::{OUTBOX_EVENT_TYPE, PostedMessage};
 pub use error::SlackError;
-pub use history::{OUTBOX_EVENT_TYPE, PostedMessage};
 pub use message::{Block, Button, ButtonStyle, Confirm, Message, ResponseType};

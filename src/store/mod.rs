@@ -62,6 +62,7 @@ macro_rules! stored_text {
 
 mod accounts;
 mod audit;
+mod channels;
 mod checkpoint;
 mod confirmations;
 mod deploys;
@@ -69,7 +70,6 @@ mod history;
 mod intake;
 mod locks;
 mod outbox;
-mod routes;
 mod signatures;
 mod targets;
 
@@ -78,10 +78,10 @@ pub use accounts::{
     StoredWorkspace,
 };
 pub use audit::{NewCommand, RecordedCommand};
+pub use channels::{Route, RoutedApp};
 pub use deploys::{AppLock, DeployKind, DeployRow, DeployState, StepSave};
 pub use locks::{LockEvent, LockRemoval, StageLock};
 pub use outbox::{MessageKind, NewMessage, QueuedMessage};
-pub use routes::{Route, RoutedApp};
 pub use targets::DeployTarget;
 
 use std::sync::Arc;

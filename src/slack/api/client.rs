@@ -18,7 +18,7 @@ use slack_morphism::prelude::{
 use slack_morphism::{SlackClientApiCallContext, SlackClientHttpConnector};
 
 use super::ResponseType;
-use super::history::{OUTBOX_EVENT_TYPE, OUTBOX_ID};
+use super::conversations::{OUTBOX_EVENT_TYPE, OUTBOX_ID};
 use super::retry::with_retries;
 use super::{Message, SlackError};
 use crate::metrics::{ExternalCalls, Service};
