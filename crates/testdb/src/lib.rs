@@ -16,7 +16,9 @@ pub struct TestDb {
 
 enum Cleanup {
     /// The temp dir is deleted when dropped.
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
     Postgres {
         server: String,
         database: String,
@@ -38,7 +40,7 @@ impl TestDb {
 
     pub fn backend_name(&self) -> &'static str {
         match self.cleanup {
-            Cleanup::Sqlite(_) => "sqlite",
+            Cleanup::Sqlite { .. } => "sqlite",
             Cleanup::Postgres { .. } => "postgres",
         }
     }
@@ -60,7 +62,7 @@ async fn sqlite() -> TestDb {
     TestDb {
         store,
         url,
-        cleanup: Cleanup::Sqlite(dir),
+        cleanup: Cleanup::Sqlite { _dir: dir },
     }
 }
 

@@ -168,8 +168,14 @@ pub struct Database {
 }
 
 enum Cleanup {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { server: String, name: String },
+    /// The temp dir is deleted when dropped.
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        server: String,
+        name: String,
+    },
 }
 
 impl Database {
@@ -182,7 +188,7 @@ impl Database {
         Ok(Database {
             url,
             backend: "sqlite",
-            cleanup: Cleanup::Sqlite(dir),
+            cleanup: Cleanup::Sqlite { _dir: dir },
         })
     }
 

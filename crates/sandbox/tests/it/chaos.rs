@@ -12,23 +12,15 @@
 //! `cargo test --test chaos -- --ignored`. Both need `TEST_DATABASE_URL` (PostgreSQL)
 //! and print their figures (run with `--nocapture` to see them).
 
-// The benchmarks' refill of alice's API budgets.
-use crate::common;
+use crate::common::{self, crash_world, fault_plan, outcomes};
 use chatops_sandbox::budgets;
-// Its world and configuration are used; its waits are the crash tests'.
-#[allow(dead_code)]
-use crate::common::crash_world;
-// Only its count of armed rules is used here.
-#[allow(dead_code)]
-use crate::common::fault_plan;
-use crate::common::outcomes;
 use chatops_sandbox::process as processes;
 
-use chatops::store::{DeployKind, DeployState};
 use std::time::{Duration, Instant};
 
 use axum::http::Method;
 use chatops::config::Config;
+use chatops::store::{DeployKind, DeployState};
 use chatops_fakes::heroku::Timings;
 use chatops_fakes::{Failure, Fakes, FaultRule, Faults, SANDBOX_TEAM};
 use common::deploys::ALICE;

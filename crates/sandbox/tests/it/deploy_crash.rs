@@ -4,9 +4,7 @@
 //! sharing a PostgreSQL is killed. Every deploy must still end deployed, with one
 //! Heroku build, one GitHub deployment and a thread of exactly four replies.
 
-use crate::common;
-use crate::common::crash_world;
-use crate::common::outcomes;
+use crate::common::{self, crash_world, outcomes};
 use chatops_sandbox::process as processes;
 
 use std::time::{Duration, Instant};

@@ -4,9 +4,7 @@
 //! backend. Every deploy must end, every thread must be complete and no build,
 //! GitHub deployment or Slack reply may exist twice.
 
-use crate::common;
-use crate::common::fault_plan;
-use crate::common::outcomes;
+use crate::common::{self, fault_plan, outcomes};
 
 use std::time::{Duration, Instant};
 

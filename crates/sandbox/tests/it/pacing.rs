@@ -7,8 +7,7 @@
 //! Slack's pace makes this slow by nature: five posts per deploy at one a second is
 //! about four minutes for 50. `PACING_DEPLOYS=<n>` runs another count.
 
-use crate::common;
-use crate::common::outcomes;
+use crate::common::{self, outcomes};
 
 use std::time::{Duration, Instant};
 

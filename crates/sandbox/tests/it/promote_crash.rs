@@ -5,10 +5,7 @@
 //! database. Either way exactly one promotion is made and the thread tells the story
 //! once.
 
-use crate::common;
-#[allow(dead_code)] // shared with tests/deploy_crash.rs, which uses all of it
-use crate::common::crash_world;
-use crate::common::outcomes;
+use crate::common::{self, crash_world, outcomes};
 use chatops_sandbox::process as processes;
 
 use std::time::Duration;

@@ -6,8 +6,7 @@
 //! logged or in any error answer it gave; and no token or secret may sit in clear in any
 //! text column of the database.
 
-use crate::common;
-use crate::common::outcomes;
+use crate::common::{self, outcomes};
 
 use std::time::Duration;
 
