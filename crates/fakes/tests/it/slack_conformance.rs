@@ -127,8 +127,10 @@ impl Fake {
         Fake {
             fake,
             url,
+            // Like the bot's client: a redirect is looked at, not followed.
             http: Client::builder()
                 .timeout(Duration::from_secs(5))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
             token,
