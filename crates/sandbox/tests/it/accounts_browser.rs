@@ -5,6 +5,7 @@
 //! `target/artifacts/accounts-all-set.png`.
 
 use crate::common;
+use crate::common::files::REPO_ROOT;
 
 use std::path::Path;
 
@@ -15,7 +16,7 @@ use common::{TestApp, databases};
 /// Saves a screenshot under `target/artifacts/`.
 fn save(name: &str, png: &[u8]) {
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is not a PNG");
-    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/artifacts");
+    let artifacts = Path::new(REPO_ROOT).join("target/artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     std::fs::write(artifacts.join(name), png).unwrap();
 }

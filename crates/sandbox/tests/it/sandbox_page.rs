@@ -5,6 +5,7 @@
 //! `$CARGO_TARGET_DIR/screenshots/` (or `target/screenshots/`).
 
 use crate::common;
+use crate::common::files::REPO_ROOT;
 
 use std::path::PathBuf;
 
@@ -15,10 +16,8 @@ use common::deploys::normalized;
 use common::sandbox::{CHANNEL, Started};
 
 fn screenshots() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
-        PathBuf::from,
-    );
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| PathBuf::from(REPO_ROOT).join("target"), PathBuf::from);
     target.join("screenshots")
 }
 

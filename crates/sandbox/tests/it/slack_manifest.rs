@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use common::TestApp;
 use common::files::{
-    PLACEHOLDER, app_json, assert_keys_within, manifest, slash_commands, status, string,
+    PLACEHOLDER, REPO_ROOT, app_json, assert_keys_within, manifest, slash_commands, status, string,
 };
 use serde_json::Value;
 
@@ -120,7 +120,7 @@ fn bot_scopes(manifest: &Value) -> BTreeSet<String> {
 /// The Web API methods named in the Slack client's source: every quoted
 /// `family.method` literal under `src/slack/api/`.
 fn slack_methods_called() -> BTreeSet<String> {
-    let dir = format!("{}/src/slack/api", env!("CARGO_MANIFEST_DIR"));
+    let dir = format!("{REPO_ROOT}/src/slack/api");
     let mut methods = BTreeSet::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();

@@ -11,8 +11,11 @@ use super::TestApp;
 /// Where the manifest and SETUP.md say the bot lives, for users to replace.
 pub const PLACEHOLDER: &str = "https://YOUR-APP.herokuapp.com";
 
+/// The repository's root: this crate lives in `crates/sandbox`.
+pub const REPO_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
 pub fn repo_file(path: &str) -> String {
-    let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+    let full = format!("{REPO_ROOT}/{path}");
     std::fs::read_to_string(&full).unwrap_or_else(|error| panic!("{full}: {error}"))
 }
 
