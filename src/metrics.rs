@@ -251,7 +251,7 @@ pub struct ExternalCalls {
 }
 
 impl ExternalCalls {
-    /// Counters in no registry, for a client built outside an [`App`] (a test of the
+    /// Counters in no registry, for a client built outside a [`crate::bot::Bot`] (a test of the
     /// client alone): they count, and nothing shows them.
     pub fn unregistered(service: Service) -> ExternalCalls {
         ExternalCalls {

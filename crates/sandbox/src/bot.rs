@@ -1,4 +1,4 @@
-//! The bot's half of the seeded world, for `chatops sandbox` and the tests: a linked
+//! The bot's half of the seeded world, for `chatops-sandbox sandbox` and the tests: a linked
 //! person (through the same store and vault as a real OAuth link) and the seeded
 //! pipelines connected to their repositories, so the first deploy needs no setup.
 

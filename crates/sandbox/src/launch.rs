@@ -1,4 +1,4 @@
-//! `chatops sandbox` wired up, for the command and for the tests that start it
+//! `chatops-sandbox sandbox` wired up, for the command and for the tests that start it
 //! in-process: the fakes with their seeded world, the real bot on loopback wired to
 //! them, its people linked and pipelines connected, and the Slack-like page.
 //!
@@ -33,7 +33,7 @@ pub struct Ports {
 }
 
 impl Ports {
-    /// `PORT` (default 5000) for the bot, so `chatops send` finds it, and
+    /// `PORT` (default 5000) for the bot, so `chatops-sandbox send` finds it, and
     /// `SANDBOX_PAGE_PORT` (default 5001) for the page.
     pub fn from_env() -> anyhow::Result<Ports> {
         Ok(Ports {

@@ -1,7 +1,7 @@
 //! Sends what Slack sends, exactly as Slack does: form bodies signed with the v0
 //! scheme, posted to the bot. `/h` commands go to its `/slack/commands`; button
 //! clicks (`block_actions` payloads) to its `/slack/interactions`. Used by
-//! `chatops send` and the sandbox page, so what they show is the real product path.
+//! `chatops-sandbox send` and the sandbox page, so what they show is the real product path.
 
 use anyhow::Context;
 use reqwest::StatusCode;

@@ -28,7 +28,7 @@ pub struct Timings {
 }
 
 impl Timings {
-    /// `chatops sandbox`: a deploy takes a few seconds, slow enough to watch.
+    /// `chatops-sandbox sandbox`: a deploy takes a few seconds, slow enough to watch.
     pub const SANDBOX: Timings = Timings {
         build: Duration::from_millis(3000),
         release_phase: Duration::from_millis(1500),

@@ -1,4 +1,4 @@
-//! The page's static files, compiled into the binary so `chatops sandbox` needs
+//! The page's static files, compiled into the binary so `chatops-sandbox sandbox` needs
 //! nothing beside it: no build step, no files to find at run time.
 
 use axum::extract::Path;

@@ -1,4 +1,4 @@
-//! `chatops sandbox`'s page in headless Chromium, started the way the command starts
+//! `chatops-sandbox sandbox`'s page in headless Chromium, started the way the command starts
 //! it: type a deploy, watch the parent update in place and the four replies in the
 //! thread, fail a build from the world panel and read the log tail, get help only you
 //! can see; and the real binary printing the one URL. Screenshots go to

@@ -153,6 +153,22 @@ fn the_procfile_migrates_in_the_release_phase_and_serves_on_web() {
     assert_eq!(process_types, BTreeSet::from(["web".to_owned()]));
 }
 
+#[test]
+fn heroku_builds_the_bot_alone_the_binary_the_procfile_runs() {
+    let flags: Vec<_> = repo_file("RustConfig")
+        .lines()
+        .filter_map(|line| line.strip_prefix("RUST_CARGO_BUILD_FLAGS="))
+        .map(|value| value.trim_matches('"').to_owned())
+        .collect();
+    assert_eq!(flags, ["--release --locked -p chatops --bin chatops"]);
+    let manifest = repo_file("Cargo.toml");
+    assert!(
+        manifest.contains("[package]\nname = \"chatops\"")
+            && manifest.contains("[[bin]]\nname = \"chatops\""),
+        "the root package must be the bot, with a binary called chatops"
+    );
+}
+
 /// The callback URL the bot hands each provider, as it really sends them: the Slack
 /// install's `redirect_uri`, GitHub's `redirect_uri` (met after linking Heroku), and
 /// the Heroku callback route (Heroku takes it from the client registration).

@@ -1,4 +1,4 @@
-//! `chatops sandbox` started in-process the way the command starts it, for the page
+//! `chatops-sandbox sandbox` started in-process the way the command starts it, for the page
 //! suites.
 
 use chatops_fakes::heroku::Timings;
@@ -11,7 +11,7 @@ use super::TestDb;
 /// The channel the page shows.
 pub const CHANNEL: &str = "C0DEPLOYS";
 
-/// A sandbox started as `chatops sandbox` starts it, on free ports.
+/// A sandbox started as `chatops-sandbox sandbox` starts it, on free ports.
 pub struct Started {
     pub running: Running,
     stop: oneshot::Sender<()>,
