@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::github::{GitHubClient, GitHubOAuth};
 use crate::heroku::{HerokuClient, HerokuOAuth};
+use crate::lease::Lease;
 use crate::metrics::{Metrics, Service};
 use crate::outbound::{self, RetryPolicy};
 use crate::slack::api::SlackApi;
@@ -117,6 +118,14 @@ impl Bot {
             pacer: Pacer::default(),
             metrics,
         })
+    }
+}
+
+impl Bot {
+    /// A lease of the configured length on this bot's clock: what the deploy worker
+    /// and the outbox hold a row with while they work on it.
+    pub fn lease(&self) -> Lease {
+        Lease::new(self.clock.clone(), self.config.deploy_lease)
     }
 }
 

@@ -7,7 +7,7 @@ use tokio::sync::watch;
 
 use super::steps;
 use crate::bot::BotState;
-use crate::lease::{self, Lease};
+use crate::lease;
 use crate::outbox::{self, Post};
 use crate::store::{MessageKind, NewMessage, StepSave};
 
@@ -46,14 +46,10 @@ pub async fn tick(state: &BotState, owner: &str) -> anyhow::Result<usize> {
             }
         }
     };
-    lease(state).work_due(claim, work).await
+    state.lease().work_due(claim, work).await
 }
 
 /// Deploy rows are leased for `deploy_lease`.
-fn lease(state: &BotState) -> Lease {
-    Lease::new(state.clock.clone(), state.config.deploy_lease)
-}
-
 async fn step(state: &BotState, owner: &str, id: i64) -> anyhow::Result<()> {
     let Some(mut deploy) = state.store.deploy(id).await? else {
         anyhow::bail!("deploy {id} vanished");
@@ -65,7 +61,7 @@ async fn step(state: &BotState, owner: &str, id: i64) -> anyhow::Result<()> {
     let advance = steps::advance(state, &mut deploy, now);
     let renew = |until| state.store.renew_deploy_lease(id, owner, until);
     let lost = || anyhow::anyhow!("another process holds deploy {id}");
-    let outcome = match lease(state).hold(advance, renew, lost).await {
+    let outcome = match state.lease().hold(advance, renew, lost).await {
         Ok(outcome) => outcome?,
         Err(lost) => {
             tracing::warn!(

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::bot::BotState;
 use crate::chat::ResponseType;
-use crate::lease::{self, Lease};
+use crate::lease;
 use crate::outbox::Post;
 use crate::slack::api::SlackError;
 use crate::store::{MessageKind, QueuedMessage};
@@ -55,14 +55,10 @@ pub async fn deliver_due(state: &BotState) -> anyhow::Result<usize> {
             }
         }
     };
-    lease(state).work_due(claim, work).await
+    state.lease().work_due(claim, work).await
 }
 
 /// Messages are leased for `deploy_lease`, like deploys.
-fn lease(state: &BotState) -> Lease {
-    Lease::new(state.clock.clone(), state.config.deploy_lease)
-}
-
 async fn deliver(state: &BotState, queued: &QueuedMessage) -> anyhow::Result<()> {
     let now = state.clock.now_millis();
     let message = &queued.message;
@@ -81,7 +77,8 @@ async fn deliver(state: &BotState, queued: &QueuedMessage) -> anyhow::Result<()>
     let id = queued.id;
     let renew = |until| state.store.renew_message_lease(id, until);
     let lost = || anyhow::anyhow!("message {id} is no longer pending");
-    let sent = match lease(state)
+    let sent = match state
+        .lease()
         .hold(send(state, queued, &post), renew, lost)
         .await
     {
