@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use anyhow::Context;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -90,18 +89,18 @@ pub async fn serve(
     let outbox = tokio::spawn(crate::outbox::run(state.clone(), stop.clone()));
     let lock_sweep = tokio::spawn(crate::locks::sweep::run(state.clone(), stop.clone()));
     let release_poll = tokio::spawn(crate::channels::announce::run(state.clone(), stop.clone()));
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(stopped(stop.clone()));
+    let limits = edge::connections::Limits::for_this_process();
+    let server = edge::connections::serve(listener, router(state), limits, stopped(stop.clone()));
     let deadline = async move {
         stopped(stop).await;
         tokio::time::sleep(DRAIN_DEADLINE).await;
     };
-    let result = tokio::select! {
-        served = server => served.context("the HTTP server failed"),
+    tokio::select! {
+        () = server => {}
         () = deadline => {
             tracing::warn!("in-flight requests did not finish within the drain deadline");
-            Ok(())
         }
-    };
+    }
     pruner.abort();
     // The loops finish their current step (its save is one transaction) and stop.
     for background in [worker, outbox, lock_sweep, release_poll] {
@@ -112,7 +111,7 @@ pub async fn serve(
             tracing::warn!("a background loop did not stop in time");
         }
     }
-    result
+    Ok(())
 }
 
 async fn stopped(mut stop: watch::Receiver<bool>) {

@@ -1,12 +1,14 @@
 //! The HTTP edge: every handler the router serves (slash commands, button presses,
 //! Heroku's webhooks, health, metrics), the signed-form extractor they share, and the
 //! error type they return. Handlers check the request and hand it to the dispatcher or
-//! a feature; they hold no feature's logic.
+//! a feature; they hold no feature's logic. `connections` accepts the connections they
+//! are served on, under limits against slow and greedy clients.
 //!
 //! Errors here are the only `thiserror` enum that turns into a response: each variant
 //! picks its status and a short plain reason; internal failures are logged in full and
 //! shown to the caller only as "internal error".
 
+pub mod connections;
 pub mod heroku_webhooks;
 pub mod interactions;
 pub mod metrics;

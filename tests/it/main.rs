@@ -3,6 +3,7 @@
 //! process. Nothing here needs the fakes: the end-to-end suite lives in
 //! crates/sandbox.
 
+mod connections;
 mod fuzz_corpus;
 mod grammar;
 mod layers;

@@ -4,6 +4,11 @@
 //! The bot runs in this process exactly as `serve` builds it (signature check, replay
 //! claim and command row in SQLite, INFO logging formatted into a sink); each client
 //! connection sends one request at a time, every request freshly signed.
+//!
+//! A second table holds thousands of idle connections open (each sends nothing, as a
+//! flood would) while one client measures: the edge's connection cap and header read
+//! timeout keep the bot answering. Idle levels stop below 10,000 because this process
+//! holds both ends of every connection within its descriptor limit.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -17,6 +22,9 @@ use chatops_sandbox::SANDBOX_SIGNING_SECRET as SECRET;
 
 const WARMUP: Duration = Duration::from_secs(1);
 const MEASURE: Duration = Duration::from_secs(5);
+/// Shorter than the header read timeout, which closes the idle connections.
+const IDLE_MEASURE: Duration = Duration::from_secs(2);
+const IDLE_LEVELS: [usize; 4] = [0, 2_000, 5_000, 8_000];
 static NEXT_REQUEST: AtomicU64 = AtomicU64::new(0);
 
 #[tokio::main]
@@ -48,7 +56,33 @@ async fn main() -> anyhow::Result<()> {
         let (latencies, elapsed) = run_level(&base, connections, MEASURE).await?;
         report(connections, latencies, elapsed);
     }
+    println!("\nthe same at 1 connection, with idle connections held open");
+    println!(
+        "{:>12} {:>10} {:>10} {:>10} {:>10}",
+        "idle", "requests", "req/s", "p50 ms", "p99 ms"
+    );
+    chatops::edge::connections::Limits::for_this_process();
+    for idle in IDLE_LEVELS {
+        let held = hold_idle(&base, idle).await?;
+        let (latencies, elapsed) = run_level(&base, 1, IDLE_MEASURE).await?;
+        report(idle, latencies, elapsed);
+        drop(held);
+        // Let the bot see them close before the next level.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     Ok(())
+}
+
+/// Opens `count` connections to the bot that never send a byte.
+async fn hold_idle(base: &str, count: usize) -> anyhow::Result<Vec<tokio::net::TcpStream>> {
+    let address = base
+        .trim_start_matches("http://")
+        .trim_end_matches("/slack/commands");
+    let mut held = Vec::with_capacity(count);
+    for _ in 0..count {
+        held.push(tokio::net::TcpStream::connect(address).await?);
+    }
+    Ok(held)
 }
 
 fn backend(url: &str) -> &'static str {
