@@ -4,88 +4,22 @@
 //! fake Heroku. Each script in `tests/clients/` asserts what the client read and exits
 //! non-zero on any error; a failure here shows the script's output.
 //!
-//! The clients live in a Python virtualenv under the target dir, made once from the
-//! pinned `tests/clients/requirements.txt` (named by its hash, so a change of pins
-//! makes a new one) under a file lock, so parallel tests and test binaries share it.
-//! A fresh machine needs only `python3` and the package registry.
+//! The clients come from a virtualenv made once under the target dir (see
+//! [`chatops_fakes::clients`]).
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
+use std::path::Path;
 
 use chatops_fakes::Fakes;
 use chatops_fakes::github::CiState;
 use chatops_fakes::heroku::Timings;
-use sha2::{Digest, Sha256};
-
-const CLIENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients");
-
-/// The virtualenv's directory, made on first use.
-fn venv() -> &'static Path {
-    static VENV: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match VENV.get_or_init(prepare) {
-        Ok(path) => path,
-        Err(error) => panic!("cannot prepare the clients' virtualenv: {error}"),
-    }
-}
-
-fn prepare() -> Result<PathBuf, String> {
-    let requirements = Path::new(CLIENTS).join("requirements.txt");
-    let pins = std::fs::read(&requirements).map_err(|e| e.to_string())?;
-    let hash = hex::encode(Sha256::digest(&pins));
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let dir = root.join(format!("clients-venv-{}", &hash[..12]));
-    let lock = File::create(root.join("clients-venv.lock")).map_err(|e| e.to_string())?;
-    lock.lock().map_err(|e| e.to_string())?;
-    let ready = dir.join("ready");
-    if ready.exists() {
-        return Ok(dir);
-    }
-    // A half-made one (an interrupted run) is started over.
-    let _ = std::fs::remove_dir_all(&dir);
-    run(Command::new("python3").arg("-m").arg("venv").arg(&dir))?;
-    run(Command::new(dir.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-        .arg(&requirements))?;
-    std::fs::write(&ready, "").map_err(|e| e.to_string())?;
-    Ok(dir)
-}
-
-fn run(command: &mut Command) -> Result<(), String> {
-    let output = command.output().map_err(|e| format!("{command:?}: {e}"))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    Err(format!(
-        "{command:?}: {}\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    ))
-}
 
 /// Runs `tests/clients/{script}` with `env`; panics with its output unless it passes.
 async fn script(script: &str, env: &[(&str, &str)]) {
-    let python = tokio::task::spawn_blocking(|| venv().join("bin/python"))
-        .await
-        .unwrap();
-    let output = tokio::process::Command::new(python)
-        .arg(Path::new(CLIENTS).join(script))
-        .envs(env.iter().copied())
-        .output()
-        .await
-        .expect("python runs");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
-    println!("{stdout}{stderr}");
-    assert!(
-        output.status.success(),
-        "{script} failed ({}):\n{stdout}{stderr}",
-        output.status
-    );
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    match chatops_fakes::clients::run_script(root, script, env).await {
+        Ok(output) => println!("{output}"),
+        Err(error) => panic!("{error:#}"),
+    }
 }
 
 #[tokio::test]

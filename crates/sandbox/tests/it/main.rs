@@ -32,3 +32,4 @@ mod setup_files;
 mod slack_client;
 mod slack_commands;
 mod slack_manifest;
+mod slack_sdk_signed;
