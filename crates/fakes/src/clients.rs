@@ -3,12 +3,14 @@
 //! `tests/clients/requirements.txt`, and running one of `tests/clients/*.py` in it.
 //!
 //! The virtualenv is named by the hash of the pins (a change of pins makes a new one)
-//! and made under a file lock, so parallel tests and test binaries share one. A
-//! machine needs only `python3` and the package registry.
+//! and made once: one at a time within a process, and into a scratch directory that
+//! is renamed into place when finished, so a concurrent test binary either finds a
+//! finished one or makes its own and loses the rename harmlessly. A machine needs only
+//! `python3` and the package registry.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
@@ -19,25 +21,45 @@ pub const SCRIPTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients");
 /// The virtualenv's python under `root` (a test's `CARGO_TARGET_TMPDIR`), making the
 /// virtualenv first if no finished one is there. Blocking.
 pub fn python(root: &Path) -> anyhow::Result<PathBuf> {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let requirements = Path::new(SCRIPTS).join("requirements.txt");
     let pins = std::fs::read(&requirements).context("reading the clients' pins")?;
     let hash = hex::encode(Sha256::digest(&pins));
     let dir = root.join(format!("clients-venv-{}", &hash[..12]));
-    std::fs::create_dir_all(root).context("making the target's tmp dir")?;
-    let lock = File::create(root.join("clients-venv.lock")).context("the venv lock")?;
-    lock.lock().context("locking the venv")?;
-    let ready = dir.join("ready");
-    if !ready.exists() {
-        // A half-made one (an interrupted run) is started over.
-        let _ = std::fs::remove_dir_all(&dir);
-        run(Command::new("python3").args(["-m", "venv"]).arg(&dir))?;
-        let mut pip = Command::new(dir.join("bin/pip"));
-        pip.args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(&requirements);
-        run(&mut pip)?;
-        std::fs::write(&ready, "").context("marking the venv ready")?;
+    let python = dir.join("bin/python");
+    if python.exists() {
+        return Ok(python);
     }
-    Ok(dir.join("bin/python"))
+    let scratch = root.join(format!(
+        "clients-venv-{}.{}",
+        &hash[..12],
+        std::process::id()
+    ));
+    // Left by an interrupted run of a process with the same id: started over.
+    let _ = std::fs::remove_dir_all(&scratch);
+    run(Command::new("python3").args(["-m", "venv"]).arg(&scratch))?;
+    let mut pip = Command::new(scratch.join("bin/python"));
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-r",
+    ])
+    .arg(&requirements);
+    run(&mut pip)?;
+    // Only `bin/python` is used afterwards, which finds its venv wherever it lies.
+    if std::fs::rename(&scratch, &dir).is_err() {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    if !python.exists() {
+        bail!("no virtualenv at {} after making one", dir.display());
+    }
+    Ok(python)
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {

@@ -238,13 +238,16 @@ async fn oauth_token_revocation_matches_the_spec() {
     expect(&gone, 401);
 }
 
+/// What a mutation breaks, and the mutation.
+type Mutation = (&'static str, fn(&mut Value));
+
 #[tokio::test]
 async fn the_checks_catch_missing_fields_wrong_types_strays_and_headers() {
     let (spec, gh) = (Spec::load(), Fake::start().await);
     let repo = gh.get("/repos/acme/atlas").await;
     let schema = spec.body_schema("get", REPO, 200);
     assert!(spec.errors(&schema, repo.json()).is_empty());
-    let mutations: [(&str, fn(&mut Value)); 4] = [
+    let mutations: [Mutation; 4] = [
         ("no permissions.push", |repo| {
             repo["permissions"].as_object_mut().unwrap().remove("push");
         }),
