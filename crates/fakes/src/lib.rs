@@ -8,6 +8,7 @@
 //! services enforce (tokens, access, pacing) and fail the way they fail; they never
 //! answer what a caller hopes to hear.
 
+pub mod clients;
 pub mod faults;
 pub mod github;
 pub mod heroku;

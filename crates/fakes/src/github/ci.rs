@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::FakeGitHub;
 use super::http::{Caller, Need, Refusal, error, listed, repo_for};
+use super::shapes::{actions_app_json, minimal_repository_json};
 use super::validate::ListQuery;
 use super::world::{Repo, World, timestamp};
 
@@ -183,6 +184,7 @@ pub(super) async fn combined_status(
         "sha": sha,
         "total_count": statuses.len(),
         "statuses": statuses,
+        "repository": minimal_repository_json(&fake.base_url, repo),
         "commit_url": format!("{}/repos/{}/commits/{sha}", fake.base_url, repo.full_name()),
         "url": format!("{}/repos/{}/commits/{sha}/status", fake.base_url, repo.full_name()),
     }))
@@ -222,7 +224,8 @@ pub(super) async fn check_runs(
 }
 
 /// The readable repository and the sha `git_ref` names, or GitHub's 422 for a ref it
-/// cannot find.
+/// cannot find (GitHub's description declares only 200 for the check runs list, but
+/// GitHub answers an unknown ref there with this 422 too).
 fn commit_of(
     world: &World,
     caller: &Caller,
@@ -244,7 +247,9 @@ fn commit_of(
 fn status_json(base: &str, repo: &Repo, status: &StatusRecord) -> Value {
     json!({
         "id": status.id,
+        "node_id": format!("SC_{}", status.id),
         "url": format!("{base}/repos/{}/statuses/{}", repo.full_name(), status.sha),
+        "avatar_url": "https://avatars.githubusercontent.com/oa/4808",
         "state": status.state,
         "context": status.context,
         "description": format!("The {} build is {}", status.context, status.state),
@@ -256,16 +261,23 @@ fn status_json(base: &str, repo: &Repo, status: &StatusRecord) -> Value {
 
 fn check_run_json(base: &str, repo: &Repo, run: &CheckRunRecord) -> Value {
     let completed = (run.status == "completed").then(|| timestamp(run.started_at));
+    let url = format!("{base}/repos/{}/check-runs/{}", repo.full_name(), run.id);
     json!({
         "id": run.id,
+        "node_id": format!("CR_{}", run.id),
+        "external_id": "",
         "name": run.name,
         "head_sha": run.sha,
         "status": run.status,
         "conclusion": run.conclusion,
-        "url": format!("{base}/repos/{}/check-runs/{}", repo.full_name(), run.id),
+        "url": url,
+        "html_url": format!("https://github.com/{}/runs/{}", repo.full_name(), run.id),
         "details_url": format!("https://github.com/{}/actions/runs/{}", repo.full_name(), run.id),
         "started_at": timestamp(run.started_at),
         "completed_at": completed,
-        "app": {"slug": "github-actions", "name": "GitHub Actions"},
+        "output": {"title": null, "summary": null, "text": null, "annotations_count": 0, "annotations_url": format!("{url}/annotations")},
+        "check_suite": {"id": run.id},
+        "app": actions_app_json(base),
+        "pull_requests": [],
     })
 }

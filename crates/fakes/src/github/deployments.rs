@@ -7,13 +7,13 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::FakeGitHub;
 use super::http::{Caller, DOCS, Need, Refusal, error, listed, not_found, repo_for};
-use super::repos::account_json;
+use super::shapes::account_json;
 use super::validate::{ListQuery, NewDeployment, NewStatus};
 use super::world::{Repo, World, timestamp};
 
@@ -228,7 +228,14 @@ pub(super) async fn create_status(
     world.repos[repo].deployments[position]
         .statuses
         .push(record);
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    // GitHub points `Location` at the new status, as its description declares.
+    let location = body["url"].as_str().unwrap_or_default().to_owned();
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(body),
+    )
+        .into_response())
 }
 
 /// GitHub's `auto_inactive`: older non-transient, non-production deployments to the
@@ -345,6 +352,7 @@ fn status_json(
         "creator": creator_json(base, world, &status.creator),
         "description": status.description,
         "environment": status.environment,
+        // GitHub sends "" for an unset URL, though its description says `format: uri`.
         "target_url": status.log_url.clone().unwrap_or_default(),
         "log_url": status.log_url.clone().unwrap_or_default(),
         "environment_url": status.environment_url.clone().unwrap_or_default(),

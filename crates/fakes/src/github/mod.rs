@@ -30,6 +30,7 @@ mod http;
 mod oauth;
 mod repos;
 mod seed;
+mod shapes;
 mod tarball;
 mod validate;
 mod world;

@@ -266,6 +266,8 @@ pub(super) async fn revoke(
     };
     match fake.world().tokens.remove(&token) {
         Some(_) => Ok(StatusCode::NO_CONTENT),
+        // GitHub answers 404 for a token it does not know; its description lists
+        // only 204 and 422 for this operation.
         None => Err(not_found()),
     }
 }

@@ -1,16 +1,17 @@
 //! The fake's read endpoints for accounts and repositories: `/user`, a repository, a
-//! branch with its protection, and compare; plus the JSON renderings of accounts and
-//! commits the other endpoints embed.
+//! branch with its protection, and compare; plus the JSON rendering of commits.
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::FakeGitHub;
 use super::http::{Caller, Need, Refusal, error, not_found, repo_for};
-use super::world::{Account, Commit, Repo, World, timestamp};
+use super::shapes::{account_json, full_repository_json, private_user_json};
+use super::world::{Commit, Repo, World, timestamp};
 
 /// `GET /user`.
 pub(super) async fn user(
@@ -21,10 +22,7 @@ pub(super) async fn user(
     let Some(account) = caller.0.as_deref().and_then(|login| world.account(login)) else {
         return Err(error(StatusCode::UNAUTHORIZED, "Requires authentication"));
     };
-    let mut body = account_json(&fake.base_url, account);
-    body["name"] = json!(account.name);
-    body["email"] = json!(account.email);
-    Ok(Json(body).into_response())
+    Ok(Json(private_user_json(&fake.base_url, account)).into_response())
 }
 
 /// `GET /repos/{owner}/{repo}`.
@@ -38,21 +36,7 @@ pub(super) async fn repo(
     let access = repo
         .access(caller.0.as_deref())
         .expect("repo_for checked access");
-    Ok(Json(json!({
-        "id": repo.id,
-        "name": repo.name,
-        "full_name": repo.full_name(),
-        "owner": {"login": repo.owner, "type": "Organization"},
-        "private": repo.private,
-        "visibility": if repo.private { "private" } else { "public" },
-        "html_url": format!("https://github.com/{}", repo.full_name()),
-        "url": format!("{}/repos/{}", fake.base_url, repo.full_name()),
-        "default_branch": repo.default_branch,
-        "permissions": {
-            "admin": access.admin, "maintain": access.admin, "push": access.push, "triage": access.push, "pull": true,
-        },
-    }))
-    .into_response())
+    Ok(Json(full_repository_json(&fake.base_url, repo, access)).into_response())
 }
 
 /// `GET /repos/{owner}/{repo}/branches/{branch}`.
@@ -125,9 +109,15 @@ pub(super) async fn compare(
         .map(|commit| commit_json(&fake.base_url, &world, repo, commit))
         .collect();
     let base_commit = repo.commit(&base).expect("resolved shas are commits");
+    let merge_base = merge_base(repo, &base, &head).unwrap_or(base_commit);
+    let html_url = format!("https://github.com/{}/compare/{basehead}", repo.full_name());
     Ok(Json(json!({
         "url": format!("{}/repos/{}/compare/{basehead}", fake.base_url, repo.full_name()),
-        "html_url": format!("https://github.com/{}/compare/{basehead}", repo.full_name()),
+        "html_url": html_url,
+        "permalink_url": format!("https://github.com/{}/compare/{}...{}", repo.full_name(), base_commit.sha, head),
+        "diff_url": format!("{html_url}.diff"),
+        "patch_url": format!("{html_url}.patch"),
+        "merge_base_commit": commit_json(&fake.base_url, &world, repo, merge_base),
         "status": status,
         "ahead_by": ahead.len(),
         "behind_by": behind.len(),
@@ -139,17 +129,13 @@ pub(super) async fn compare(
     .into_response())
 }
 
-/// An account as embedded in other objects (`creator`, `author`).
-pub(super) fn account_json(base: &str, account: &Account) -> Value {
-    json!({
-        "login": account.login,
-        "id": account.id,
-        "type": "User",
-        "site_admin": false,
-        "url": format!("{base}/users/{}", account.login),
-        "html_url": format!("https://github.com/{}", account.login),
-        "avatar_url": format!("https://avatars.githubusercontent.com/u/{}", account.id),
-    })
+/// The newest commit both `base` and `head` descend from.
+fn merge_base<'a>(repo: &'a Repo, base: &str, head: &str) -> Option<&'a Commit> {
+    let (base, head) = (repo.ancestry(base), repo.ancestry(head));
+    repo.commits
+        .iter()
+        .rev()
+        .find(|commit| base.contains(&commit.sha) && head.contains(&commit.sha))
 }
 
 /// A commit as the branch and compare endpoints show it.
@@ -166,11 +152,24 @@ fn commit_json(base: &str, world: &World, repo: &Repo, commit: &Commit) -> Value
         .iter()
         .map(|parent| json!({"sha": parent, "url": format!("{base}/repos/{}/commits/{parent}", repo.full_name())}))
         .collect();
+    // The fake keeps no trees; a commit's tree sha is derived from its own.
+    let tree = hex::encode(Sha256::digest(format!("tree {}", commit.sha)))[..40].to_owned();
+    let git_url = format!(
+        "{base}/repos/{}/git/commits/{}",
+        repo.full_name(),
+        commit.sha
+    );
     json!({
         "sha": commit.sha,
+        "node_id": format!("C_{}", commit.sha),
         "url": url,
         "html_url": format!("https://github.com/{}/commit/{}", repo.full_name(), commit.sha),
-        "commit": {"message": commit.message, "author": git_author, "committer": git_author},
+        "comments_url": format!("{url}/comments"),
+        "commit": {
+            "url": git_url, "message": commit.message, "author": git_author,
+            "committer": git_author, "comment_count": 0,
+            "tree": {"sha": tree, "url": format!("{base}/repos/{}/git/trees/{tree}", repo.full_name())},
+        },
         "author": account.map(|account| account_json(base, account)),
         "committer": account.map(|account| account_json(base, account)),
         "parents": parents,

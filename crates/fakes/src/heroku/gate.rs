@@ -8,6 +8,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde::de::DeserializeOwned;
 
 use super::FakeHeroku;
@@ -86,10 +88,20 @@ fn bearer(request: &Request) -> Option<String> {
         .get(header::AUTHORIZATION)?
         .to_str()
         .ok()?;
-    let token = value
+    if let Some(token) = value
         .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))?;
-    Some(token.trim().to_owned())
+        .or_else(|| value.strip_prefix("bearer "))
+    {
+        return Some(token.trim().to_owned());
+    }
+    // Heroku also takes the token as the password of HTTP Basic (any user), as
+    // heroku3, `curl -n` and the CLI's netrc send it.
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (_, token) = decoded.split_once(':')?;
+    Some(token.to_owned())
 }
 
 fn stamp(mut response: Response, remaining: Option<u32>) -> Response {

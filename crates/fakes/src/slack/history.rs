@@ -1,8 +1,11 @@
 //! `conversations.replies` and `conversations.history`, read back from the records:
-//! Slack's checks (token, channel, bot membership, thread), its paging fields, and
-//! each message's `metadata` only when `include_all_metadata` asks for it.
+//! Slack's checks (token, channel, bot membership, thread), its paging (`limit`,
+//! `has_more`, and `cursor` / `response_metadata.next_cursor`), and each message's
+//! `metadata` only when `include_all_metadata` asks for it.
 
-use serde_json::{Map, Value, json};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
 
 use super::chat::posted_message;
 use super::params::{Answer, Params, Refusal, object};
@@ -31,7 +34,7 @@ pub(super) fn replies(state: &mut State, params: &Params) -> Answer {
         .into_iter()
         .chain(state.records.thread(&channel, &root));
     let messages = thread.filter(|m| after(m, params.str("oldest"))).collect();
-    Ok(page(state, &workspace, params, messages, REPLIES_LIMIT))
+    page(state, &workspace, params, messages, REPLIES_LIMIT)
 }
 
 /// The channel's top level (and broadcast replies) after `oldest`, newest first.
@@ -44,7 +47,7 @@ pub(super) fn history(state: &mut State, params: &Params) -> Answer {
         .filter(|m| after(m, params.str("oldest")))
         .collect();
     messages.reverse();
-    let mut answer = page(state, &workspace, params, messages, HISTORY_LIMIT);
+    let mut answer = page(state, &workspace, params, messages, HISTORY_LIMIT)?;
     // Slack sends these with every history page, pins or not.
     answer.extend(object(json!({
         "pin_count": 0,
@@ -85,13 +88,20 @@ fn page(
     params: &Params,
     mut messages: Vec<ChannelMessage>,
     default_limit: usize,
-) -> Map<String, Value> {
+) -> Answer {
     let limit = params
-        .str("limit")
-        .and_then(|limit| limit.parse().ok())
+        .number("limit")
+        .and_then(|limit| usize::try_from(limit).ok())
         .filter(|limit| *limit > 0)
         .unwrap_or(default_limit);
-    let has_more = messages.len() > limit;
+    let start = match params.str("cursor").filter(|cursor| !cursor.is_empty()) {
+        Some(cursor) => cursor_ts(cursor)
+            .and_then(|ts| messages.iter().position(|message| message.ts == ts))
+            .ok_or(Refusal::Error("invalid_cursor"))?,
+        None => 0,
+    };
+    messages.drain(..start);
+    let next_cursor = messages.get(limit).map(|next| cursor_for(&next.ts));
     messages.truncate(limit);
     let with_metadata = params.flag("include_all_metadata");
     let shown: Vec<Value> = messages
@@ -108,7 +118,24 @@ fn page(
             Value::Object(shown)
         })
         .collect();
-    object(json!({"messages": shown, "has_more": has_more}))
+    let mut answer = object(json!({"messages": shown, "has_more": next_cursor.is_some()}));
+    if let Some(next_cursor) = next_cursor {
+        answer.insert(
+            "response_metadata".into(),
+            json!({"next_cursor": next_cursor}),
+        );
+    }
+    Ok(answer)
+}
+
+/// Slack's cursors are opaque base64; its own spell `next_ts:<ts of the next one>`.
+fn cursor_for(ts: &str) -> String {
+    STANDARD.encode(format!("next_ts:{ts}"))
+}
+
+fn cursor_ts(cursor: &str) -> Option<String> {
+    let decoded = String::from_utf8(STANDARD.decode(cursor).ok()?).ok()?;
+    decoded.strip_prefix("next_ts:").map(str::to_owned)
 }
 
 #[cfg(test)]

@@ -72,6 +72,16 @@ impl Params {
             .filter(|value| !value.is_empty())
     }
 
+    /// A whole-number argument: a JSON number, or a string of digits as forms and
+    /// query strings send it.
+    pub fn number(&self, name: &str) -> Option<u64> {
+        match self.fields.get(name)? {
+            Value::Number(number) => number.as_u64(),
+            Value::String(text) => text.parse().ok(),
+            _ => None,
+        }
+    }
+
     /// An argument as sent.
     pub fn value(&self, name: &str) -> Option<&Value> {
         self.fields.get(name)

@@ -252,6 +252,24 @@ async fn accounts_pipelines_and_apps_match_the_schema() {
     );
 }
 
+/// Heroku takes the token as HTTP Basic's password too (heroku3, `curl -n`, netrc).
+#[tokio::test]
+async fn a_token_sent_as_basic_auth_reads_the_account() {
+    let f = start().await;
+    let response = f
+        .http
+        .get(format!("{}/account", f.url))
+        .basic_auth("", Some(&f.token))
+        .header("Accept", "application/vnd.heroku+json; version=3")
+        .send()
+        .await
+        .expect("the fake answers");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let account: Value = response.json().await.expect("a JSON body");
+    assert_eq!(account["email"], json!("alice@example.com"));
+    check("account", "Info", &account);
+}
+
 #[tokio::test]
 async fn builds_releases_slugs_and_dynos_match_the_schema() {
     let f = start().await;

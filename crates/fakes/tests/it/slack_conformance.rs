@@ -70,6 +70,15 @@ impl Spec {
         let replies = &mut spec["paths"]["/conversations.replies"]["get"]["responses"]["200"];
         replies["schema"]["properties"]["messages"] =
             json!({"type": "array", "items": {"$ref": "#/definitions/objs_message"}});
+        // Today's Slack pages both reads by cursor (`response_metadata.next_cursor`
+        // while `has_more`); the 2020 document predates cursors there.
+        for path in ["/conversations.replies", "/conversations.history"] {
+            let answer = &mut spec["paths"][path]["get"]["responses"]["200"]["schema"];
+            answer["properties"]["response_metadata"] = json!({
+                "type": "object", "additionalProperties": false, "required": ["next_cursor"],
+                "properties": {"next_cursor": {"type": "string", "minLength": 1}}
+            });
+        }
         for (path, codes) in TODAYS_ERRORS {
             let schema = &mut spec["paths"][*path]["post"]["responses"]["default"]["schema"];
             let known = schema["properties"]["error"]["enum"]
@@ -439,6 +448,15 @@ async fn conversations_replies_and_history_answers_match_the_spec() {
     assert_eq!(thread["messages"][0]["metadata"], tag, "{thread}");
     assert_eq!(thread["messages"][1]["thread_ts"], parent["ts"]);
     spec.check("get", "/conversations.replies", "200", &thread);
+    let paged = |cursor: &Value| json!({"channel": "C0DEPLOYS", "ts": parent["ts"], "limit": 1, "cursor": cursor});
+    let first = slack.ok("conversations.replies", paged(&json!(""))).await;
+    assert_eq!(first["has_more"], json!(true), "{first}");
+    spec.check("get", "/conversations.replies", "200", &first);
+    let cursor = &first["response_metadata"]["next_cursor"];
+    let second = slack.ok("conversations.replies", paged(cursor)).await;
+    assert_eq!(second["messages"][0]["ts"], thread["messages"][1]["ts"]);
+    assert!(second.get("response_metadata").is_none(), "{second}");
+    spec.check("get", "/conversations.replies", "200", &second);
     let history = slack.ok("conversations.history", read(&json!(null))).await;
     assert_eq!(
         history["messages"].as_array().unwrap().len(),

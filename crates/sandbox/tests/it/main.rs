@@ -32,4 +32,5 @@ mod setup_files;
 mod slack_client;
 mod slack_commands;
 mod slack_manifest;
+mod slack_sdk_signed;
 mod slow_clients;
