@@ -849,7 +849,7 @@ async fn a_database_dump_holds_no_token_in_clear_and_a_rotated_key_reseals() {
 
         // The same database under a new ENCRYPTION_KEY, the old one as previous.
         let mut config = chatops_sandbox::bot_config(&app.sandbox, 0, &app.base_url, &app.db.url);
-        let new_key = SecretString::from("a-brand-new-encryption-key-after-rotation".to_owned());
+        let new_key = SecretString::from("e7".repeat(32));
         config.encryption_key_previous = Some(std::mem::replace(
             &mut config.encryption_key,
             new_key.clone(),
