@@ -98,8 +98,8 @@ pub struct Config {
     pub deploy_lease: Duration,
     /// `LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
-    /// `PRODUCTION_CONFIRM`: deploys and promotions into production first ask the
-    /// requester to confirm (default `true`; `false` turns it off).
+    /// `PRODUCTION_CONFIRM`: deploys, promotions and rollbacks in production first ask
+    /// the requester to confirm (default `true`; `false` turns it off).
     pub production_confirm: bool,
 }
 
