@@ -23,6 +23,7 @@ mod metrics;
 mod pacing;
 mod promote;
 mod promote_crash;
+mod response_urls;
 mod rollback;
 mod routes;
 mod sandbox_page;
