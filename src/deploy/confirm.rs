@@ -180,7 +180,7 @@ pub async fn pressed(app: &BotState, press: &Press) -> anyhow::Result<()> {
         let said = format!("Cancelled: {} was not started.", subject(&d));
         if app
             .store
-            .cancel_deploy(d.id, now, &reason, &message(press, d.id, &said)?)
+            .cancel_deploy(d.id, now, &reason, &message(app, press, d.id, &said)?)
             .await?
         {
             return Ok(());
@@ -193,7 +193,7 @@ pub async fn pressed(app: &BotState, press: &Press) -> anyhow::Result<()> {
         );
         if app
             .store
-            .confirm_deploy(d.id, now, &message(press, d.id, &said)?)
+            .confirm_deploy(d.id, now, &message(app, press, d.id, &said)?)
             .await?
         {
             app.wakeups.deploys.notify_one();
@@ -218,18 +218,24 @@ pub(super) async fn answer(
     deploy_id: i64,
     text: &str,
 ) -> anyhow::Result<()> {
-    let message = message(press, deploy_id, text)?;
+    let message = message(app, press, deploy_id, text)?;
     app.store
         .queue_messages(&[message], app.clock.now_millis())
         .await?;
     Ok(())
 }
 
-fn message(press: &Press, deploy_id: i64, text: &str) -> anyhow::Result<NewMessage> {
+fn message(
+    app: &BotState,
+    press: &Press,
+    deploy_id: i64,
+    text: &str,
+) -> anyhow::Result<NewMessage> {
+    let url = outbox::seal_response_url(&app.vault, &press.team_id, &press.response_url);
     let post = Post {
         message: Message::text(text),
         broadcast: false,
-        response_url: Some(press.response_url.clone()),
+        response_url: Some(url),
     };
     outbox::queued(
         &press.team_id,

@@ -54,6 +54,7 @@ pub struct DeployRow {
     pub team_id: String,
     pub channel_id: String,
     pub user_id: String,
+    /// Sealed (`outbox::seal_response_url`): it lets anyone post into the channel.
     pub response_url: String,
     pub pipeline: String,
     pub branch: Option<String>,

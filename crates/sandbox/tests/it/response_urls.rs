@@ -122,3 +122,51 @@ async fn a_button_press_with_a_response_url_outside_slack_is_refused_and_never_c
     }
 }
 
+/// A `response_url` lets whoever holds it post into the channel for 30 minutes, so a
+/// dump of the database must not show one: the deploy's and the queued answers' are
+/// sealed, and still reach the person.
+#[tokio::test]
+async fn response_urls_are_sealed_in_the_deploys_and_the_outbox() {
+    for db in common::databases().await {
+        let world = DeployWorld::new(TestApp::spawn(db).await).await;
+        let slack = &world.app.sandbox.slack;
+        let url = slack.response_url(SANDBOX_TEAM, CHANNEL, ALICE);
+        let body = slash_body_as(
+            SANDBOX_TEAM,
+            CHANNEL,
+            ALICE,
+            &url,
+            "deploy paipu to production",
+        );
+        let headers = signed_headers(SECRET, now(), &body);
+        assert_eq!(
+            world.app.post("/slack/commands", &headers, body).await.0,
+            200
+        );
+        world.answer_confirmation(1, ALICE, "confirm_cancel").await;
+        settle_outbox(&world.app).await;
+        let texts: Vec<_> = slack.responses().into_iter().map(|r| r.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "Deploy paipu-app-production?",
+                "Cancelled: paipu-app-production was not started."
+            ]
+        );
+        let cells = common::dump(&world.app.db).await;
+        let sealed: Vec<_> = cells
+            .iter()
+            .filter(|(table, column, _)| table == "deploys" && column == "response_url")
+            .collect();
+        assert_eq!(sealed.len(), 1);
+        assert!(sealed[0].2.starts_with("v1:"), "{sealed:?}");
+        let path = url.split("/response/").nth(1).unwrap();
+        for (table, column, value) in &cells {
+            assert!(
+                !value.contains(path),
+                "{table}.{column} holds a response_url in clear: {value}"
+            );
+        }
+        world.finish().await;
+    }
+}
