@@ -101,6 +101,8 @@ pub struct Config {
     /// `PRODUCTION_CONFIRM`: deploys, promotions and rollbacks in production first ask
     /// the requester to confirm (default `true`; `false` turns it off).
     pub production_confirm: bool,
+    /// `METRICS_TOKEN`: when set, `GET /metrics` needs `Authorization: Bearer <it>`.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// Every problem found in the environment, one line each, so an operator fixes them
@@ -228,6 +230,7 @@ impl Config {
         let deploy_lease = env.millis("DEPLOY_LEASE_MS", DEFAULT_DEPLOY_LEASE, 300);
         let log_format = env.log_format();
         let production_confirm = env.flag("PRODUCTION_CONFIRM", true);
+        let metrics_token = env.optional("METRICS_TOKEN").map(SecretString::from);
         if !env.errors.is_empty() {
             return Err(ConfigErrors(env.errors));
         }
@@ -247,6 +250,7 @@ impl Config {
             deploy_lease,
             log_format,
             production_confirm,
+            metrics_token,
         })
     }
 }

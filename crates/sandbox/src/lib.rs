@@ -61,5 +61,6 @@ pub fn bot_config(fakes: &Fakes, port: u16, base_url: &str, database_url: &str) 
         deploy_lease: chatops::config::DEFAULT_DEPLOY_LEASE,
         log_format: LogFormat::Text,
         production_confirm: true,
+        metrics_token: None,
     }
 }
