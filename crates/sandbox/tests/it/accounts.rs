@@ -733,14 +733,10 @@ async fn a_workspace_install_keeps_its_bot_token_sealed_and_posts_with_it() {
             "SLACK_BOT_TOKEN otherwise"
         );
 
-        // Dave's follow-up can only reach his channel with that workspace's token.
-        let body = slash_body_as(
-            "T0OTHER",
-            "C0OTHERGEN",
-            "U0DAVE",
-            "http://127.0.0.1:9/expired",
-            "login",
-        );
+        // Dave's follow-up can only reach his channel with that workspace's token (his
+        // response_url is a dead one of the fake Slack's).
+        let dead = format!("{}/response/expired", app.sandbox.slack_url);
+        let body = slash_body_as("T0OTHER", "C0OTHERGEN", "U0DAVE", &dead, "login");
         let (_, answer) = app
             .post(
                 "/slack/commands",
