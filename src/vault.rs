@@ -7,11 +7,14 @@
 //! associated data names the column and the owner), so a ciphertext copied into
 //! another row does not decrypt. `ENCRYPTION_KEY_PREVIOUS` still opens values sealed
 //! before a rotation; callers re-seal those with the current key.
+//!
+//! The same key also signs values the bot hands out and must recognise later without
+//! storing them ([`Vault::sign`]), under a key derived apart from the cipher's.
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
@@ -45,6 +48,7 @@ pub struct Opened {
 pub struct Vault {
     current: Aes256Gcm,
     previous: Option<Aes256Gcm>,
+    signer: Hmac<Sha256>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -59,7 +63,25 @@ impl Vault {
         Vault {
             current: cipher(key),
             previous: previous.map(cipher),
+            signer: signer(key),
         }
+    }
+
+    /// A tag proving the bot made `message` (HMAC-SHA256, URL-safe base64).
+    pub fn sign(&self, message: &str) -> String {
+        let mut mac = self.signer.clone();
+        mac.update(message.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Whether `tag` is [`Vault::sign`]'s for `message`, compared in constant time.
+    pub fn verify(&self, message: &str, tag: &str) -> bool {
+        let Ok(tag) = URL_SAFE_NO_PAD.decode(tag) else {
+            return false;
+        };
+        let mut mac = self.signer.clone();
+        mac.update(message.as_bytes());
+        mac.verify_slice(&tag).is_ok()
     }
 
     /// Encrypts `secret`, bound to `context` (e.g. `"heroku_access_token:T1:U1"`).
@@ -143,13 +165,23 @@ pub fn check_key(text: &str) -> Result<(), KeyError> {
     }
 }
 
-// The key's text, not its decoded bytes, feeds the derivation: values sealed before
-// keys had to decode (any 64-hex key among them) keep opening.
 fn cipher(key: &SecretString) -> Aes256Gcm {
+    Aes256Gcm::new(&derived(key, b"chatops token vault v1"))
+}
+
+fn signer(key: &SecretString) -> Hmac<Sha256> {
+    <Hmac<Sha256> as Mac>::new_from_slice(&derived(key, b"chatops signatures v1"))
+        .expect("HMAC accepts keys of any length")
+}
+
+/// A 256-bit key for one `purpose`, so the cipher and the signatures never share one.
+/// The key's text, not its decoded bytes, feeds it: values sealed before keys had to
+/// decode (any 64-hex key among them) keep opening.
+fn derived(key: &SecretString, purpose: &[u8]) -> aes_gcm::Key<Aes256Gcm> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret().as_bytes())
         .expect("HMAC accepts keys of any length");
-    mac.update(b"chatops token vault v1");
-    Aes256Gcm::new(&mac.finalize().into_bytes())
+    mac.update(purpose);
+    mac.finalize().into_bytes()
 }
 
 #[cfg(test)]
@@ -193,6 +225,17 @@ mod tests {
                 .unwrap_err(),
             VaultError::WrongKey
         );
+    }
+
+    #[test]
+    fn a_signature_holds_only_for_its_message_and_key() {
+        let vault = Vault::new(&key(&"a1".repeat(32)), None);
+        let tag = vault.sign("install:123.abc");
+        assert!(vault.verify("install:123.abc", &tag));
+        assert!(!vault.verify("install:124.abc", &tag));
+        assert!(!vault.verify("install:123.abc", "not-a-tag"));
+        let other = Vault::new(&key(&"b2".repeat(32)), None);
+        assert!(!other.verify("install:123.abc", &tag));
     }
 
     #[test]

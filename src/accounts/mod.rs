@@ -21,6 +21,7 @@ mod connect;
 mod cookies;
 mod flow;
 mod install;
+mod install_state;
 mod linked;
 pub mod login;
 mod notify;

@@ -18,6 +18,7 @@ mod deploy_faults;
 mod doctor;
 mod github_client;
 mod heroku_client;
+mod install_state;
 mod locks;
 mod metrics;
 mod pacing;
