@@ -38,7 +38,7 @@ pub use flow::CallbackQuery;
 pub use linked::{LinkError, Linked, MissingReason, NotLinked, acting_as, forget, linked, seen_by};
 pub use provider::{GITHUB_SCOPES, HEROKU_SCOPE, Provider, SLACK_SCOPES};
 pub use states::LIFETIME_SECS as STATE_LIFETIME_SECS;
-pub use tokens::{REFRESH_MARGIN_SECS, save_github, save_heroku};
+pub use tokens::{REFRESH_MARGIN_SECS, context as token_context, save_github, save_heroku};
 
 /// The linking and install pages.
 pub fn routes() -> Router<BotState> {

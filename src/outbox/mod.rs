@@ -44,7 +44,8 @@ fn open_response_url(vault: &Vault, team_id: &str, stored: &str) -> Result<Strin
     }
 }
 
-fn response_url_context(team_id: &str) -> String {
+/// What a team's `response_url`s are sealed for.
+pub fn response_url_context(team_id: &str) -> String {
     format!("response_url:{team_id}")
 }
 

@@ -24,6 +24,7 @@ mod metrics;
 mod pacing;
 mod promote;
 mod promote_crash;
+mod rekey;
 mod response_urls;
 mod rollback;
 mod routes;
