@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default) and `migrate`.
+//! The command line: `serve` (the default), `migrate` and `rekey`.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -27,6 +27,10 @@ pub enum Task {
     Serve,
     /// Apply pending database migrations and exit (Heroku's release phase).
     Migrate,
+    /// After setting a new ENCRYPTION_KEY (the old one as ENCRYPTION_KEY_PREVIOUS):
+    /// re-seal every stored secret under the new key and re-register the apps'
+    /// Heroku webhooks, so ENCRYPTION_KEY_PREVIOUS can be removed. Safe to rerun.
+    Rekey,
 }
 
 impl Cli {
@@ -42,6 +46,7 @@ impl Task {
         match self {
             Task::Serve => serve(load_config()?).await,
             Task::Migrate => migrate(load_config()?).await,
+            Task::Rekey => rekey(load_config()?).await,
         }
     }
 }
@@ -60,6 +65,14 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
     telemetry::init(config.log_format);
     open_store(&config).await?;
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn rekey(config: Config) -> anyhow::Result<()> {
+    telemetry::init(config.log_format);
+    let app = open_app(config).await?;
+    let report = crate::rekey::rekey(&app).await?;
+    println!("{report}");
     Ok(())
 }
 

@@ -8,8 +8,6 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::vault::MIN_KEY_CHARS;
-
 /// The SQLite file used when `DATABASE_URL` is unset, so `cargo run` needs no setup.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://chatops.db?mode=rwc";
 
@@ -100,9 +98,11 @@ pub struct Config {
     pub deploy_lease: Duration,
     /// `LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
-    /// `PRODUCTION_CONFIRM`: deploys and promotions into production first ask the
-    /// requester to confirm (default `true`; `false` turns it off).
+    /// `PRODUCTION_CONFIRM`: deploys, promotions and rollbacks in production first ask
+    /// the requester to confirm (default `true`; `false` turns it off).
     pub production_confirm: bool,
+    /// `METRICS_TOKEN`: when set, `GET /metrics` needs `Authorization: Bearer <it>`.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// Every problem found in the environment, one line each, so an operator fixes them
@@ -230,6 +230,7 @@ impl Config {
         let deploy_lease = env.millis("DEPLOY_LEASE_MS", DEFAULT_DEPLOY_LEASE, 300);
         let log_format = env.log_format();
         let production_confirm = env.flag("PRODUCTION_CONFIRM", true);
+        let metrics_token = env.optional("METRICS_TOKEN").map(SecretString::from);
         if !env.errors.is_empty() {
             return Err(ConfigErrors(env.errors));
         }
@@ -249,6 +250,7 @@ impl Config {
             deploy_lease,
             log_format,
             production_confirm,
+            metrics_token,
         })
     }
 }
@@ -289,15 +291,12 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 
     fn encryption_key(&mut self, name: &str) -> SecretString {
-        let key = self.required(
-            name,
-            "a random string of at least 32 characters, e.g. from `openssl rand -hex 32`",
-        );
-        if !key.is_empty() && key.chars().count() < MIN_KEY_CHARS {
-            self.errors.push(format!(
-                "{name} must be at least {MIN_KEY_CHARS} characters (got {}), e.g. from `openssl rand -hex 32`",
-                key.chars().count()
-            ));
+        const EXPECTED: &str = "32 random bytes as 64 hex characters or base64, \
+                                e.g. from `openssl rand -hex 32`";
+        let key = self.required(name, EXPECTED);
+        if let (false, Err(wrong)) = (key.is_empty(), crate::vault::check_key(&key)) {
+            self.errors
+                .push(format!("{name} must be {EXPECTED} ({wrong})"));
         }
         key.into()
     }
@@ -356,6 +355,8 @@ mod tests {
     use super::*;
     use secrecy::ExposeSecret;
 
+    const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
     const MINIMAL: &[(&str, &str)] = &[
         ("SLACK_SIGNING_SECRET", "s3cret"),
         ("SLACK_BOT_TOKEN", "xoxb-1"),
@@ -363,7 +364,7 @@ mod tests {
         ("HEROKU_OAUTH_SECRET", "h-secret"),
         ("GITHUB_CLIENT_ID", "g-id"),
         ("GITHUB_CLIENT_SECRET", "g-secret"),
-        ("ENCRYPTION_KEY", "0123456789abcdef0123456789abcdef"),
+        ("ENCRYPTION_KEY", KEY),
     ];
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
@@ -431,11 +432,40 @@ mod tests {
                 "HEROKU_OAUTH_SECRET is required: register a client at dashboard.heroku.com/account/applications",
                 "GITHUB_CLIENT_ID is required: register an OAuth App at github.com/settings/developers",
                 "GITHUB_CLIENT_SECRET is required: register an OAuth App at github.com/settings/developers",
-                "ENCRYPTION_KEY must be at least 32 characters (got 5), e.g. from `openssl rand -hex 32`",
+                "ENCRYPTION_KEY must be 32 random bytes as 64 hex characters or base64, \
+                 e.g. from `openssl rand -hex 32` (got 5 characters that are neither hex nor base64: \
+                 a passphrase is not a key)",
                 "GITHUB_API_URL must be an http(s) URL (got \"api.github.com\"), e.g. https://example.com",
                 "LOG_FORMAT must be text or json (got \"xml\")",
             ]
         );
+    }
+
+    #[test]
+    fn a_passphrase_is_not_a_key_now_or_before_a_rotation() {
+        let errors = config(&with(&[
+            ("ENCRYPTION_KEY", "0123456789abcdef0123456789abcdef"),
+            (
+                "ENCRYPTION_KEY_PREVIOUS",
+                "my very long and secret passphrase",
+            ),
+        ]))
+        .unwrap_err();
+        let expected = "must be 32 random bytes as 64 hex characters or base64, \
+                        e.g. from `openssl rand -hex 32`";
+        assert_eq!(
+            errors.0,
+            [
+                format!("ENCRYPTION_KEY {expected} (got 32 hex characters instead of 64)"),
+                format!(
+                    "ENCRYPTION_KEY_PREVIOUS {expected} (got 34 characters that are neither hex \
+                     nor base64: a passphrase is not a key)"
+                ),
+            ]
+        );
+        let base64 = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+        let rotated = config(&with(&[("ENCRYPTION_KEY_PREVIOUS", base64)])).unwrap();
+        assert!(rotated.encryption_key_previous.is_some());
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! - shared features: [`accounts`], [`locks`], [`channels`];
 //! - features: [`deploy`], [`pipelines`], [`history`], [`doctor`];
 //! - wiring: [`dispatch`], [`edge`] (the HTTP handlers), [`app`], [`cli`],
-//!   [`telemetry`].
+//!   [`rekey`], [`telemetry`].
 //!
 //! docs/ARCHITECTURE.md follows one `/h deploy` through them.
 
@@ -40,6 +40,7 @@ pub mod outbound;
 pub mod outbox;
 pub mod pages;
 pub mod pipelines;
+pub mod rekey;
 pub mod resolver;
 pub mod slack;
 pub mod store;

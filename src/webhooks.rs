@@ -31,6 +31,41 @@ pub fn delivery_secret(app: &Bot) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// An id of the key [`delivery_secret`] derives from (not the key, nor the secret):
+/// what `chatops rekey` records to re-register each webhook once per key.
+pub fn key_id(app: &Bot) -> String {
+    let digest = <Sha256 as sha2::Digest>::digest(delivery_secret(app).as_bytes());
+    hex::encode(&digest[..8])
+}
+
+/// Registers `app_name`'s webhook again with the current [`delivery_secret`] (after a
+/// key rotation); whether it had one. Heroku's webhooks cannot be read back, so the
+/// old subscription is deleted and a new one created.
+pub async fn reregister(app: &Bot, token: &SecretString, app_name: &str) -> anyhow::Result<bool> {
+    let url = format!("{}{WEBHOOK_PATH}", app.config.base_url);
+    let hooks = app.heroku.webhooks(token, app_name).await?;
+    let Some(old) = hooks.iter().find(|hook| hook.url == url) else {
+        return Ok(false);
+    };
+    app.heroku
+        .delete_webhook(token, app_name, &old.id, None)
+        .await?;
+    app.heroku
+        .create_webhook(token, app_name, &new_webhook(app, url), None)
+        .await?;
+    Ok(true)
+}
+
+fn new_webhook(app: &Bot, url: String) -> NewWebhook {
+    NewWebhook {
+        include: EVENTS.map(String::from).to_vec(),
+        level: WebhookLevel::Notify,
+        url,
+        secret: Some(delivery_secret(app).into()),
+        authorization: None,
+    }
+}
+
 /// Subscribes `app_name` to deploy events unless it already is. Failures are only
 /// logged: polling covers for a missing webhook.
 pub async fn subscribe(
@@ -48,13 +83,7 @@ pub async fn subscribe(
             return;
         }
     }
-    let hook = NewWebhook {
-        include: EVENTS.map(String::from).to_vec(),
-        level: WebhookLevel::Notify,
-        url,
-        secret: Some(delivery_secret(app).into()),
-        authorization: None,
-    };
+    let hook = new_webhook(app, url);
     if let Err(error) = app
         .heroku
         .create_webhook(token, app_name, &hook, two_factor_code)

@@ -2,7 +2,8 @@
 //! for [`crate::workspaces`] to post with.
 //!
 //! `GET /slack/install` sends the installer to Slack's authorize page (scopes
-//! [`SLACK_SCOPES`]); `GET /slack/oauth/callback` trades the code for the workspace's
+//! [`SLACK_SCOPES`]) with a signed state ([`install_state`], nothing stored);
+//! `GET /slack/oauth/callback` checks it and trades the code for the workspace's
 //! bot token with `oauth.v2.access` and stores it sealed. Register
 //! `{BASE_URL}/slack/oauth/callback` as a Redirect URL of the Slack app. A single
 //! workspace can skip all this and set `SLACK_BOT_TOKEN`, which is used for any team
@@ -14,9 +15,10 @@ use axum::response::Response;
 use secrecy::ExposeSecret;
 
 use super::cookies;
-use super::flow::{CallbackQuery, LinkFailure, claimed, redirect};
+use super::flow::{CallbackQuery, LinkFailure, redirect};
+use super::install_state;
 use super::provider::SLACK_SCOPES;
-use super::states::{self, Purpose};
+use super::states::Purpose;
 use crate::bot::{Bot, BotState};
 use crate::pages::Page;
 use crate::store::StoredWorkspace;
@@ -31,15 +33,7 @@ pub async fn start(State(app): State<BotState>) -> Response {
             )
             .respond(StatusCode::NOT_FOUND);
     };
-    let state = match states::issue(&app, Purpose::Install, None).await {
-        Ok(state) => state,
-        Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "cannot issue an OAuth state");
-            return Page::new("Something went wrong")
-                .paragraph("The install could not be started. Try again in a moment.")
-                .respond(StatusCode::INTERNAL_SERVER_ERROR);
-        }
-    };
+    let state = install_state::issue(&app);
     let location = app.slack.authorize_url(
         &slack_app.client_id,
         SLACK_SCOPES,
@@ -62,7 +56,10 @@ pub async fn callback(
     let Some(slack_app) = &app.config.slack_app else {
         return Page::new("Installing is not set up").respond(StatusCode::NOT_FOUND);
     };
-    if let Err(refusal) = claimed(&app, Purpose::Install, &headers, &query).await {
+    if let Err(refused) = install_state::verify(&app, query.state.as_deref(), &headers).await {
+        return refused.page(Purpose::Install);
+    }
+    if let Some(refusal) = not_granted(&query) {
         return refusal;
     }
     let granted = app
@@ -105,6 +102,32 @@ pub async fn callback(
     page.headers_mut()
         .append(header::SET_COOKIE, cookies::clear(&app, Purpose::Install));
     page
+}
+
+/// The installer said no at Slack, or the callback carries no code.
+fn not_granted(query: &CallbackQuery) -> Option<Response> {
+    let (status, title, why) = if query.error.is_some() {
+        tracing::info!(error = ?query.error, "the installer did not allow the app");
+        (
+            StatusCode::OK,
+            "The app was not installed",
+            "You chose not to allow it",
+        )
+    } else if query.code.as_deref().is_none_or(str::is_empty) {
+        (
+            StatusCode::BAD_REQUEST,
+            "This link is incomplete",
+            "It carries no authorization code",
+        )
+    } else {
+        return None;
+    };
+    Some(
+        Page::new(title)
+            .paragraph(format!("{why}, so nothing was changed."))
+            .paragraph(Purpose::Install.retry_hint())
+            .respond(status),
+    )
 }
 
 fn installed_page(team_id: &str, team_name: &str) -> Response {

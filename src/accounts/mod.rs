@@ -21,6 +21,7 @@ mod connect;
 mod cookies;
 mod flow;
 mod install;
+mod install_state;
 mod linked;
 pub mod login;
 mod notify;
@@ -37,7 +38,7 @@ pub use flow::CallbackQuery;
 pub use linked::{LinkError, Linked, MissingReason, NotLinked, acting_as, forget, linked, seen_by};
 pub use provider::{GITHUB_SCOPES, HEROKU_SCOPE, Provider, SLACK_SCOPES};
 pub use states::LIFETIME_SECS as STATE_LIFETIME_SECS;
-pub use tokens::{REFRESH_MARGIN_SECS, save_github, save_heroku};
+pub use tokens::{REFRESH_MARGIN_SECS, context as token_context, save_github, save_heroku};
 
 /// The linking and install pages.
 pub fn routes() -> Router<BotState> {

@@ -53,7 +53,7 @@ pub enum RefreshError {
 }
 
 /// The vault context of one sealed column of one person.
-fn context(column: SealedColumn, team_id: &str, user_id: &str) -> String {
+pub fn context(column: SealedColumn, team_id: &str, user_id: &str) -> String {
     format!("{}:{team_id}:{user_id}", column.name())
 }
 

@@ -1,7 +1,8 @@
-//! Production confirmation. A deploy or promotion into `production` stops, once
-//! resolved and gated, in `confirming`: the requester alone gets a summary of what
-//! would change (GitHub's compare between what production runs and what would run)
-//! with Deploy and Cancel buttons, good for [`CONFIRM_WINDOW`]. The buttons arrive at
+//! Production confirmation. A deploy, promotion or rollback in `production` stops,
+//! once resolved and gated (planned, for a rollback), in `confirming`: the requester
+//! alone gets a summary of what would change (GitHub's compare between what production
+//! runs and what would run; the two versions, for a rollback) with Deploy, Promote or
+//! Roll back and Cancel buttons, good for [`CONFIRM_WINDOW`]. The buttons arrive at
 //! `/slack/interactions` ([`pressed`]); the stored row is the confirmation, so it
 //! survives restarts and works once.
 
@@ -35,21 +36,14 @@ pub(super) fn needed(app: &BotState, d: &DeployRow, stage: &str) -> bool {
     stage == "production" && app.config.production_confirm && !d.confirmed
 }
 
-/// -> confirming: sends the requester the summary and the buttons.
-pub(super) async fn ask(
-    app: &BotState,
-    d: &mut DeployRow,
-    tokens: &Tokens<'_>,
-    change: Change<'_>,
-    now: i64,
-) -> Result<Outcome, StepError> {
-    let commits = changes(app, tokens, &change).await?;
+/// -> confirming: sends the requester `summary` (what would change) and the buttons.
+pub(super) fn ask(d: &mut DeployRow, summary: &str, now: i64) -> Outcome {
     let expires = now + CONFIRM_WINDOW.as_millis() as i64;
     d.state = DeployState::Confirming;
     (d.confirm_expires_at, d.next_check_at) = (Some(expires), expires);
     let title = format!("{} {}?", verb(d), subject(d));
     let message = Message::text(title.clone())
-        .section(format!("*{title}*\n{commits}"))
+        .section(format!("*{title}*\n{summary}"))
         .context([format!(
             "This confirmation expires at {} UTC.",
             clock_time(expires)
@@ -66,21 +60,22 @@ pub(super) async fn ask(
         broadcast: false,
         response_url: Some(d.response_url.clone()),
     };
-    Ok(Outcome {
+    Outcome {
         posts: vec![(MessageKind::Response, post)],
         ..Outcome::default()
-    })
+    }
 }
 
 fn verb(d: &DeployRow) -> &'static str {
     match d.kind {
+        DeployKind::Deploy => "Deploy",
         DeployKind::Promote => "Promote",
-        _ => "Deploy",
+        DeployKind::Rollback => "Roll back",
     }
 }
 
 /// The commits between what runs and what would, as the summary lists them.
-async fn changes(
+pub(super) async fn changes(
     app: &BotState,
     tokens: &Tokens<'_>,
     change: &Change<'_>,
@@ -185,7 +180,7 @@ pub async fn pressed(app: &BotState, press: &Press) -> anyhow::Result<()> {
         let said = format!("Cancelled: {} was not started.", subject(&d));
         if app
             .store
-            .cancel_deploy(d.id, now, &reason, &message(press, d.id, &said)?)
+            .cancel_deploy(d.id, now, &reason, &message(app, press, d.id, &said)?)
             .await?
         {
             return Ok(());
@@ -198,7 +193,7 @@ pub async fn pressed(app: &BotState, press: &Press) -> anyhow::Result<()> {
         );
         if app
             .store
-            .confirm_deploy(d.id, now, &message(press, d.id, &said)?)
+            .confirm_deploy(d.id, now, &message(app, press, d.id, &said)?)
             .await?
         {
             app.wakeups.deploys.notify_one();
@@ -223,18 +218,24 @@ pub(super) async fn answer(
     deploy_id: i64,
     text: &str,
 ) -> anyhow::Result<()> {
-    let message = message(press, deploy_id, text)?;
+    let message = message(app, press, deploy_id, text)?;
     app.store
         .queue_messages(&[message], app.clock.now_millis())
         .await?;
     Ok(())
 }
 
-fn message(press: &Press, deploy_id: i64, text: &str) -> anyhow::Result<NewMessage> {
+fn message(
+    app: &BotState,
+    press: &Press,
+    deploy_id: i64,
+    text: &str,
+) -> anyhow::Result<NewMessage> {
+    let url = outbox::seal_response_url(&app.vault, &press.team_id, &press.response_url);
     let post = Post {
         message: Message::text(text),
         broadcast: false,
-        response_url: Some(press.response_url.clone()),
+        response_url: Some(url),
     };
     outbox::queued(
         &press.team_id,

@@ -25,6 +25,8 @@ mod targets;
 mod watch;
 pub mod worker;
 
+pub use start::two_factor_context;
+
 use std::time::Duration;
 
 use crate::github::GitHubError;

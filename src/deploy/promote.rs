@@ -122,7 +122,8 @@ async fn plan(
             running: running.as_deref(),
             shipping: &sha,
         };
-        return confirm::ask(app, d, tokens, change, now).await;
+        let summary = confirm::changes(app, tokens, &change).await?;
+        return Ok(confirm::ask(d, &summary, now));
     }
     d.next_check_at = now;
     Ok(Outcome {

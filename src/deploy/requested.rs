@@ -12,6 +12,7 @@ use crate::chat::Invocation;
 use crate::chat::Reply;
 use crate::command::{DeployRequest, PromoteRequest, RollbackRequest, Stage, Target};
 use crate::github::RepoName;
+use crate::outbox;
 use crate::resolver::{Asking, ResolveError, Resolver};
 use crate::store::{DeployKind, DeployRow, DeployState};
 
@@ -114,6 +115,7 @@ async fn submit(
     }
     row.two_factor_code =
         two_factor_code.map(|code| state.vault.seal(code, &two_factor_context(&row)));
+    row.response_url = outbox::seal_response_url(&state.vault, &row.team_id, &row.response_url);
     match state.store.insert_deploy(&row).await {
         Ok(id) => {
             tracing::info!(deploy = id, kind = %row.kind, pipeline = %row.pipeline, "deploy requested");

@@ -7,13 +7,14 @@
 
 use secrecy::ExposeSecret;
 
-use super::StepError;
 use super::gate::{self, Tokens};
 use super::messages::{self, Chapter};
 use super::promote::slug_commit;
 use super::start::{take_lock, two_factor_code, two_factor_refusal};
 use super::steps::{Outcome, enter, refuse_if_locked};
+use super::{StepError, confirm};
 use crate::bot::BotState;
+use crate::chat::short_sha;
 use crate::heroku::Release;
 use crate::resolver::Asking;
 use crate::store::{DeployRow, DeployState, MessageKind};
@@ -62,8 +63,16 @@ async fn plan(
     d.sha = slug_commit(app, tokens, &app_name, wanted).await?;
     (d.source_version, d.replaced_version) = (Some(wanted.version as i64), Some(current as i64));
     d.stage = Some(stage.as_str().into());
-    (d.app_id, d.app_name) = (Some(app_id), Some(app_name));
     d.next_check_at = now;
+    let code = d.sha.as_deref().map_or("no known commit", short_sha);
+    let summary = format!(
+        "{app_name} runs v{current} now; this restores v{} ({code}).",
+        wanted.version
+    );
+    (d.app_id, d.app_name) = (Some(app_id), Some(app_name));
+    if confirm::needed(app, d, stage.as_str()) {
+        return Ok(confirm::ask(d, &summary, now));
+    }
     Ok(Outcome::default())
 }
 
@@ -125,6 +134,9 @@ async fn launch(
         d.app_name.clone().unwrap_or_default(),
     );
     let sha = d.sha.clone().unwrap_or_default();
+    // A confirmation may have taken minutes: the stage may have been locked since.
+    let stage = d.stage.clone().unwrap_or_default();
+    refuse_if_locked(app, d, &stage, &app_name, now).await?;
     take_lock(app, d, (&app_id, &app_name), &sha, now).await?;
     d.release_id = Some(match existing(app, d, tokens, &app_name).await? {
         Some(release_id) => release_id,

@@ -53,7 +53,8 @@ pub(super) async fn start(
             running: running.as_deref(),
             shipping: &resolved.sha,
         };
-        return confirm::ask(app, d, tokens, change, now).await;
+        let summary = confirm::changes(app, tokens, &change).await?;
+        return Ok(confirm::ask(d, &summary, now));
     }
     let echo = gate::request_echo(request);
     let lock = (resolved.app_id.as_str(), resolved.app_name.as_str());

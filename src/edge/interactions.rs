@@ -76,6 +76,7 @@ pub async fn interaction(
     let span = tracing::Span::current();
     span.record("team", payload.team.id.as_str());
     span.record("user", payload.user.id.as_str());
+    super::check_response_url(&state, &payload.response_url)?;
     for action in payload.actions {
         let press = Press {
             team_id: payload.team.id.clone(),

@@ -43,6 +43,8 @@ pub enum RequestError {
     NotUtf8,
     #[error("request body is not a valid form: {0}")]
     MalformedForm(String),
+    #[error("the response_url is not Slack's (it points at {0}); nothing was done")]
+    ForeignResponseUrl(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -53,9 +55,11 @@ impl RequestError {
         match self {
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             MissingHeader(_) | Signature(_) | Replayed => StatusCode::UNAUTHORIZED,
-            DuplicateHeader(_) | MalformedHeader(_) | NotUtf8 | MalformedForm(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            DuplicateHeader(_)
+            | MalformedHeader(_)
+            | NotUtf8
+            | MalformedForm(_)
+            | ForeignResponseUrl(_) => StatusCode::BAD_REQUEST,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -75,6 +79,19 @@ impl IntoResponse for RequestError {
         }
         (status, self.to_string()).into_response()
     }
+}
+
+/// Refuses a payload's `response_url` that is not Slack's (an empty one means no
+/// follow-ups and passes): the bot would otherwise post wherever a forged payload
+/// says. Only the URL's origin is logged and shown: its path is a credential.
+fn check_response_url(state: &BotState, url: &str) -> Result<(), RequestError> {
+    if url.is_empty() || state.slack.is_response_url(url) {
+        return Ok(());
+    }
+    let origin = reqwest::Url::parse(url)
+        .map(|parsed| parsed.origin().ascii_serialization())
+        .unwrap_or_else(|_| "something that is not a URL".into());
+    Err(RequestError::ForeignResponseUrl(origin))
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.

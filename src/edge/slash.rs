@@ -74,6 +74,13 @@ pub async fn slash_command(
         }
         return Ok(().into_response());
     }
+    if let Err(refused) = super::check_response_url(&state, &form.response_url) {
+        tracing::warn!(reason = %refused, "slash command refused");
+        return Ok(Json(Reply::ephemeral(format!(
+            "I did not run this command: {refused}."
+        )))
+        .into_response());
+    }
     let parsed = command::parse(&form.text);
     let record = to_record(&form, &parsed, now);
     if !state.store.accept_command(&signature, &record).await? {

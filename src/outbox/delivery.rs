@@ -124,13 +124,17 @@ async fn send(
 ) -> Result<Option<String>, Failure> {
     let message = &queued.message;
     if message.kind == MessageKind::Response {
-        let url = post
+        let stored = post
             .response_url
             .as_deref()
             .ok_or_else(|| Failure::Invalid("a response without a response_url".into()))?;
+        let url =
+            super::open_response_url(&state.vault, &message.team_id, stored).map_err(|error| {
+                Failure::Invalid(format!("the response_url does not open: {error}"))
+            })?;
         state
             .slack
-            .respond(url, &post.message, ResponseType::Ephemeral)
+            .respond(&url, &post.message, ResponseType::Ephemeral)
             .await
             .map_err(Failure::Slack)?;
         return Ok(None);

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::slack::api::Message;
 use crate::store::{MessageKind, NewMessage};
+use crate::vault::{Vault, VaultError};
+use secrecy::ExposeSecret;
 
 /// The outbox body of a Slack post: what to say and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,9 +22,31 @@ pub struct Post {
     /// A thread reply also shown in the channel (failures: edits do not notify).
     #[serde(default)]
     pub broadcast: bool,
-    /// Set for ephemeral answers through the command's `response_url`.
+    /// Set for ephemeral answers through the command's `response_url`, sealed
+    /// ([`seal_response_url`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_url: Option<String>,
+}
+
+/// A `response_url` as the outbox and the deploys table keep it: sealed for its team,
+/// since whoever reads it can post into the channel for 30 minutes.
+pub fn seal_response_url(vault: &Vault, team_id: &str, url: &str) -> String {
+    vault.seal(url, &response_url_context(team_id))
+}
+
+/// The URL in a stored `response_url`. One stored before they were sealed is used as
+/// it is (and the Slack client still refuses any URL that is not Slack's).
+fn open_response_url(vault: &Vault, team_id: &str, stored: &str) -> Result<String, VaultError> {
+    match vault.open(stored, &response_url_context(team_id)) {
+        Ok(opened) => Ok(opened.secret.expose_secret().to_owned()),
+        Err(VaultError::Malformed) if !stored.starts_with("v1:") => Ok(stored.to_owned()),
+        Err(error) => Err(error),
+    }
+}
+
+/// What a team's `response_url`s are sealed for.
+pub fn response_url_context(team_id: &str) -> String {
+    format!("response_url:{team_id}")
 }
 
 /// The outbox thread of a deploy: its parent and replies in its own channel.

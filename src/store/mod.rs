@@ -70,6 +70,7 @@ mod history;
 mod intake;
 mod locks;
 mod outbox;
+mod sealed;
 mod signatures;
 mod targets;
 
@@ -82,6 +83,7 @@ pub use channels::{Route, RoutedApp};
 pub use deploys::{AppLock, DeployKind, DeployRow, DeployState, StepSave};
 pub use locks::{LockEvent, LockRemoval, StageLock};
 pub use outbox::{MessageKind, NewMessage, QueuedMessage};
+pub use sealed::{DeployedApp, SealedPlace, SealedValue};
 pub use targets::DeployTarget;
 
 use std::sync::Arc;

@@ -19,7 +19,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("services", &["outbox", "webhooks", "workspaces"]),
     ("shared features", &["accounts", "locks", "channels"]),
     ("features", &["deploy", "pipelines", "history", "doctor"]),
-    ("wiring", &["dispatch", "edge", "app", "cli", "telemetry"]),
+    (
+        "wiring",
+        &["dispatch", "edge", "app", "cli", "rekey", "telemetry"],
+    ),
 ];
 
 /// One use of another module: where, and which module.

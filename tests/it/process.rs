@@ -23,7 +23,10 @@ fn configured() -> Command {
         ("HEROKU_OAUTH_SECRET", "hs"),
         ("GITHUB_CLIENT_ID", "g"),
         ("GITHUB_CLIENT_SECRET", "gs"),
-        ("ENCRYPTION_KEY", "an-encryption-key-of-enough-length"),
+        (
+            "ENCRYPTION_KEY",
+            "8f3c1e0a9b7d5c4e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e",
+        ),
     ]);
     command
 }
@@ -52,6 +55,26 @@ fn serve_names_every_missing_or_bad_variable_and_exits_non_zero() {
         !dir.path().join("chatops.db").exists(),
         "nothing is written on a bad config"
     );
+}
+
+#[test]
+fn a_passphrase_as_encryption_key_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = configured()
+        .current_dir(dir.path())
+        .arg("migrate")
+        .env("ENCRYPTION_KEY", "my-32-character-long-passphrase!")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "chatops: invalid configuration:\n\
+         ENCRYPTION_KEY must be 32 random bytes as 64 hex characters or base64, \
+         e.g. from `openssl rand -hex 32` (got 32 characters that are neither hex nor base64: \
+         a passphrase is not a key)\n"
+    );
+    assert!(!dir.path().join("chatops.db").exists());
 }
 
 #[test]

@@ -260,3 +260,45 @@ async fn a_threads_messages_go_in_order_but_updates_do_not_wait_for_replies() {
         db.finish().await;
     }
 }
+
+/// The metrics read how many deploys are in each state from counts kept as rows
+/// move, not from a count over every deploy ever made: an inserted, moved or
+/// finished deploy changes its two counts, and the read returns what is kept.
+#[tokio::test]
+async fn deploy_counts_by_state_are_kept_as_rows_move_not_counted_at_each_read() {
+    for db in chatops_testdb::databases().await {
+        let store = &db.store;
+        let building = leased_build(store, "w1", 1_000).await;
+        assert!(save(store, &building, "w1", 1_000).await);
+        let mut finished = leased_build(store, "w1", 1_000).await;
+        (finished.state, finished.finished_at) = (DeployState::Deployed, Some(1_000));
+        assert!(save(store, &finished, "w1", 1_000).await);
+        store.insert_deploy(&deploy(1_000)).await.unwrap();
+        let mut counts = store.count_deploys_by_state().await.unwrap();
+        counts.retain(|(_, count)| *count != 0);
+        counts.sort_by_key(|(state, _)| state.as_str());
+        let expected = [
+            (DeployState::Building, 1),
+            (DeployState::Deployed, 1),
+            (DeployState::Requested, 1),
+        ];
+        assert_eq!(counts, expected, "{}", db.backend_name());
+
+        let raw = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&db.url)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE deploy_state_counts SET deploys = 1000000 WHERE state = 'deployed'")
+            .execute(&raw)
+            .await
+            .unwrap();
+        raw.close().await;
+        let counts = store.count_deploys_by_state().await.unwrap();
+        assert!(
+            counts.contains(&(DeployState::Deployed, 1_000_000)),
+            "{counts:?}"
+        );
+        db.finish().await;
+    }
+}

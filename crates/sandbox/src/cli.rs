@@ -88,8 +88,9 @@ async fn send(args: SendArgs) -> anyhow::Result<()> {
         team: &args.team,
         channel: &args.channel,
         user: &args.user,
-        // Follow-ups are not shown here; the sandbox page shows them.
-        response_url: "http://127.0.0.1:9/unused",
+        // None: follow-ups are not shown here (the sandbox page shows them), and the
+        // bot refuses a response_url that is not Slack's.
+        response_url: "",
     };
     let reply = SlashSender::new(&args.url, &secret)
         .send(typist, &args.text.join(" "))

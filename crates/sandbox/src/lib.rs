@@ -46,7 +46,8 @@ pub fn bot_config(fakes: &Fakes, port: u16, base_url: &str, database_url: &str) 
             client_id: chatops_fakes::github::OAUTH_CLIENT_ID.into(),
             client_secret: chatops_fakes::github::OAUTH_CLIENT_SECRET.into(),
         },
-        encryption_key: "sandbox-encryption-key-not-a-secret-anywhere".into(),
+        // 32 bytes in hex, as production needs; public, as everything in the sandbox.
+        encryption_key: "5a4e44424f582d4e4f542d412d5345435245542d414e59574845524521212121".into(),
         encryption_key_previous: None,
         endpoints: Endpoints {
             heroku_api: fakes.heroku_url.clone(),
@@ -60,5 +61,6 @@ pub fn bot_config(fakes: &Fakes, port: u16, base_url: &str, database_url: &str) 
         deploy_lease: chatops::config::DEFAULT_DEPLOY_LEASE,
         log_format: LogFormat::Text,
         production_confirm: true,
+        metrics_token: None,
     }
 }

@@ -104,6 +104,9 @@ pub fn env_of(config: &Config) -> Vec<(&'static str, String)> {
             previous.expose_secret().to_owned(),
         ));
     }
+    if let Some(token) = &config.metrics_token {
+        env.push(("METRICS_TOKEN", token.expose_secret().to_owned()));
+    }
     env
 }
 

@@ -65,6 +65,9 @@ const POST_EPHEMERAL: &str = "chat.postEphemeral";
 const OAUTH_ACCESS: &str = "oauth.v2.access";
 const RESPOND: &str = "response_url";
 
+/// Where Slack's real `response_url`s live; any other URL in a payload is refused.
+pub const RESPONSE_URL_PREFIX: &str = "https://hooks.slack.com/";
+
 /// The body of a `response_url` post.
 #[derive(Serialize)]
 struct ResponseUrlPost {
@@ -108,6 +111,16 @@ impl SlackApi {
     pub fn with_calls(mut self, calls: ExternalCalls) -> SlackApi {
         self.retry.calls = calls;
         self
+    }
+
+    /// Whether `url` may be posted to as a `response_url`: Slack's own hooks, or a URL
+    /// under the configured Slack (the sandbox's fake). Anything else came from a
+    /// forged or tampered payload and would make the bot post wherever it says.
+    pub fn is_response_url(&self, url: &str) -> bool {
+        let own = format!("{}/", self.slack_url);
+        [RESPONSE_URL_PREFIX, own.as_str()]
+            .iter()
+            .any(|prefix| url.starts_with(prefix))
     }
 
     /// The page to send an installing user to (OAuth v2 step 1).
@@ -215,6 +228,12 @@ impl SlackApi {
         message: &Message,
         response_type: ResponseType,
     ) -> Result<(), SlackError> {
+        if !self.is_response_url(response_url) {
+            return Err(SlackError::Unexpected {
+                method: RESPOND,
+                detail: "the response_url is not Slack's; it was not called".into(),
+            });
+        }
         // Wrapping it names the URL type without a direct dependency on `url`.
         let url = SlackResponseUrl(response_url.parse().map_err(|_| SlackError::Unexpected {
             method: RESPOND,

@@ -193,3 +193,51 @@ fn assert_latency_histogram(samples: &[Sample], labels: &[(&str, &str)], count: 
         "buckets are cumulative: {buckets:?}"
     );
 }
+
+/// With `METRICS_TOKEN` set, a scrape without it, with another token, with more or
+/// less than it, or without the `Bearer` scheme gets 401 and no numbers.
+#[tokio::test]
+async fn a_metrics_token_when_set_is_the_only_way_in() {
+    const TOKEN: &str = "scrape-me-with-this-token";
+    for db in common::databases().await {
+        let configure = |config: &mut chatops::config::Config| {
+            config.metrics_token = Some(TOKEN.to_owned().into());
+        };
+        let app = TestApp::spawn_configured(db, chatops::clock::Clock::system(), configure).await;
+        let refused = [
+            None,
+            Some("Bearer wrong".to_owned()),
+            Some(format!("Bearer {TOKEN}x")),
+            Some(format!("Bearer {}", &TOKEN[..10])),
+            Some(TOKEN.to_owned()),
+            Some(format!("Basic {TOKEN}")),
+        ];
+        for authorization in refused {
+            let mut request = app.http.get(format!("{}/metrics", app.base_url));
+            if let Some(value) = &authorization {
+                request = request.header("authorization", value);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 401, "{authorization:?}");
+            assert_eq!(
+                response.text().await.unwrap(),
+                "Metrics need `Authorization: Bearer <METRICS_TOKEN>`.\n"
+            );
+        }
+        let response = app
+            .http
+            .get(format!("{}/metrics", app.base_url))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let samples = samples(&response.text().await.unwrap());
+        let refusals = [("outcome", "4xx"), ("route", "/metrics")];
+        assert_eq!(
+            value(&samples, "chatops_http_requests_total", &refusals),
+            6.0
+        );
+        app.finish().await;
+    }
+}

@@ -95,22 +95,91 @@ async fn a_rollback_restores_the_previous_release_and_tells_the_story() {
     }
 }
 
+/// Asks for the production confirmation of rollback `n`, checks the question, and
+/// shows that someone else's press and the wait itself change nothing on Heroku.
+async fn confirmation_asked(world: &DeployWorld, n: usize, running: u64, restores: u64) -> String {
+    let releases = world.app.sandbox.heroku.releases(PRODUCTION).len();
+    let asking = world.wait_for_state(n, DeployState::Confirming).await;
+    settle_outbox(&world.app).await;
+    let title = format!("Roll back {PRODUCTION} to v{restores}?");
+    let responses = world.app.sandbox.slack.responses();
+    // A button's acknowledgement may arrive after the question: find it by its title.
+    let question = responses.iter().rev().find(|r| r.text == title).unwrap();
+    assert_eq!(question.text, title);
+    let slug = release(world, PRODUCTION, restores).slug_id.unwrap();
+    let commit = world
+        .app
+        .sandbox
+        .heroku
+        .slug(&slug)
+        .unwrap()
+        .commit
+        .unwrap();
+    assert_eq!(
+        question.blocks[0]["text"]["text"].as_str().unwrap(),
+        format!(
+            "*{title}*\n{PRODUCTION} runs v{running} now; this restores v{restores} ({}).",
+            &commit[..8]
+        )
+    );
+    let id = asking.id.to_string();
+    assert_eq!(question.blocks[2]["elements"][0]["value"], id.as_str());
+    assert_eq!(world.press("U0BOB", "confirm_go", &id).await, 200);
+    settle_outbox(&world.app).await;
+    assert_eq!(world.last_response(), "Only <@U0ALICE> can confirm this.");
+    let waiting = world.wait_for_state(n, DeployState::Confirming).await;
+    assert_eq!(waiting.release_id, None);
+    assert_eq!(
+        world.app.sandbox.heroku.releases(PRODUCTION).len(),
+        releases,
+        "nothing was rolled back before the confirmation"
+    );
+    id
+}
+
+const PRODUCTION: &str = "paipu-app-production";
+
 #[tokio::test]
-async fn a_rollback_to_a_named_version_in_production_needs_no_confirmation() {
+async fn a_production_rollback_waits_for_the_requesters_confirmation() {
     for world in worlds().await {
-        let before = current(&world, "paipu-app-production");
+        let before = current(&world, PRODUCTION);
         world.command(ALICE, "rollback paipu to v30").await;
+        let id = confirmation_asked(&world, 1, before.version, 30).await;
+        assert_eq!(world.press(ALICE, "confirm_go", &id).await, 200);
         let rollback = finished_deploy(&world.app).await;
         assert_state(&rollback, DeployState::RolledBack);
-        let now = current(&world, "paipu-app-production");
+        let now = current(&world, PRODUCTION);
         assert_eq!(
             (now.version, now.description.as_str()),
             (before.version + 1, "Rollback to v30")
         );
-        assert_eq!(
-            now.slug_id,
-            release(&world, "paipu-app-production", 30).slug_id
-        );
+        assert_eq!(now.slug_id, release(&world, PRODUCTION, 30).slug_id);
+        world.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_rollback_button_in_production_asks_the_presser_to_confirm() {
+    for world in worlds().await {
+        world
+            .app
+            .sandbox
+            .heroku
+            .crash_after_next_restart(PRODUCTION, "web.1");
+        let before = current(&world, PRODUCTION);
+        world.command(ALICE, "deploy paipu to production").await;
+        world.answer_confirmation(1, ALICE, "confirm_go").await;
+        assert_eq!(world.wait_finished(1).await.state, DeployState::Failed);
+        settle_outbox(&world.app).await;
+        let (_, replies) = thread_of_last_deploy(&world.app);
+        let button = &replies.last().unwrap().blocks.last().unwrap()["elements"][0];
+        let value = button["value"].as_str().unwrap().to_owned();
+        assert_eq!(world.press(ALICE, "rollback", &value).await, 200);
+        let id = confirmation_asked(&world, 2, before.version + 1, before.version).await;
+        assert_eq!(world.press(ALICE, "confirm_go", &id).await, 200);
+        assert_state(&world.wait_finished(2).await, DeployState::RolledBack);
+        let now = current(&world, PRODUCTION);
+        assert_eq!(now.description, format!("Rollback to v{}", before.version));
         world.finish().await;
     }
 }

@@ -113,9 +113,11 @@ impl TestApp {
         (response.status().as_u16(), response.text().await.unwrap())
     }
 
-    /// Sends `/h <text>` exactly as Slack would, signed now with the right secret.
+    /// Sends `/h <text>` exactly as Slack would, signed now with the right secret; its
+    /// `response_url` is under the fake Slack but answers nothing there.
     pub async fn command(&self, text: &str) -> (u16, String) {
-        let body = slash_body(text);
+        let response_url = format!("{}/commands/T0TEST/1/x", self.sandbox.slack_url);
+        let body = slash_body_as("T0TEST", "C0DEPLOYS", "U0ALICE", &response_url, text);
         self.post(
             "/slack/commands",
             &signed_headers(SECRET, now(), &body),
@@ -160,13 +162,14 @@ pub fn now() -> i64 {
     chatops::clock::Clock::system().now()
 }
 
-/// A slash-command form body like Slack's, unique per call so signatures differ.
+/// A slash-command form body like Slack's, unique per call so signatures differ. Its
+/// `response_url` is Slack's form: only for commands answered in the reply alone.
 pub fn slash_body(text: &str) -> String {
     slash_body_as(
         "T0TEST",
         "C0DEPLOYS",
         "U0ALICE",
-        "http://127.0.0.1:9/commands/T0TEST/1/x",
+        "https://hooks.slack.com/commands/T0TEST/1/x",
         text,
     )
 }
