@@ -1,5 +1,6 @@
-//! The linking pages: `GET /auth/{heroku,github}/start` sends the browser to the
-//! provider's authorize page, `GET /auth/{heroku,github}/callback` brings it back with
+//! The linking pages: `GET /auth/{heroku,github}/start` has the person sign in with
+//! Slack ([`slack_sign_in`]), which then sends the browser to the provider's authorize
+//! page; `GET /auth/{heroku,github}/callback` brings it back with
 //! a code, which is exchanged for tokens; the identity is read (`GET /account`,
 //! `GET /user`), stored sealed, and the next step shown: connect the other account, or
 //! "You're all set", with a note in Slack.
@@ -15,9 +16,10 @@ use serde::Deserialize;
 use super::provider::{GITHUB_SCOPES, HEROKU_SCOPE};
 use super::states::{self, Origin, Purpose, StateError};
 use super::tokens::{open_account, save_github, save_heroku};
-use super::{Provider, cookies, notify};
+use super::{Provider, cookies, notify, slack_sign_in};
 use crate::bot::{Bot, BotState};
 use crate::pages::Page;
+use crate::store::AlreadyLinked;
 
 /// `?state=` of a start link.
 #[derive(Debug, Deserialize)]
@@ -45,6 +47,13 @@ pub enum LinkFailure {
     Unavailable {
         provider: &'static str,
         detail: String,
+    },
+    /// Another Slack user of the workspace holds the account.
+    #[error("the {provider} account {account} is already linked to Slack user {holder}")]
+    Taken {
+        provider: &'static str,
+        account: String,
+        holder: String,
     },
     #[error("{0:#}")]
     Store(anyhow::Error),
@@ -89,21 +98,31 @@ pub fn callback_url(app: &Bot, provider: Provider) -> String {
     format!("{}/auth/{}/callback", app.config.base_url, provider.key())
 }
 
+/// Checks the state, then has the person sign in with Slack first.
 async fn start(app: &Bot, provider: Provider, query: StartQuery) -> Response {
     let purpose = Purpose::Link(provider);
-    if let Err(error) = states::check(app, purpose, query.state.as_deref()).await {
-        return error.page(purpose);
+    let state = query.state.as_deref();
+    match states::pending(app, purpose, state).await {
+        Ok(origin) => slack_sign_in::start(app, provider, state.unwrap_or_default(), &origin),
+        Err(error) => error.page(purpose),
     }
-    let state = query.state.unwrap_or_default();
+}
+
+/// Sends this browser, now known to be the person `state` was made for, to the
+/// provider's authorize page, bound to `state` by a cookie.
+pub fn to_provider(app: &Bot, provider: Provider, state: &str) -> Response {
     let location = match provider {
-        Provider::Heroku => app.heroku_oauth.authorize_url(&state, HEROKU_SCOPE),
+        Provider::Heroku => app.heroku_oauth.authorize_url(state, HEROKU_SCOPE),
         Provider::GitHub => app.github_oauth.authorize_url(
-            &state,
+            state,
             GITHUB_SCOPES,
             &callback_url(app, Provider::GitHub),
         ),
     };
-    redirect(&location, cookies::bind(app, purpose, &state))
+    redirect(
+        &location,
+        cookies::bind(app, Purpose::Link(provider), state),
+    )
 }
 
 /// A `302 Found` to `location` that also sets `cookie`.
@@ -167,21 +186,31 @@ pub async fn claimed(
         .await
         .map_err(|error| error.page(purpose))?;
     if let Some(error) = &query.error {
-        tracing::info!(error = ?error, "the person did not allow access");
-        let page = Page::new("Access was not allowed")
-            .paragraph("You chose not to allow access, so nothing was changed.")
-            .paragraph("You can use the same link again within 10 minutes, or ask for a new one.");
-        return Err(page.respond(StatusCode::OK));
+        return Err(not_allowed(error));
     }
     if query.code.as_deref().is_none_or(str::is_empty) {
-        let page = Page::new("This link is incomplete")
-            .paragraph("It carries no authorization code. Nothing was changed.")
-            .paragraph(purpose.retry_hint());
-        return Err(page.respond(StatusCode::BAD_REQUEST));
+        return Err(incomplete(purpose));
     }
     states::claim(app, purpose, state, headers)
         .await
         .map_err(|error| error.page(purpose))
+}
+
+/// The page for a person who said no (`error` from the provider) on its page.
+pub fn not_allowed(error: &str) -> Response {
+    tracing::info!(error = ?error, "the person did not allow access");
+    Page::new("Access was not allowed")
+        .paragraph("You chose not to allow access, so nothing was changed.")
+        .paragraph("You can use the same link again within 10 minutes, or ask for a new one.")
+        .respond(StatusCode::OK)
+}
+
+/// The page for a callback without a code.
+pub fn incomplete(purpose: Purpose) -> Response {
+    Page::new("This link is incomplete")
+        .paragraph("It carries no authorization code. Nothing was changed.")
+        .paragraph(purpose.retry_hint())
+        .respond(StatusCode::BAD_REQUEST)
 }
 
 /// Exchanges a Heroku code, reads the account, stores the link; the account's email.
@@ -208,7 +237,7 @@ async fn link_heroku(app: &Bot, origin: &Origin, code: &str) -> Result<String, L
         &tokens,
     )
     .await
-    .map_err(LinkFailure::Store)?;
+    .map_err(|error| LinkFailure::unsaved(error, "Heroku", &account.email))?;
     Ok(account.email)
 }
 
@@ -237,7 +266,7 @@ async fn link_github(app: &Bot, origin: &Origin, code: &str) -> Result<String, L
         &token.access_token,
     )
     .await
-    .map_err(LinkFailure::Store)?;
+    .map_err(|error| LinkFailure::unsaved(error, "GitHub", &user.login))?;
     Ok(user.login)
 }
 
@@ -309,9 +338,40 @@ impl LinkFailure {
         }
     }
 
+    /// Why `account` of `provider` could not be stored: someone else holds it, or the
+    /// store failed.
+    fn unsaved(error: anyhow::Error, provider: &'static str, account: &str) -> LinkFailure {
+        match error.downcast_ref::<AlreadyLinked>() {
+            Some(taken) => LinkFailure::Taken {
+                provider,
+                account: account.to_owned(),
+                holder: taken.holder.clone(),
+            },
+            None => LinkFailure::Store(error),
+        }
+    }
+
     /// The page telling the person the sign-in did not complete.
     pub fn page(&self, purpose: Purpose) -> Response {
         tracing::warn!(failure = %self, "a sign-in did not complete");
+        if let LinkFailure::Taken {
+            provider,
+            account,
+            holder,
+        } = self
+        {
+            return Page::new(format!("This {provider} account is already linked"))
+                .paragraph(format!(
+                    "This {provider} account ({account}) is already linked to Slack user \
+                     {holder} in this workspace: one account belongs to one person. \
+                     Nothing was stored."
+                ))
+                .paragraph(format!(
+                    "Sign in to {provider} with your own account, or if this one is yours, \
+                     have {holder} run `/h logout` first. Then run `/h login` in Slack."
+                ))
+                .respond(StatusCode::CONFLICT);
+        }
         let (status, title, detail) = match self {
             LinkFailure::Refused { provider, detail } => (
                 StatusCode::BAD_REQUEST,
@@ -323,7 +383,7 @@ impl LinkFailure {
                 format!("{provider} did not answer"),
                 detail.as_str(),
             ),
-            LinkFailure::Store(_) => (
+            LinkFailure::Taken { .. } | LinkFailure::Store(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong".to_owned(),
                 "The sign-in could not be saved.",

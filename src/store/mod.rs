@@ -60,6 +60,7 @@ macro_rules! stored_text {
     };
 }
 
+mod account_holders;
 mod accounts;
 mod audit;
 mod channels;
@@ -73,6 +74,7 @@ mod outbox;
 mod signatures;
 mod targets;
 
+pub use account_holders::{AlreadyLinked, ProviderAccount};
 pub use accounts::{
     GitHubLink, HerokuLink, NewOAuthState, SealedColumn, StoredAccount, StoredOAuthState,
     StoredWorkspace,

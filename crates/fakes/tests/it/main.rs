@@ -3,3 +3,4 @@
 
 mod heroku_conformance;
 mod slack_conformance;
+mod slack_openid;
