@@ -15,7 +15,7 @@
 //! | provider | callback URL | scopes |
 //! |---|---|---|
 //! | Heroku OAuth client | `{BASE_URL}/auth/heroku/callback` | [`HEROKU_SCOPE`] (`global`) |
-//! | GitHub OAuth App | `{BASE_URL}/auth/github/callback` | [`GITHUB_SCOPES`] (`repo user`) |
+//! | GitHub OAuth App | `{BASE_URL}/auth/github/callback` | [`GITHUB_SCOPES`] (`repo read:user`) |
 //! | Slack app (multi-workspace) | `{BASE_URL}/slack/oauth/callback` | [`SLACK_SCOPES`] |
 //! | Slack app (Sign in with Slack) | `{BASE_URL}/auth/slack/callback` | user scopes `openid profile` |
 

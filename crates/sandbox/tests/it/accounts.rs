@@ -146,7 +146,7 @@ async fn linking_walks_heroku_then_github_and_says_so_in_slack() {
         let expected = [
             ("client_id", OAUTH_CLIENT_ID),
             ("redirect_uri", &redirect_uri),
-            ("scope", "repo user"),
+            ("scope", "repo read:user"),
             ("state", &github_state),
         ];
         assert_eq!(query, params(&expected));
