@@ -50,6 +50,30 @@ pub fn bind_sign_in(app: &Bot, provider: Provider, nonce: &str) -> HeaderValue {
     header_value(app, SIGN_IN, &value, LIFETIME_SECS)
 }
 
+/// The PKCE verifier cookie of `provider`, and its path (the provider's callback).
+fn pkce_cookie(provider: Provider) -> (&'static str, &'static str) {
+    match provider {
+        Provider::Heroku => ("chatops_pkce_heroku", "/auth/heroku"),
+        Provider::GitHub => ("chatops_pkce_github", "/auth/github"),
+    }
+}
+
+/// The `Set-Cookie` that keeps `provider`'s PKCE verifier in this browser until its
+/// callback: a code leaked from the callback URL is useless without it.
+pub fn bind_pkce(app: &Bot, provider: Provider, verifier: &str) -> HeaderValue {
+    header_value(app, pkce_cookie(provider), verifier, LIFETIME_SECS)
+}
+
+/// The `Set-Cookie` that forgets the verifier once the code was exchanged.
+pub fn clear_pkce(app: &Bot, provider: Provider) -> HeaderValue {
+    header_value(app, pkce_cookie(provider), "", 0)
+}
+
+/// This browser's PKCE verifier for `provider`, if any.
+pub fn pkce(headers: &HeaderMap, provider: Provider) -> Option<&str> {
+    value(headers, pkce_cookie(provider).0).filter(|verifier| !verifier.is_empty())
+}
+
 /// The `Set-Cookie` that forgets the sign-in once it was used.
 pub fn clear_sign_in(app: &Bot) -> HeaderValue {
     header_value(app, SIGN_IN, "", 0)

@@ -11,15 +11,19 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
+// Where the install flow (and the sign-in) have always found it.
+pub use super::link_failure::LinkFailure;
 use super::provider::{GITHUB_SCOPES, HEROKU_SCOPE};
 use super::states::{self, Origin, Purpose, StateError};
 use super::tokens::{open_account, save_github, save_heroku};
 use super::{Provider, cookies, notify, slack_sign_in};
 use crate::bot::{Bot, BotState};
 use crate::pages::Page;
-use crate::store::AlreadyLinked;
 
 /// `?state=` of a start link.
 #[derive(Debug, Deserialize)]
@@ -33,30 +37,6 @@ pub struct CallbackQuery {
     pub code: Option<String>,
     pub state: Option<String>,
     pub error: Option<String>,
-}
-
-/// Why a code did not become a stored link.
-#[derive(Debug, thiserror::Error)]
-pub enum LinkFailure {
-    #[error("{provider} refused: {detail}")]
-    Refused {
-        provider: &'static str,
-        detail: String,
-    },
-    #[error("{provider} did not answer: {detail}")]
-    Unavailable {
-        provider: &'static str,
-        detail: String,
-    },
-    /// Another Slack user of the workspace holds the account.
-    #[error("the {provider} account {account} is already linked to Slack user {holder}")]
-    Taken {
-        provider: &'static str,
-        account: String,
-        holder: String,
-    },
-    #[error("{0:#}")]
-    Store(anyhow::Error),
 }
 
 /// `GET /auth/heroku/start`
@@ -111,18 +91,25 @@ async fn start(app: &Bot, provider: Provider, query: StartQuery) -> Response {
 /// Sends this browser, now known to be the person `state` was made for, to the
 /// provider's authorize page, bound to `state` by a cookie.
 pub fn to_provider(app: &Bot, provider: Provider, state: &str) -> Response {
-    let location = match provider {
-        Provider::Heroku => app.heroku_oauth.authorize_url(state, HEROKU_SCOPE),
-        Provider::GitHub => app.github_oauth.authorize_url(
-            state,
-            GITHUB_SCOPES,
-            &callback_url(app, Provider::GitHub),
-        ),
-    };
-    redirect(
-        &location,
-        cookies::bind(app, Purpose::Link(provider), state),
-    )
+    let bound = cookies::bind(app, Purpose::Link(provider), state);
+    match provider {
+        Provider::Heroku => redirect(&app.heroku_oauth.authorize_url(state, HEROKU_SCOPE), bound),
+        Provider::GitHub => {
+            // PKCE (S256): the verifier stays in this browser, the challenge goes to GitHub.
+            let verifier = states::random();
+            let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            let redirect_uri = callback_url(app, Provider::GitHub);
+            let location =
+                app.github_oauth
+                    .authorize_url(state, GITHUB_SCOPES, &redirect_uri, &challenge);
+            let mut response = redirect(&location, bound);
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                cookies::bind_pkce(app, provider, &verifier),
+            );
+            response
+        }
+    }
 }
 
 /// A `302 Found` to `location` that also sets `cookie`.
@@ -160,9 +147,10 @@ async fn callback(
         Err(refusal) => return refusal,
     };
     let code = query.code.unwrap_or_default();
+    let verifier = cookies::pkce(headers, provider).unwrap_or_default();
     let linked = match provider {
         Provider::Heroku => link_heroku(app, &origin, &code).await,
-        Provider::GitHub => link_github(app, &origin, &code).await,
+        Provider::GitHub => link_github(app, &origin, &code, verifier).await,
     };
     let mut page = match linked {
         Ok(who) => next_step(app, &origin, provider, &who).await,
@@ -170,6 +158,10 @@ async fn callback(
     };
     page.headers_mut()
         .append(header::SET_COOKIE, cookies::clear(app, purpose));
+    if provider == Provider::GitHub {
+        page.headers_mut()
+            .append(header::SET_COOKIE, cookies::clear_pkce(app, provider));
+    }
     page
 }
 
@@ -242,14 +234,19 @@ async fn link_heroku(app: &Bot, origin: &Origin, code: &str) -> Result<String, L
 }
 
 /// Exchanges a GitHub code, reads the user, stores the link; the user's login.
-async fn link_github(app: &Bot, origin: &Origin, code: &str) -> Result<String, LinkFailure> {
+async fn link_github(
+    app: &Bot,
+    origin: &Origin,
+    code: &str,
+    verifier: &str,
+) -> Result<String, LinkFailure> {
     let github_failure = |error: crate::github::GitHubError| {
         LinkFailure::new("GitHub", error.is_transient(), &error)
     };
     let redirect_uri = callback_url(app, Provider::GitHub);
     let token = app
         .github_oauth
-        .exchange_code(code, &redirect_uri)
+        .exchange_code(code, &redirect_uri, verifier)
         .await
         .map_err(github_failure)?;
     let user = app
@@ -320,78 +317,5 @@ async fn connect_next(app: &Bot, origin: &Origin, title: String, next: Provider)
             page.paragraph(format!("Run `/h login` in Slack to connect {next}."))
                 .respond(StatusCode::OK)
         }
-    }
-}
-
-impl LinkFailure {
-    /// A provider's error, classified as a refusal or an outage.
-    pub fn new(
-        provider: &'static str,
-        transient: bool,
-        error: &dyn std::fmt::Display,
-    ) -> LinkFailure {
-        let detail = error.to_string();
-        if transient {
-            LinkFailure::Unavailable { provider, detail }
-        } else {
-            LinkFailure::Refused { provider, detail }
-        }
-    }
-
-    /// Why `account` of `provider` could not be stored: someone else holds it, or the
-    /// store failed.
-    fn unsaved(error: anyhow::Error, provider: &'static str, account: &str) -> LinkFailure {
-        match error.downcast_ref::<AlreadyLinked>() {
-            Some(taken) => LinkFailure::Taken {
-                provider,
-                account: account.to_owned(),
-                holder: taken.holder.clone(),
-            },
-            None => LinkFailure::Store(error),
-        }
-    }
-
-    /// The page telling the person the sign-in did not complete.
-    pub fn page(&self, purpose: Purpose) -> Response {
-        tracing::warn!(failure = %self, "a sign-in did not complete");
-        if let LinkFailure::Taken {
-            provider,
-            account,
-            holder,
-        } = self
-        {
-            return Page::new(format!("This {provider} account is already linked"))
-                .paragraph(format!(
-                    "This {provider} account ({account}) is already linked to Slack user \
-                     {holder} in this workspace: one account belongs to one person. \
-                     Nothing was stored."
-                ))
-                .paragraph(format!(
-                    "Sign in to {provider} with your own account, or if this one is yours, \
-                     have {holder} run `/h logout` first. Then run `/h login` in Slack."
-                ))
-                .respond(StatusCode::CONFLICT);
-        }
-        let (status, title, detail) = match self {
-            LinkFailure::Refused { provider, detail } => (
-                StatusCode::BAD_REQUEST,
-                format!("{provider} did not accept this sign-in"),
-                detail.as_str(),
-            ),
-            LinkFailure::Unavailable { provider, detail } => (
-                StatusCode::BAD_GATEWAY,
-                format!("{provider} did not answer"),
-                detail.as_str(),
-            ),
-            LinkFailure::Taken { .. } | LinkFailure::Store(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong".to_owned(),
-                "The sign-in could not be saved.",
-            ),
-        };
-        Page::new(title)
-            .paragraph(format!("{detail} Nothing was stored."))
-            .paragraph(purpose.retry_hint())
-            .respond(status)
     }
 }

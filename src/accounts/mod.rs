@@ -23,6 +23,7 @@ mod connect;
 mod cookies;
 mod flow;
 mod install;
+mod link_failure;
 mod linked;
 pub mod login;
 mod notify;

@@ -143,13 +143,29 @@ async fn linking_walks_heroku_then_github_and_says_so_in_slack() {
             format!("{}/login/oauth/authorize", app.sandbox.github_url)
         );
         let redirect_uri = format!("{}/auth/github/callback", app.base_url);
+        let challenge = query["code_challenge"].clone();
+        assert_eq!(challenge.len(), 43, "an S256 challenge");
         let expected = [
             ("client_id", OAUTH_CLIENT_ID),
             ("redirect_uri", &redirect_uri),
             ("scope", "repo read:user"),
             ("state", &github_state),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
         ];
         assert_eq!(query, params(&expected));
+        let verifier = to_github
+            .set_cookies
+            .iter()
+            .find_map(|cookie| cookie.strip_prefix("chatops_pkce_github="))
+            .and_then(|cookie| cookie.split(';').next())
+            .expect("the PKCE verifier cookie");
+        use base64::Engine;
+        use sha2::Digest;
+        assert_eq!(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier)),
+            challenge
+        );
         let back = browser
             .authorize(to_github.redirect(), None, "Authorize as alice")
             .await;
