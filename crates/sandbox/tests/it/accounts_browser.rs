@@ -88,6 +88,9 @@ async fn a_browser_goes_from_the_slack_button_to_all_set() {
 
     browser.goto(&start).await;
     sign_in_with_slack(&browser, &app, "U0ALICE").await;
+    browser
+        .wait_for_text("h1", "Authorize sandbox-heroku-client")
+        .await;
     assert_eq!(browser.title().await, "Heroku | Authorize");
     assert!(
         browser
