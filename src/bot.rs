@@ -18,6 +18,7 @@ use crate::lease::Lease;
 use crate::metrics::{Metrics, Service};
 use crate::outbound::{self, RetryPolicy};
 use crate::slack::api::SlackApi;
+use crate::slack::openid::SlackSignIn;
 use crate::slack::pacer::Pacer;
 use crate::store::Store;
 use crate::vault::Vault;
@@ -34,6 +35,9 @@ pub struct Bot {
     pub github: GitHubClient,
     pub github_oauth: GitHubOAuth,
     pub slack: SlackApi,
+    /// Sign in with Slack, which proves who links accounts; needs the Slack app's
+    /// client id and secret (`SLACK_CLIENT_ID`, `SLACK_CLIENT_SECRET`).
+    pub slack_sign_in: Option<SlackSignIn>,
     /// How patient outbound calls are (also paces outbox retries).
     pub patience: Patience,
     /// Wakes the background loops when there is work, instead of waiting a tick.
@@ -98,6 +102,14 @@ impl Bot {
         let slack = SlackApi::new(&endpoints.slack, patience.timeout, patience.retry)
             .context("cannot set up the Slack client (are CA certificates installed?)")?
             .with_calls(metrics.calls(Service::Slack));
+        let slack_sign_in = config.slack_app.as_ref().map(|slack_app| {
+            SlackSignIn::new(
+                http.clone(),
+                &endpoints.slack,
+                &slack_app.client_id,
+                slack_app.client_secret.clone(),
+            )
+        });
         Ok(Bot {
             vault: Vault::new(
                 &config.encryption_key,
@@ -110,6 +122,7 @@ impl Bot {
             heroku_oauth,
             github_oauth,
             slack,
+            slack_sign_in,
             config,
             store,
             clock,

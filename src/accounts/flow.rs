@@ -1,5 +1,6 @@
-//! The linking pages: `GET /auth/{heroku,github}/start` sends the browser to the
-//! provider's authorize page, `GET /auth/{heroku,github}/callback` brings it back with
+//! The linking pages: `GET /auth/{heroku,github}/start` has the person sign in with
+//! Slack ([`slack_sign_in`]), which then sends the browser to the provider's authorize
+//! page; `GET /auth/{heroku,github}/callback` brings it back with
 //! a code, which is exchanged for tokens; the identity is read (`GET /account`,
 //! `GET /user`), stored sealed, and the next step shown: connect the other account, or
 //! "You're all set", with a note in Slack.
@@ -10,12 +11,17 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
+// Where the install flow (and the sign-in) have always found it.
+pub use super::link_failure::LinkFailure;
 use super::provider::{GITHUB_SCOPES, HEROKU_SCOPE};
 use super::states::{self, Origin, Purpose, StateError};
 use super::tokens::{open_account, save_github, save_heroku};
-use super::{Provider, cookies, notify};
+use super::{Provider, cookies, notify, slack_sign_in};
 use crate::bot::{Bot, BotState};
 use crate::pages::Page;
 
@@ -31,23 +37,6 @@ pub struct CallbackQuery {
     pub code: Option<String>,
     pub state: Option<String>,
     pub error: Option<String>,
-}
-
-/// Why a code did not become a stored link.
-#[derive(Debug, thiserror::Error)]
-pub enum LinkFailure {
-    #[error("{provider} refused: {detail}")]
-    Refused {
-        provider: &'static str,
-        detail: String,
-    },
-    #[error("{provider} did not answer: {detail}")]
-    Unavailable {
-        provider: &'static str,
-        detail: String,
-    },
-    #[error("{0:#}")]
-    Store(anyhow::Error),
 }
 
 /// `GET /auth/heroku/start`
@@ -89,21 +78,38 @@ pub fn callback_url(app: &Bot, provider: Provider) -> String {
     format!("{}/auth/{}/callback", app.config.base_url, provider.key())
 }
 
+/// Checks the state, then has the person sign in with Slack first.
 async fn start(app: &Bot, provider: Provider, query: StartQuery) -> Response {
     let purpose = Purpose::Link(provider);
-    if let Err(error) = states::check(app, purpose, query.state.as_deref()).await {
-        return error.page(purpose);
+    let state = query.state.as_deref();
+    match states::pending(app, purpose, state).await {
+        Ok(origin) => slack_sign_in::start(app, provider, state.unwrap_or_default(), &origin),
+        Err(error) => error.page(purpose),
     }
-    let state = query.state.unwrap_or_default();
-    let location = match provider {
-        Provider::Heroku => app.heroku_oauth.authorize_url(&state, HEROKU_SCOPE),
-        Provider::GitHub => app.github_oauth.authorize_url(
-            &state,
-            GITHUB_SCOPES,
-            &callback_url(app, Provider::GitHub),
-        ),
-    };
-    redirect(&location, cookies::bind(app, purpose, &state))
+}
+
+/// Sends this browser, now known to be the person `state` was made for, to the
+/// provider's authorize page, bound to `state` by a cookie.
+pub fn to_provider(app: &Bot, provider: Provider, state: &str) -> Response {
+    let bound = cookies::bind(app, Purpose::Link(provider), state);
+    match provider {
+        Provider::Heroku => redirect(&app.heroku_oauth.authorize_url(state, HEROKU_SCOPE), bound),
+        Provider::GitHub => {
+            // PKCE (S256): the verifier stays in this browser, the challenge goes to GitHub.
+            let verifier = states::random();
+            let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            let redirect_uri = callback_url(app, Provider::GitHub);
+            let location =
+                app.github_oauth
+                    .authorize_url(state, GITHUB_SCOPES, &redirect_uri, &challenge);
+            let mut response = redirect(&location, bound);
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                cookies::bind_pkce(app, provider, &verifier),
+            );
+            response
+        }
+    }
 }
 
 /// A `302 Found` to `location` that also sets `cookie`.
@@ -141,9 +147,10 @@ async fn callback(
         Err(refusal) => return refusal,
     };
     let code = query.code.unwrap_or_default();
+    let verifier = cookies::pkce(headers, provider).unwrap_or_default();
     let linked = match provider {
         Provider::Heroku => link_heroku(app, &origin, &code).await,
-        Provider::GitHub => link_github(app, &origin, &code).await,
+        Provider::GitHub => link_github(app, &origin, &code, verifier).await,
     };
     let mut page = match linked {
         Ok(who) => next_step(app, &origin, provider, &who).await,
@@ -151,6 +158,10 @@ async fn callback(
     };
     page.headers_mut()
         .append(header::SET_COOKIE, cookies::clear(app, purpose));
+    if provider == Provider::GitHub {
+        page.headers_mut()
+            .append(header::SET_COOKIE, cookies::clear_pkce(app, provider));
+    }
     page
 }
 
@@ -167,21 +178,31 @@ pub async fn claimed(
         .await
         .map_err(|error| error.page(purpose))?;
     if let Some(error) = &query.error {
-        tracing::info!(error = ?error, "the person did not allow access");
-        let page = Page::new("Access was not allowed")
-            .paragraph("You chose not to allow access, so nothing was changed.")
-            .paragraph("You can use the same link again within 10 minutes, or ask for a new one.");
-        return Err(page.respond(StatusCode::OK));
+        return Err(not_allowed(error));
     }
     if query.code.as_deref().is_none_or(str::is_empty) {
-        let page = Page::new("This link is incomplete")
-            .paragraph("It carries no authorization code. Nothing was changed.")
-            .paragraph(purpose.retry_hint());
-        return Err(page.respond(StatusCode::BAD_REQUEST));
+        return Err(incomplete(purpose));
     }
     states::claim(app, purpose, state, headers)
         .await
         .map_err(|error| error.page(purpose))
+}
+
+/// The page for a person who said no (`error` from the provider) on its page.
+pub fn not_allowed(error: &str) -> Response {
+    tracing::info!(error = ?error, "the person did not allow access");
+    Page::new("Access was not allowed")
+        .paragraph("You chose not to allow access, so nothing was changed.")
+        .paragraph("You can use the same link again within 10 minutes, or ask for a new one.")
+        .respond(StatusCode::OK)
+}
+
+/// The page for a callback without a code.
+pub fn incomplete(purpose: Purpose) -> Response {
+    Page::new("This link is incomplete")
+        .paragraph("It carries no authorization code. Nothing was changed.")
+        .paragraph(purpose.retry_hint())
+        .respond(StatusCode::BAD_REQUEST)
 }
 
 /// Exchanges a Heroku code, reads the account, stores the link; the account's email.
@@ -208,19 +229,24 @@ async fn link_heroku(app: &Bot, origin: &Origin, code: &str) -> Result<String, L
         &tokens,
     )
     .await
-    .map_err(LinkFailure::Store)?;
+    .map_err(|error| LinkFailure::unsaved(error, "Heroku", &account.email))?;
     Ok(account.email)
 }
 
 /// Exchanges a GitHub code, reads the user, stores the link; the user's login.
-async fn link_github(app: &Bot, origin: &Origin, code: &str) -> Result<String, LinkFailure> {
+async fn link_github(
+    app: &Bot,
+    origin: &Origin,
+    code: &str,
+    verifier: &str,
+) -> Result<String, LinkFailure> {
     let github_failure = |error: crate::github::GitHubError| {
         LinkFailure::new("GitHub", error.is_transient(), &error)
     };
     let redirect_uri = callback_url(app, Provider::GitHub);
     let token = app
         .github_oauth
-        .exchange_code(code, &redirect_uri)
+        .exchange_code(code, &redirect_uri, verifier)
         .await
         .map_err(github_failure)?;
     let user = app
@@ -237,7 +263,7 @@ async fn link_github(app: &Bot, origin: &Origin, code: &str) -> Result<String, L
         &token.access_token,
     )
     .await
-    .map_err(LinkFailure::Store)?;
+    .map_err(|error| LinkFailure::unsaved(error, "GitHub", &user.login))?;
     Ok(user.login)
 }
 
@@ -291,47 +317,5 @@ async fn connect_next(app: &Bot, origin: &Origin, title: String, next: Provider)
             page.paragraph(format!("Run `/h login` in Slack to connect {next}."))
                 .respond(StatusCode::OK)
         }
-    }
-}
-
-impl LinkFailure {
-    /// A provider's error, classified as a refusal or an outage.
-    pub fn new(
-        provider: &'static str,
-        transient: bool,
-        error: &dyn std::fmt::Display,
-    ) -> LinkFailure {
-        let detail = error.to_string();
-        if transient {
-            LinkFailure::Unavailable { provider, detail }
-        } else {
-            LinkFailure::Refused { provider, detail }
-        }
-    }
-
-    /// The page telling the person the sign-in did not complete.
-    pub fn page(&self, purpose: Purpose) -> Response {
-        tracing::warn!(failure = %self, "a sign-in did not complete");
-        let (status, title, detail) = match self {
-            LinkFailure::Refused { provider, detail } => (
-                StatusCode::BAD_REQUEST,
-                format!("{provider} did not accept this sign-in"),
-                detail.as_str(),
-            ),
-            LinkFailure::Unavailable { provider, detail } => (
-                StatusCode::BAD_GATEWAY,
-                format!("{provider} did not answer"),
-                detail.as_str(),
-            ),
-            LinkFailure::Store(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong".to_owned(),
-                "The sign-in could not be saved.",
-            ),
-        };
-        Page::new(title)
-            .paragraph(format!("{detail} Nothing was stored."))
-            .paragraph(purpose.retry_hint())
-            .respond(status)
     }
 }

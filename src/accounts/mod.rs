@@ -1,6 +1,7 @@
 //! Linked accounts: who a Slack user is on Heroku and GitHub, and their tokens, kept
 //! sealed by the [`vault`](crate::vault). Owns the linking flow (`/h login`, the OAuth pages, the
-//! Slack follow-up), token refresh, logout, and workspace installs; it does not decide
+//! Slack follow-up), proving with Sign in with Slack that whoever opens a link is the
+//! person it was made for, token refresh, logout, and workspace installs; it does not decide
 //! what a token is used for.
 //!
 //! An identity is per Slack `(team_id, user_id)`: the same person in another
@@ -14,18 +15,21 @@
 //! | provider | callback URL | scopes |
 //! |---|---|---|
 //! | Heroku OAuth client | `{BASE_URL}/auth/heroku/callback` | [`HEROKU_SCOPE`] (`global`) |
-//! | GitHub OAuth App | `{BASE_URL}/auth/github/callback` | [`GITHUB_SCOPES`] (`repo user`) |
+//! | GitHub OAuth App | `{BASE_URL}/auth/github/callback` | [`GITHUB_SCOPES`] (`repo read:user`) |
 //! | Slack app (multi-workspace) | `{BASE_URL}/slack/oauth/callback` | [`SLACK_SCOPES`] |
+//! | Slack app (Sign in with Slack) | `{BASE_URL}/auth/slack/callback` | user scopes `openid profile` |
 
 mod connect;
 mod cookies;
 mod flow;
 mod install;
 mod install_state;
+mod link_failure;
 mod linked;
 pub mod login;
 mod notify;
 mod provider;
+mod slack_sign_in;
 mod states;
 mod tokens;
 
@@ -47,6 +51,7 @@ pub fn routes() -> Router<BotState> {
         .route("/auth/heroku/callback", get(flow::heroku_callback))
         .route("/auth/github/start", get(flow::github_start))
         .route("/auth/github/callback", get(flow::github_callback))
+        .route("/auth/slack/callback", get(slack_sign_in::callback))
         .route("/slack/install", get(install::start))
         .route("/slack/oauth/callback", get(install::callback))
 }

@@ -11,12 +11,13 @@ use std::fmt;
 /// permissions allow.
 pub const HEROKU_SCOPE: &str = "global";
 
-/// GitHub asks for `repo` and `user`, as slash-heroku did. `repo` is the only OAuth
-/// App scope that reads private repositories' code (the source tarball Heroku builds),
-/// commit statuses and check runs (the CI gate), and writes deployments and their
-/// statuses; `repo_deployment` alone cannot read private code or statuses. `user`
-/// reads the profile (`GET /user`) so the bot can say who is linked.
-pub const GITHUB_SCOPES: &[&str] = &["repo", "user"];
+/// GitHub asks for `repo` and `read:user`. `repo` is the only OAuth App scope that
+/// reads private repositories' code (the source tarball Heroku builds), commit statuses
+/// and check runs (the CI gate), and writes deployments and their statuses;
+/// `repo_deployment` alone cannot read private code or statuses. `read:user` reads the
+/// profile (`GET /user`) so the bot can say who is linked; slash-heroku's `user` would
+/// also let it change the profile and follow people, which the bot never does.
+pub const GITHUB_SCOPES: &[&str] = &["repo", "read:user"];
 
 /// What the bot asks a workspace for on install: the `/h` command, posting, and
 /// reading back its own posts in public and private channels (the outbox does, after a

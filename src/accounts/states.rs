@@ -4,8 +4,9 @@
 //! A state is 256 bits from the OS CSPRNG, handed out once in a Slack message (or by
 //! the install page) and stored only as its SHA-256, bound to its purpose (which
 //! provider, or a workspace install) and to the Slack team and user it was made for.
-//! It works once, for [`LIFETIME_SECS`]. The start page also puts it in a cookie
-//! ([`cookies`]), and the callback insists on that cookie.
+//! It works once, for [`LIFETIME_SECS`]. Before a link goes to the provider, the
+//! person signs in with Slack ([`super::slack_sign_in`]) as the user the state was made
+//! for; only then is it put in a cookie ([`cookies`]), which the callback insists on.
 //!
 //! Every refusal happens before anything is written, and explains itself on a page.
 
@@ -113,9 +114,7 @@ pub async fn issue(app: &Bot, purpose: Purpose, origin: Option<&Origin>) -> anyh
             "pruning old OAuth states failed"
         );
     }
-    let mut bytes = [0u8; STATE_BYTES];
-    OsRng.fill_bytes(&mut bytes);
-    let state = URL_SAFE_NO_PAD.encode(bytes);
+    let state = random();
     let state_hash = hash(&state);
     let response_url = origin
         .and_then(|origin| origin.response_url.as_deref())
@@ -147,6 +146,24 @@ pub fn start_url(app: &Bot, provider: Provider, state: &str) -> String {
 
 /// Checks that `state` could be claimed for `purpose` now, changing nothing.
 pub async fn check(app: &Bot, purpose: Purpose, state: Option<&str>) -> Result<(), StateError> {
+    claimable(app, purpose, state).await.map(drop)
+}
+
+/// Where `state` started, if it could be claimed for `purpose` now; changes nothing.
+pub async fn pending(
+    app: &Bot,
+    purpose: Purpose,
+    state: Option<&str>,
+) -> Result<Origin, StateError> {
+    let stored = claimable(app, purpose, state).await?;
+    origin(app, stored).ok_or(StateError::Unknown)
+}
+
+async fn claimable(
+    app: &Bot,
+    purpose: Purpose,
+    state: Option<&str>,
+) -> Result<StoredOAuthState, StateError> {
     let state = state
         .filter(|state| !state.is_empty())
         .ok_or(StateError::Missing)?;
@@ -155,7 +172,7 @@ pub async fn check(app: &Bot, purpose: Purpose, state: Option<&str>) -> Result<(
         .oauth_state(&hash(state))
         .await
         .map_err(StateError::Internal)?;
-    explain(stored, purpose, app.clock.now()).map(drop)
+    explain(stored, purpose, app.clock.now())
 }
 
 /// Uses up `state` for `purpose` if it is valid and this browser started it; returns
@@ -220,6 +237,13 @@ fn explain(
         return Err(StateError::Expired);
     }
     Ok(stored)
+}
+
+/// 256 bits from the OS CSPRNG, URL-safe: a state, or a sign-in's nonce.
+pub fn random() -> String {
+    let mut bytes = [0u8; STATE_BYTES];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn hash(state: &str) -> String {

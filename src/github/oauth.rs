@@ -75,14 +75,23 @@ impl GitHubOAuth {
     }
 
     /// The page to send the user to. `state` is the single-use anti-forgery value the
-    /// callback must bring back; `scopes` are joined with spaces, as GitHub expects.
-    pub fn authorize_url(&self, state: &str, scopes: &[&str], redirect_uri: &str) -> String {
+    /// callback must bring back; `scopes` are joined with spaces, as GitHub expects;
+    /// `code_challenge` is PKCE's S256 challenge of the verifier the exchange will send.
+    pub fn authorize_url(
+        &self,
+        state: &str,
+        scopes: &[&str],
+        redirect_uri: &str,
+        code_challenge: &str,
+    ) -> String {
         let base = format!("{}/login/oauth/authorize", self.oauth_url);
         let params = [
             ("client_id", self.client_id.as_str()),
             ("redirect_uri", redirect_uri),
             ("scope", &scopes.join(" ")),
             ("state", state),
+            ("code_challenge", code_challenge),
+            ("code_challenge_method", "S256"),
         ];
         Url::parse_with_params(&base, params).map_or(base, String::from)
     }
@@ -95,6 +104,7 @@ impl GitHubOAuth {
         &self,
         code: &str,
         redirect_uri: &str,
+        code_verifier: &str,
     ) -> Result<GitHubToken, GitHubError> {
         let url = format!("{}/login/oauth/access_token", self.oauth_url);
         let form = [
@@ -102,6 +112,7 @@ impl GitHubOAuth {
             ("client_secret", self.client_secret.expose_secret()),
             ("code", code),
             ("redirect_uri", redirect_uri),
+            ("code_verifier", code_verifier),
         ];
         let build = || {
             self.http
@@ -191,12 +202,14 @@ mod tests {
             "st/ate",
             &["repo", "read:user"],
             "https://bot.example/auth/github/callback",
+            "ch4llenge",
         );
         assert_eq!(
             url,
             "https://github.com/login/oauth/authorize?client_id=Iv1.abc\
              &redirect_uri=https%3A%2F%2Fbot.example%2Fauth%2Fgithub%2Fcallback\
-             &scope=repo+read%3Auser&state=st%2Fate"
+             &scope=repo+read%3Auser&state=st%2Fate\
+             &code_challenge=ch4llenge&code_challenge_method=S256"
         );
     }
 

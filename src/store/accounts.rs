@@ -8,6 +8,7 @@
 use anyhow::Context;
 
 use super::Store;
+use super::account_holders::ProviderAccount;
 
 /// A person's linked accounts as stored (token columns sealed).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -133,7 +134,8 @@ impl Store {
         .context("cannot read linked accounts")
     }
 
-    /// Stores (or replaces) the Heroku link of a person.
+    /// Stores (or replaces) the Heroku link of a person; [`AlreadyLinked`](super::AlreadyLinked) if another
+    /// person of the workspace holds that Heroku account.
     pub async fn link_heroku(
         &self,
         team_id: &str,
@@ -141,7 +143,9 @@ impl Store {
         link: &HerokuLink,
         now: i64,
     ) -> anyhow::Result<()> {
-        sqlx::query(
+        let account = ProviderAccount::Heroku(&link.heroku_user_id);
+        self.refuse_if_held(team_id, user_id, account).await?;
+        let written = sqlx::query(
             "INSERT INTO users (team_id, user_id, heroku_user_id, heroku_email, \
              heroku_access_token, heroku_refresh_token, heroku_expires_at, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
@@ -160,12 +164,13 @@ impl Store {
         .bind(link.expires_at)
         .bind(now)
         .execute(&self.pool)
-        .await
-        .context("cannot store the Heroku link")?;
-        Ok(())
+        .await;
+        self.stored_unless_held(written, (team_id, user_id), account)
+            .await
     }
 
-    /// Stores (or replaces) the GitHub link of a person.
+    /// Stores (or replaces) the GitHub link of a person; [`AlreadyLinked`](super::AlreadyLinked) if another
+    /// person of the workspace holds that GitHub account.
     pub async fn link_github(
         &self,
         team_id: &str,
@@ -173,7 +178,9 @@ impl Store {
         link: &GitHubLink,
         now: i64,
     ) -> anyhow::Result<()> {
-        sqlx::query(
+        let account = ProviderAccount::GitHub(link.github_user_id);
+        self.refuse_if_held(team_id, user_id, account).await?;
+        let written = sqlx::query(
             "INSERT INTO users (team_id, user_id, github_user_id, github_login, github_token, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
              ON CONFLICT (team_id, user_id) DO UPDATE SET \
@@ -187,9 +194,9 @@ impl Store {
         .bind(&link.token)
         .bind(now)
         .execute(&self.pool)
-        .await
-        .context("cannot store the GitHub link")?;
-        Ok(())
+        .await;
+        self.stored_unless_held(written, (team_id, user_id), account)
+            .await
     }
 
     /// Replaces the Heroku tokens after a refresh (both sealed).

@@ -60,6 +60,7 @@ macro_rules! stored_text {
     };
 }
 
+mod account_holders;
 mod accounts;
 mod audit;
 mod channels;
@@ -74,6 +75,7 @@ mod sealed;
 mod signatures;
 mod targets;
 
+pub use account_holders::{AlreadyLinked, ProviderAccount};
 pub use accounts::{
     GitHubLink, HerokuLink, NewOAuthState, SealedColumn, StoredAccount, StoredOAuthState,
     StoredWorkspace,

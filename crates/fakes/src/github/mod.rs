@@ -11,6 +11,7 @@
 //!
 //! Accounts: `alice` (id 1, admin everywhere), `bob` (id 2, collaborator nowhere: he
 //! sees only public `acme/atlas`, read-only), `erin` (id 3, push access to
+//! `heroku/paipu-repo` and `acme/atlas`), `bruno` (id 4, Alice's teammate: admin of
 //! `heroku/paipu-repo` and `acme/atlas`).
 //!
 //! | repository | visibility | default | branches |

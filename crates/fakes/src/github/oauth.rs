@@ -36,6 +36,9 @@ pub(super) struct Authorize {
     state: String,
     /// The account chosen on the page; absent when the user pressed Cancel.
     login: Option<String>,
+    /// PKCE (S256 only, as GitHub).
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
 }
 
 /// `GET /login/oauth/authorize`: the consent page.
@@ -64,8 +67,17 @@ pub(super) async fn page(
         ("redirect_uri", redirect_uri),
         ("scope", &request.scope),
         ("state", &request.state),
+        (
+            "code_challenge",
+            request.code_challenge.as_deref().unwrap_or(""),
+        ),
+        (
+            "code_challenge_method",
+            request.code_challenge_method.as_deref().unwrap_or(""),
+        ),
     ]
     .iter()
+    .filter(|(_, value)| !value.is_empty())
     .map(|(name, value)| {
         format!(
             "<input type=\"hidden\" name=\"{name}\" value=\"{}\">\n",
@@ -119,6 +131,7 @@ pub(super) async fn authorize(
             redirect_uri: redirect_uri.clone(),
             scopes,
             expires_at,
+            challenge: request.code_challenge.filter(|c| !c.is_empty()),
         },
     );
     back_to(&redirect_uri, &[("code", &code), ("state", &request.state)])
@@ -130,6 +143,13 @@ fn checked(request: &Authorize) -> Result<&str, (StatusCode, Html<&'static str>)
         return Err((
             StatusCode::NOT_FOUND,
             Html("<h1>404</h1><p>This is not a known OAuth application.</p>"),
+        ));
+    }
+    let method = request.code_challenge_method.as_deref();
+    if request.code_challenge.is_some() && method.is_some_and(|m| m != "S256") {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            Html("<p>Only the S256 code_challenge_method is supported.</p>"),
         ));
     }
     match request.redirect_uri.as_deref() {
@@ -179,6 +199,7 @@ pub(super) async fn exchange(
         param("client_secret"),
         param("code"),
         param("redirect_uri"),
+        param("code_verifier"),
     );
     if is_json(header::ACCEPT) {
         axum::Json(answer).into_response()
@@ -206,6 +227,7 @@ impl FakeGitHub {
         secret: Option<&str>,
         code: Option<&str>,
         redirect_uri: Option<&str>,
+        verifier: Option<&str>,
     ) -> serde_json::Value {
         let refusal = |error: &str, description: &str| json!({"error": error, "error_description": description, "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors"});
         if client_id != Some(OAUTH_CLIENT_ID) || secret != Some(OAUTH_CLIENT_SECRET) {
@@ -231,6 +253,14 @@ impl FakeGitHub {
                 "The redirect_uri MUST match the registered callback URL for this application.",
             );
         }
+        if let Some(challenge) = &pending.challenge
+            && verifier.map(s256).as_ref() != Some(challenge)
+        {
+            return refusal(
+                "bad_verification_code",
+                "The code_verifier does not match the code_challenge.",
+            );
+        }
         let pending = world
             .codes
             .remove(code.expect("found above"))
@@ -238,6 +268,13 @@ impl FakeGitHub {
         let token = world.mint_token(&pending.login, &pending.scopes);
         json!({"access_token": token, "token_type": "bearer", "scope": pending.scopes})
     }
+}
+
+/// PKCE's S256: the verifier's SHA-256, base64url without padding.
+fn s256(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
 }
 
 /// `DELETE /applications/{client_id}/token` with the app's basic credentials and

@@ -1,5 +1,5 @@
 //! The fake GitHub's seeded content, as the parent module's documentation describes
-//! it: three accounts, three repositories with a small commit graph each, all green.
+//! it: four accounts, three repositories with a small commit graph each, all green.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +12,7 @@ const SEED_EPOCH: i64 = 1_714_564_800;
 impl World {
     /// The world described in the module documentation.
     pub fn seeded() -> World {
-        let accounts = ["alice", "bob", "erin"]
+        let accounts = ["alice", "bob", "erin", "bruno"]
             .iter()
             .zip(1u64..)
             .map(|(login, id)| account(login, id));
@@ -22,7 +22,11 @@ impl World {
             "acme",
             "atlas",
             false,
-            &[("alice", Role::Admin), ("erin", Role::Write)],
+            &[
+                ("alice", Role::Admin),
+                ("erin", Role::Write),
+                ("bruno", Role::Admin),
+            ],
             &["Initial commit", "Add the map"],
         );
         world.seed_repo(
@@ -36,7 +40,11 @@ impl World {
     }
 
     fn seed_paipu(&mut self) {
-        let collaborators = [("alice", Role::Admin), ("erin", Role::Write)];
+        let collaborators = [
+            ("alice", Role::Admin),
+            ("erin", Role::Write),
+            ("bruno", Role::Admin),
+        ];
         let repo = self.seed_repo(
             "heroku",
             "paipu-repo",
@@ -120,6 +128,7 @@ fn account(login: &'static str, id: u64) -> Account {
     let name = match login {
         "alice" => "Alice Admin",
         "bob" => "Bob Outsider",
+        "bruno" => "Bruno Teammate",
         _ => "Erin Engineer",
     };
     Account {

@@ -173,6 +173,8 @@ pub(super) struct OAuthCode {
     pub redirect_uri: String,
     pub scopes: String,
     pub expires_at: i64,
+    /// PKCE: the S256 `code_challenge` the authorize request carried, if any.
+    pub challenge: Option<String>,
 }
 
 /// A tarball download link handed out by the tarball endpoint.

@@ -12,6 +12,7 @@
 //! | `alice@example.com` (2FA on) | everything: member of team `acme`, collaborator on Erin's apps |
 //! | `bob@example.com` | nothing: `GET /pipelines` is empty, pipelines are 404, apps are 403 |
 //! | `erin@example.com` (2FA on) | only the `vault` pipeline and its apps, which she owns |
+//! | `bruno@example.com` (2FA on) | Alice's teammate: member of team `acme` (`paipu`, `atlas`) |
 //!
 //! | pipeline (owner) | test | staging | production |
 //! |---|---|---|---|

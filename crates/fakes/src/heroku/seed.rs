@@ -1,4 +1,4 @@
-//! The seeded world (described in the module doc of [`super`]): three accounts, the
+//! The seeded world (described in the module doc of [`super`]): four accounts, the
 //! `acme` team, pipelines `paipu`, `atlas` and `vault`, and each app's history of
 //! builds, slugs and releases, its formation and its running dynos. Ids and shas are
 //! derived from names, so they are the same on every run.
@@ -18,6 +18,7 @@ const HOUR: i64 = 3600;
 const ALICE: &str = "alice@example.com";
 const BOB: &str = "bob@example.com";
 const ERIN: &str = "erin@example.com";
+const BRUNO: &str = "bruno@example.com";
 
 struct AppSpec {
     name: &'static str,
@@ -131,6 +132,8 @@ pub(super) fn world(base_url: &str) -> World {
         user(ALICE, "Alice Anders", true, vec![acme.id.clone()]),
         user(BOB, "Bob Brandt", false, Vec::new()),
         user(ERIN, "Erin Ekström", true, Vec::new()),
+        // Alice's teammate: the same team, an account of his own.
+        user(BRUNO, "Bruno Bianchi", true, vec![acme.id.clone()]),
     ];
     world.teams = vec![acme];
     for name in ["paipu", "atlas", "vault"] {

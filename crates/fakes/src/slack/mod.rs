@@ -1,7 +1,9 @@
 //! The fake Slack: the Web API methods the bot calls (`chat.postMessage` with threads
 //! and metadata, `chat.update`, `chat.postEphemeral`, `conversations.replies`,
-//! `conversations.history`, `oauth.v2.access`), `response_url`s, and the
-//! OAuth v2 install page, over a seeded in-memory world of two workspaces.
+//! `conversations.history`, `oauth.v2.access`), `response_url`s, the
+//! OAuth v2 install page, and Sign in with Slack (`openid/connect/authorize`,
+//! `openid.connect.token`, `openid.connect.userInfo`, the JWKS), over a seeded
+//! in-memory world of two workspaces.
 //!
 //! It answers as Slack does: HTTP 200 with `ok: false` and Slack's error code for
 //! refusals (`invalid_auth`, `channel_not_found`, `not_in_channel`, `no_text`,
@@ -13,11 +15,13 @@ mod blocks;
 mod chat;
 mod history;
 mod oauth;
+mod openid;
 mod pacing;
 mod params;
 mod records;
 mod respond;
 mod routes;
+mod signing;
 mod state;
 mod world;
 
@@ -35,6 +39,23 @@ pub use world::AppCredentials;
 
 use super::Faults;
 use state::State;
+
+/// Something wrong with the next ID token `openid.connect.token` hands out, as a
+/// compromised or confused token endpoint (or someone in the middle) would send: the
+/// bot must refuse each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tamper {
+    /// Signed with a key the JWKS does not hold.
+    OtherKey,
+    /// A `nonce` other than the one the authorize page was given.
+    Nonce,
+    /// Issued to another app (`aud`).
+    Audience,
+    /// Expired an hour ago.
+    Expired,
+    /// The previous genuine ID token, again.
+    Replay,
+}
 
 /// How many unread events a slow watcher may fall behind by.
 const EVENT_BACKLOG: usize = 1024;
@@ -57,6 +78,9 @@ impl FakeSlack {
     /// both with the app installed.
     pub fn new(base_url: &str) -> FakeSlack {
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
+        // The signing key takes a moment to generate: start now, not at the first
+        // sign-in, whose caller would wait for it.
+        std::thread::spawn(signing::published);
         FakeSlack {
             faults: Faults::default(),
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -102,6 +126,15 @@ impl FakeSlack {
     /// How long an OAuth code stays exchangeable (Slack: ten minutes).
     pub fn set_code_ttl(&self, ttl: Duration) {
         self.lock().code_ttl = ttl;
+    }
+
+    /// Makes the next ID token wrong in the way `tamper` says.
+    pub fn tamper_next_id_token(&self, tamper: Tamper) {
+        if tamper == Tamper::OtherKey {
+            // Made now rather than while the bot waits for its token.
+            signing::unpublished();
+        }
+        self.lock().tamper = Some(tamper);
     }
 
     /// A fresh `response_url` for a command `user` ran in `channel` of `team`.

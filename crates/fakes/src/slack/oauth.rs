@@ -79,23 +79,7 @@ pub(super) async fn decide(
 
 /// `oauth.v2.access`.
 pub(super) fn access(state: &mut State, params: &Params) -> Answer {
-    let from_arguments = || {
-        Some((
-            params.str("client_id")?.to_owned(),
-            params.str("client_secret")?.to_owned(),
-        ))
-    };
-    let (client_id, secret) = params
-        .basic
-        .clone()
-        .or_else(from_arguments)
-        .ok_or(Refusal::Error("invalid_client_id"))?;
-    if client_id != state.world.app.client_id {
-        return Err(Refusal::Error("invalid_client_id"));
-    }
-    if secret != state.world.app.client_secret {
-        return Err(Refusal::Error("bad_client_secret"));
-    }
+    client_credentials(state, params)?;
     let code = params.str("code").ok_or(Refusal::Error("invalid_code"))?;
     let pending = state
         .codes
@@ -126,6 +110,29 @@ pub(super) fn access(state: &mut State, params: &Params) -> Answer {
     })))
 }
 
+/// The client's id, if the call carries the app's id and secret (from HTTP basic auth
+/// or the arguments, as Slack accepts both).
+pub(super) fn client_credentials(state: &State, params: &Params) -> Result<String, Refusal> {
+    let from_arguments = || {
+        Some((
+            params.str("client_id")?.to_owned(),
+            params.str("client_secret")?.to_owned(),
+        ))
+    };
+    let (client_id, secret) = params
+        .basic
+        .clone()
+        .or_else(from_arguments)
+        .ok_or(Refusal::Error("invalid_client_id"))?;
+    if client_id != state.world.app.client_id {
+        return Err(Refusal::Error("invalid_client_id"));
+    }
+    if secret != state.world.app.client_secret {
+        return Err(Refusal::Error("bad_client_secret"));
+    }
+    Ok(client_id)
+}
+
 /// The requested scope, if the request is one Slack would show a page for.
 fn checked<'a>(world: &World, request: &'a Authorize) -> Result<&'a str, &'static str> {
     if request.client_id.as_deref() != Some(world.app.client_id.as_str()) {
@@ -153,7 +160,11 @@ fn chosen(world: &World, install_as: Option<&str>) -> Option<(String, String)> {
         .then(|| (team.to_owned(), user.to_owned()))
 }
 
-fn redirect(redirect_uri: &str, pairs: &[(&str, &str)], state: Option<&str>) -> Response {
+pub(super) fn redirect(
+    redirect_uri: &str,
+    pairs: &[(&str, &str)],
+    state: Option<&str>,
+) -> Response {
     let mut pairs = pairs.to_vec();
     pairs.extend(state.map(|state| ("state", state)));
     let query = serde_urlencoded::to_string(&pairs).expect("string pairs always encode");
@@ -209,7 +220,7 @@ fn install_page(world: &World, request: &Authorize, scope: &str) -> String {
     )
 }
 
-fn refused_page(problem: &str) -> Response {
+pub(super) fn refused_page(problem: &str) -> Response {
     let body = format!(
         "<!doctype html><html><body><h1>Something went wrong</h1><p>{}</p></body></html>",
         escape(problem)
@@ -217,7 +228,7 @@ fn refused_page(problem: &str) -> Response {
     (StatusCode::BAD_REQUEST, Html(body)).into_response()
 }
 
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -1,5 +1,5 @@
 //! The fake's HTTP surface: the Web API under `/api/{method}` (GET or POST, JSON or
-//! form), `response_url`s under `/response/{id}`, and the OAuth authorize page, all
+//! form), `response_url`s under `/response/{id}`, the OAuth and Sign in with Slack pages and Slack's JWKS, all
 //! behind the fake's injectable faults.
 
 use axum::Router;
@@ -12,7 +12,7 @@ use axum::routing::{any, get, post};
 
 use super::params::{Answer, Params, Refusal, outcome, refusal_body, reply};
 use super::state::State;
-use super::{FakeSlack, chat, history, oauth, respond};
+use super::{FakeSlack, chat, history, oauth, openid, respond};
 use crate::faults;
 
 pub(super) fn router(fake: FakeSlack) -> Router {
@@ -20,6 +20,11 @@ pub(super) fn router(fake: FakeSlack) -> Router {
         .route("/api/{method}", any(api))
         .route("/response/{id}", post(respond::post))
         .route("/oauth/v2/authorize", get(oauth::page).post(oauth::decide))
+        .route(
+            "/openid/connect/authorize",
+            get(openid::page).post(openid::decide),
+        )
+        .route("/openid/connect/keys", get(openid::keys))
         .layer(axum::middleware::from_fn_with_state(
             fake.faults.clone(),
             faults::apply,
@@ -51,13 +56,13 @@ async fn api(
 ) -> Response {
     let mut state = fake.lock();
     let answer = Params::parse(&headers, query.as_deref(), &body)
-        .and_then(|params| call(&mut state, &method, &params));
+        .and_then(|params| call(&mut state, &method, &params, &fake.base_url));
     let (status, error) = outcome(&answer);
     state.records.log(&method, status, error);
     reply(answer)
 }
 
-fn call(state: &mut State, method: &str, params: &Params) -> Answer {
+fn call(state: &mut State, method: &str, params: &Params, base_url: &str) -> Answer {
     match method {
         "chat.postMessage" => chat::post_message(state, params),
         "chat.update" => chat::update(state, params),
@@ -65,6 +70,8 @@ fn call(state: &mut State, method: &str, params: &Params) -> Answer {
         "conversations.replies" => history::replies(state, params),
         "conversations.history" => history::history(state, params),
         "oauth.v2.access" => oauth::access(state, params),
+        "openid.connect.token" => openid::token(state, params, base_url),
+        "openid.connect.userInfo" => openid::user_info(state, params),
         _ => Err(Refusal::Error("unknown_method")),
     }
 }

@@ -1,15 +1,15 @@
 //! The fake's whole mutable state, behind one lock: the world, the records, pacing,
-//! pending OAuth codes and minted `response_url`s, and the `ts` clock.
+//! pending OAuth and sign-in codes, what to do to the next ID token, and minted `response_url`s, and the `ts` clock.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::broadcast;
 
-use super::SlackEvent;
 use super::pacing::{Buckets, Pacing};
 use super::records::Records;
 use super::world::World;
+use super::{SlackEvent, Tamper};
 
 /// Slack's OAuth codes expire after ten minutes.
 pub(super) const CODE_TTL: Duration = Duration::from_secs(10 * 60);
@@ -23,6 +23,16 @@ pub(super) struct PendingCode {
     pub team: String,
     pub user: String,
     pub scope: String,
+    pub redirect_uri: String,
+    pub minted: Instant,
+}
+
+/// A Sign in with Slack code, waiting to be exchanged for an ID token.
+#[derive(Debug, Clone)]
+pub(super) struct PendingSignIn {
+    pub team: String,
+    pub user: String,
+    pub nonce: Option<String>,
     pub redirect_uri: String,
     pub minted: Instant,
 }
@@ -45,6 +55,13 @@ pub(super) struct State {
     pub buckets: Buckets,
     pub codes: HashMap<String, PendingCode>,
     pub code_ttl: Duration,
+    pub sign_in_codes: HashMap<String, PendingSignIn>,
+    /// Sign in with Slack user tokens: `(team, user)`.
+    pub user_tokens: HashMap<String, (String, String)>,
+    /// The last genuine ID token handed out, for [`Tamper::Replay`].
+    pub last_id_token: Option<String>,
+    /// What to do wrong with the next ID token.
+    pub tamper: Option<Tamper>,
     pub response_urls: HashMap<String, ResponseUrl>,
     /// The last `ts` handed out, in Unix microseconds.
     last_ts: u64,
@@ -59,6 +76,10 @@ impl State {
             buckets: Buckets::default(),
             codes: HashMap::new(),
             code_ttl: CODE_TTL,
+            sign_in_codes: HashMap::new(),
+            user_tokens: HashMap::new(),
+            last_id_token: None,
+            tamper: None,
             response_urls: HashMap::new(),
             last_ts: 0,
         }

@@ -7,3 +7,4 @@ mod github_conformance;
 mod github_spec;
 mod heroku_conformance;
 mod slack_conformance;
+mod slack_openid;

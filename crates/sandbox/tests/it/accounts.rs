@@ -49,7 +49,38 @@ async fn linking_walks_heroku_then_github_and_says_so_in_slack() {
         );
 
         let mut browser = Walker::new();
-        let to_heroku = browser.get(&start).await;
+        let to_slack = browser.get(&start).await;
+        let (sign_in, query) = split_url(to_slack.redirect());
+        assert_eq!(
+            sign_in,
+            format!("{}/openid/connect/authorize", app.sandbox.slack_url)
+        );
+        let nonce = query["nonce"].clone();
+        assert_eq!(nonce.len(), 43, "256 random bits, URL-safe base64");
+        let slack_callback = format!("{}/auth/slack/callback", app.base_url);
+        let expected = [
+            ("response_type", "code"),
+            ("scope", "openid profile"),
+            ("client_id", &app.sandbox.slack.app().client_id),
+            ("state", &state),
+            ("team", TEAM),
+            ("nonce", &nonce),
+            ("redirect_uri", &slack_callback),
+        ];
+        assert_eq!(query, params(&expected));
+        assert_eq!(
+            to_slack.set_cookies,
+            [format!(
+                "chatops_slack_sign_in=heroku.{nonce}; Path=/auth/slack; Max-Age=600; HttpOnly; SameSite=Lax"
+            )]
+        );
+        let back = browser
+            .authorize(to_slack.redirect(), None, "Continue as alice (Sandbox)")
+            .await;
+        let (callback, query) = split_url(&back);
+        assert_eq!(callback, slack_callback);
+        assert_eq!(query["state"], state);
+        let to_heroku = browser.get(&back).await;
         let (authorize, query) = split_url(to_heroku.redirect());
         assert_eq!(
             authorize,
@@ -64,9 +95,13 @@ async fn linking_walks_heroku_then_github_and_says_so_in_slack() {
         assert_eq!(query, params(&expected));
         assert_eq!(
             to_heroku.set_cookies,
-            [format!(
-                "chatops_oauth_heroku={state}; Path=/auth/heroku; Max-Age=600; HttpOnly; SameSite=Lax"
-            )]
+            [
+                format!(
+                    "chatops_oauth_heroku={state}; Path=/auth/heroku; Max-Age=600; HttpOnly; SameSite=Lax"
+                ),
+                "chatops_slack_sign_in=; Path=/auth/slack; Max-Age=0; HttpOnly; SameSite=Lax"
+                    .to_owned()
+            ]
         );
         let back = browser
             .authorize(
@@ -101,20 +136,36 @@ async fn linking_walks_heroku_then_github_and_says_so_in_slack() {
         let github_state = split_url(&github_start).1["state"].clone();
         assert_ne!(github_state, state);
 
-        let to_github = browser.get(&github_start).await;
+        let to_github = browser.start(&github_start).await;
         let (authorize, query) = split_url(to_github.redirect());
         assert_eq!(
             authorize,
             format!("{}/login/oauth/authorize", app.sandbox.github_url)
         );
         let redirect_uri = format!("{}/auth/github/callback", app.base_url);
+        let challenge = query["code_challenge"].clone();
+        assert_eq!(challenge.len(), 43, "an S256 challenge");
         let expected = [
             ("client_id", OAUTH_CLIENT_ID),
             ("redirect_uri", &redirect_uri),
-            ("scope", "repo user"),
+            ("scope", "repo read:user"),
             ("state", &github_state),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
         ];
         assert_eq!(query, params(&expected));
+        let verifier = to_github
+            .set_cookies
+            .iter()
+            .find_map(|cookie| cookie.strip_prefix("chatops_pkce_github="))
+            .and_then(|cookie| cookie.split(';').next())
+            .expect("the PKCE verifier cookie");
+        use base64::Engine;
+        use sha2::Digest;
+        assert_eq!(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier)),
+            challenge
+        );
         let back = browser
             .authorize(to_github.redirect(), None, "Authorize as alice")
             .await;
@@ -188,15 +239,15 @@ async fn linking_walks_heroku_then_github_and_says_so_in_slack() {
 async fn a_command_that_needed_the_accounts_is_offered_again_and_identities_are_per_team() {
     for db in databases().await {
         let app = TestApp::spawn(db).await;
-        // From a team without an install of its own, through a response_url that no
+        // From a team the bot has no install row for, through a response_url that no
         // longer answers: the note goes out with SLACK_BOT_TOKEN instead.
-        let who = ("T0TEST", "C0DEPLOYS", "U0ALICE");
+        let who = BOB;
         let asked = invocation(
             who,
             "http://127.0.0.1:9/expired",
             "deploy  paipu to production 123456",
         );
-        let error = accounts::linked(&app.state, "T0TEST", "U0ALICE")
+        let error = accounts::linked(&app.state, TEAM, "U0BOB")
             .await
             .unwrap_err();
         let answer = error.reply(&app.state, &asked).await;
@@ -218,7 +269,7 @@ async fn a_command_that_needed_the_accounts_is_offered_again_and_identities_are_
                  Connect your Heroku account, then GitHub: <{start}|Connect Heroku>\n{LINK_NOTE}"
             )
         );
-        let mut browser = Walker::new();
+        let mut browser = Walker::signed_in_as("bob (Sandbox)");
         let heroku = walk_provider(
             &mut browser,
             &start,
@@ -237,7 +288,7 @@ async fn a_command_that_needed_the_accounts_is_offered_again_and_identities_are_
         let told = eventually("the ephemeral", || {
             app.sandbox
                 .slack
-                .ephemerals("C0DEPLOYS", "U0ALICE")
+                .ephemerals("C0DEPLOYS", "U0BOB")
                 .into_iter()
                 .next()
         })
@@ -255,15 +306,32 @@ async fn a_command_that_needed_the_accounts_is_offered_again_and_identities_are_
                 .all(|(_, _, value)| !value.contains("123456"))
         );
 
-        // The same Slack user id in another workspace is another person.
+        // The same Slack user id in another workspace is another person: Bob's link
+        // for a workspace T0TEST is refused to Bob signed in to Sandbox.
         assert_eq!(
-            not_linked(accounts::linked(&app.state, TEAM, "U0ALICE").await).len(),
+            not_linked(accounts::linked(&app.state, "T0TEST", "U0BOB").await).len(),
             2
         );
+        let elsewhere = ("T0TEST", "C0DEPLOYS", "U0BOB");
+        let asked = invocation(elsewhere, "http://127.0.0.1:9/expired", "login");
+        let error = accounts::linked(&app.state, "T0TEST", "U0BOB")
+            .await
+            .unwrap_err();
+        let start =
+            button_url(&serde_json::to_value(error.reply(&app.state, &asked).await).unwrap());
+        let page = browser.start(&start).await;
         assert_eq!(
-            text(&app, ALICE, "whoami").await,
-            "You're not connected to Heroku: run `/h login` to connect it.\n\
-             You're not connected to GitHub: run `/h login` to connect it."
+            (page.status, page.heading().as_str()),
+            (403, "This link is for someone else")
+        );
+        assert_eq!(
+            page.paragraphs()[0],
+            "This link was made for Slack user U0BOB in workspace T0TEST; you are signed in \
+             to Slack as @bob in Sandbox. Nothing was changed."
+        );
+        assert_eq!(
+            not_linked(accounts::linked(&app.state, "T0TEST", "U0BOB").await).len(),
+            2
         );
         app.finish().await;
     }
@@ -531,9 +599,9 @@ async fn bad_states_get_a_clear_page_and_change_nothing() {
         assert_eq!(dump(&app.db).await, before);
 
         // Bob's authorized callback, opened in the browser where Alice started hers.
-        let (mut alice, mut bob) = (Walker::new(), Walker::new());
-        let alice_authorize = alice.get(&alice_start).await.redirect().to_owned();
-        let bob_authorize = bob.get(&bob_start).await.redirect().to_owned();
+        let (mut alice, mut bob) = (Walker::new(), Walker::signed_in_as("bob (Sandbox)"));
+        let alice_authorize = alice.start(&alice_start).await.redirect().to_owned();
+        let bob_authorize = bob.start(&bob_start).await.redirect().to_owned();
         let bob_back = bob
             .authorize(&bob_authorize, Some(("email", "bob@example.com")), "Allow")
             .await;
@@ -596,7 +664,7 @@ async fn provider_refusals_and_failures_during_a_callback_are_explained() {
         let app = TestApp::spawn(db).await;
         let start = button_url(&reply(&app, ALICE, "login").await);
         let mut browser = Walker::new();
-        let authorize = browser.get(&start).await.redirect().to_owned();
+        let authorize = browser.start(&start).await.redirect().to_owned();
         let before = dump(&app.db).await;
         let denied = browser.authorize(&authorize, None, "Deny").await;
         let page = browser.get(&denied).await;
@@ -625,7 +693,7 @@ async fn provider_refusals_and_failures_during_a_callback_are_explained() {
         let start = button_url(&reply(&app, ALICE, "login").await);
         let heroku = walk_provider(&mut browser, &start, None, "Allow").await;
         let github_start = heroku.action().unwrap().1;
-        let authorize = browser.get(&github_start).await.redirect().to_owned();
+        let authorize = browser.start(&github_start).await.redirect().to_owned();
         let back = browser
             .authorize(&authorize, None, "Authorize as alice")
             .await;
@@ -747,7 +815,7 @@ async fn a_workspace_install_keeps_its_bot_token_sealed_and_posts_with_it() {
             )
             .await;
         let start = button_url(&serde_json::from_str(&answer).unwrap());
-        let mut dave = Walker::new();
+        let mut dave = Walker::signed_in_as("dave (Other Workspace)");
         let heroku = walk_provider(
             &mut dave,
             &start,
@@ -911,10 +979,10 @@ async fn the_logs_hold_no_token_code_or_state() {
     let app = TestApp::spawn(databases().await.remove(0)).await;
     let mut browser = Walker::new();
     let start = button_url(&reply(&app, ALICE, "login").await);
-    let authorize = browser.get(&start).await.redirect().to_owned();
+    let authorize = browser.start(&start).await.redirect().to_owned();
     let heroku_back = browser.authorize(&authorize, None, "Allow").await;
     let github_start = browser.get(&heroku_back).await.action().unwrap().1;
-    let authorize = browser.get(&github_start).await.redirect().to_owned();
+    let authorize = browser.start(&github_start).await.redirect().to_owned();
     let github_back = browser
         .authorize(&authorize, None, "Authorize as alice")
         .await;

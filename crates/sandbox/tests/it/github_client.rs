@@ -828,9 +828,13 @@ async fn compare_lists_exactly_the_new_commits_oldest_first() {
 /// Walks the authorize page as a person would: open it, press "Authorize as alice",
 /// and return the code the redirect carries.
 async fn authorize_as(h: &Harness, login: &str, redirect_uri: &str) -> String {
-    let url =
-        h.oauth(OAUTH_CLIENT_SECRET)
-            .authorize_url("st4te", &["repo", "read:user"], redirect_uri);
+    let challenge = s256(VERIFIER);
+    let url = h.oauth(OAUTH_CLIENT_SECRET).authorize_url(
+        "st4te",
+        &["repo", "read:user"],
+        redirect_uri,
+        &challenge,
+    );
     let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
     assert!(
         page.contains(&format!("value=\"{login}\">Authorize as {login}</button>")),
@@ -842,6 +846,8 @@ async fn authorize_as(h: &Harness, login: &str, redirect_uri: &str) -> String {
         ("redirect_uri", redirect_uri),
         ("scope", "repo read:user"),
         ("state", "st4te"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
         ("login", login),
     ];
     let http = http_client(Duration::from_secs(2));
@@ -866,12 +872,48 @@ async fn authorize_as(h: &Harness, login: &str, redirect_uri: &str) -> String {
 
 const CALLBACK: &str = "http://127.0.0.1:9/auth/github/callback";
 
+/// The PKCE verifier the exchanges send, and its S256 challenge.
+const VERIFIER: &str = "a-pkce-verifier-of-at-least-forty-three-characters";
+
+fn s256(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
+}
+
+#[tokio::test]
+async fn a_code_is_refused_with_a_wrong_pkce_verifier_and_kept_for_the_right_one() {
+    let h = start().await;
+    let code = authorize_as(&h, "erin", CALLBACK).await;
+    let oauth = h.oauth(OAUTH_CLIENT_SECRET);
+    let stolen = oauth
+        .exchange_code(&code, CALLBACK, "someone-elses-verifier")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        stolen.to_string(),
+        "GitHub refused the OAuth exchange: bad_verification_code: \
+         The code_verifier does not match the code_challenge."
+    );
+    let token = oauth
+        .exchange_code(&code, CALLBACK, VERIFIER)
+        .await
+        .unwrap();
+    assert_eq!(
+        h.client.user(&token.access_token).await.unwrap().login,
+        "erin"
+    );
+}
+
 #[tokio::test]
 async fn the_oauth_flow_links_the_account_and_refuses_a_reused_code() {
     let h = start().await;
     let code = authorize_as(&h, "erin", CALLBACK).await;
     let oauth = h.oauth(OAUTH_CLIENT_SECRET);
-    let token = oauth.exchange_code(&code, CALLBACK).await.unwrap();
+    let token = oauth
+        .exchange_code(&code, CALLBACK, VERIFIER)
+        .await
+        .unwrap();
     assert_eq!(
         (token.token_type.as_str(), token.scopes.clone()),
         ("bearer", vec!["repo".into(), "read:user".into()])
@@ -880,7 +922,10 @@ async fn the_oauth_flow_links_the_account_and_refuses_a_reused_code() {
         h.client.user(&token.access_token).await.unwrap().login,
         "erin"
     );
-    let reused = oauth.exchange_code(&code, CALLBACK).await.unwrap_err();
+    let reused = oauth
+        .exchange_code(&code, CALLBACK, VERIFIER)
+        .await
+        .unwrap_err();
     assert!(
         matches!(reused, GitHubError::OAuth { ref error, .. } if error == "bad_verification_code"),
         "{reused}"
@@ -893,7 +938,7 @@ async fn the_exchange_refuses_a_wrong_secret_and_an_expired_code() {
     let code = authorize_as(&h, "alice", CALLBACK).await;
     let wrong = h
         .oauth("not-the-secret")
-        .exchange_code(&code, CALLBACK)
+        .exchange_code(&code, CALLBACK, VERIFIER)
         .await
         .unwrap_err();
     assert!(
@@ -904,7 +949,7 @@ async fn the_exchange_refuses_a_wrong_secret_and_an_expired_code() {
     h.advance(10 * 60);
     let expired = h
         .oauth(OAUTH_CLIENT_SECRET)
-        .exchange_code(&code, CALLBACK)
+        .exchange_code(&code, CALLBACK, VERIFIER)
         .await
         .unwrap_err();
     assert!(
@@ -919,7 +964,7 @@ async fn a_revoked_token_is_unauthorized() {
     let code = authorize_as(&h, "alice", CALLBACK).await;
     let oauth = h.oauth(OAUTH_CLIENT_SECRET);
     let token = oauth
-        .exchange_code(&code, CALLBACK)
+        .exchange_code(&code, CALLBACK, VERIFIER)
         .await
         .unwrap()
         .access_token;

@@ -229,8 +229,8 @@ async fn the_world_panel_plays_the_fakes_and_says_what_changed() {
 }
 
 #[tokio::test]
-async fn carol_gets_a_login_button_to_the_sandbox_oauth_pages_and_a_click_is_signed_as_slack_signs()
-{
+async fn carol_gets_a_login_button_to_slack_sign_in_then_the_oauth_pages_and_a_click_is_signed_as_slack_signs()
+ {
     let sandbox = Started::new(databases().await.remove(0)).await;
     let page = sandbox.running.page_url.clone();
     let (status, said) = post(
@@ -246,13 +246,10 @@ async fn carol_gets_a_login_button_to_the_sandbox_oauth_pages_and_a_click_is_sig
         start.starts_with(&format!("{}/auth/", sandbox.running.bot_url)),
         "{start}"
     );
-    let authorize = common::no_redirects().get(start).send().await.unwrap();
-    assert!(
-        authorize.status().is_redirection(),
-        "{}",
-        authorize.status()
-    );
-    let location = authorize.headers()["location"].to_str().unwrap();
+    // Carol signs in to the sandbox Slack with one click, then goes on to Heroku.
+    let mut carol = common::walk::Walker::signed_in_as("carol (Sandbox)");
+    let to_heroku = carol.start(start).await;
+    let location = to_heroku.redirect();
     assert!(
         location.starts_with(&format!(
             "{}/oauth/authorize?",

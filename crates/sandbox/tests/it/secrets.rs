@@ -125,11 +125,11 @@ impl World {
     async fn login(&mut self) {
         let start = button_url(&self.command("login").await);
         let mut browser = Walker::new();
-        let heroku_authorize = browser.get(&start).await.redirect().to_owned();
+        let heroku_authorize = browser.start(&start).await.redirect().to_owned();
         let heroku_back = browser.authorize(&heroku_authorize, None, "Allow").await;
         let linked_heroku = browser.get(&heroku_back).await;
         let github_start = linked_heroku.action().expect("a Connect GitHub button").1;
-        let github_authorize = browser.get(&github_start).await.redirect().to_owned();
+        let github_authorize = browser.start(&github_start).await.redirect().to_owned();
         let github_back = browser
             .authorize(&github_authorize, None, "Authorize as alice")
             .await;

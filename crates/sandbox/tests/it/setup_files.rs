@@ -187,7 +187,7 @@ async fn callback_paths(app: &TestApp) -> Vec<String> {
     )
     .await;
     let (_, github_start) = heroku_done.action().expect("a Connect GitHub button");
-    let to_github = browser.get(&github_start).await;
+    let to_github = browser.start(&github_start).await;
     let github = split_url(to_github.redirect()).1["redirect_uri"].clone();
     let heroku = "/auth/heroku/callback";
     assert_eq!(status(app, reqwest::Method::GET, heroku).await, 400);

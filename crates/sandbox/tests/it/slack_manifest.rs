@@ -168,6 +168,17 @@ fn the_manifest_asks_for_exactly_the_scopes_the_code_needs() {
         install, needed,
         "the OAuth install asks for the manifest's scopes"
     );
+    let user_scopes: Vec<&str> = manifest["oauth_config"]["scopes"]["user"]
+        .as_array()
+        .expect("user scopes are a list")
+        .iter()
+        .map(|scope| string(scope, "a scope"))
+        .collect();
+    let sign_in: Vec<&str> = chatops::slack::openid::SIGN_IN_SCOPES.split(' ').collect();
+    assert_eq!(
+        user_scopes, sign_in,
+        "Sign in with Slack asks for the manifest's user scopes"
+    );
     let commands = slash_commands(&manifest);
     assert_eq!(commands.len(), 1);
     assert_eq!(commands[0]["command"], "/h");
@@ -190,17 +201,21 @@ async fn every_url_in_the_manifest_and_app_json_is_a_route_the_bot_serves() {
     assert_eq!(path, "/slack/commands");
     // Unsigned, so refused; but refused by the route, not missing.
     assert_eq!(status(&app, reqwest::Method::POST, path).await, 401);
-    let redirects = manifest["oauth_config"]["redirect_urls"]
+    let redirects: Vec<&str> = manifest["oauth_config"]["redirect_urls"]
         .as_array()
-        .unwrap();
+        .unwrap()
+        .iter()
+        .map(|url| placeholder_path(string(url, "a redirect URL")))
+        .collect();
     assert_eq!(
-        redirects.len(),
-        1,
-        "only the Slack install returns to Slack's redirect"
+        redirects,
+        ["/slack/oauth/callback", "/auth/slack/callback"],
+        "the Slack install and Sign in with Slack return to Slack's redirects"
     );
-    let redirect = placeholder_path(string(&redirects[0], "a redirect URL"));
-    let install = status(&app, reqwest::Method::GET, redirect).await;
-    assert!(![404, 405].contains(&install), "{redirect}: {install}");
+    for redirect in redirects {
+        let answer = status(&app, reqwest::Method::GET, redirect).await;
+        assert!(![404, 405].contains(&answer), "{redirect}: {answer}");
+    }
     let interactivity = &manifest["settings"]["interactivity"];
     if interactivity["is_enabled"] == true {
         let path = placeholder_path(string(&interactivity["request_url"], "request_url"));

@@ -1,6 +1,6 @@
 //! Helpers of the pipeline, lock, route and doctor tests: a deploy world with a second
-//! Slack user on Alice's accounts (two people of one team) and one on Bob's (who can
-//! see nothing), commands signed at the app's own time, and waits on the channel.
+//! Slack user who is Alice's teammate on Heroku and GitHub (two people of one team)
+//! and one on Bob's (who can see nothing), commands signed at the app's own time, and waits on the channel.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +9,8 @@ use chatops_fakes::SANDBOX_TEAM;
 use super::deploys::{ALICE, DeployWorld};
 use super::{TestApp, TestClock};
 
-/// A teammate of Alice, linked to the same Heroku and GitHub accounts.
+/// A teammate of Alice: his own Heroku and GitHub accounts (one account belongs to one
+/// person), with Alice's access to paipu and atlas.
 pub const BRUNO: &str = "U0BRUNO";
 /// Linked to the fakes' `bob`, who can see no pipeline.
 pub const BOB: &str = "U0BOB";
@@ -39,7 +40,7 @@ pub async fn worlds(at: i64) -> Vec<(DeployWorld, TestClock)> {
         let app = TestApp::spawn_configured(db, clock.clock(), no_confirmation).await;
         let world = DeployWorld::new(app).await;
         for (user, email, login) in [
-            (BRUNO, "alice@example.com", "alice"),
+            (BRUNO, "bruno@example.com", "bruno"),
             (BOB, "bob@example.com", "bob"),
         ] {
             chatops_sandbox::bot::link_user(

@@ -11,10 +11,13 @@ use super::forms::{Form, unescape};
 use super::{TestApp, no_redirects};
 
 /// One browser: its cookies (every host on loopback shares them, as in a browser that
-/// ignores ports) and a client that stops at each redirect.
+/// ignores ports), a client that stops at each redirect, and who it is signed in to
+/// Slack as.
 pub struct Walker {
     pub http: reqwest::Client,
     cookies: BTreeMap<String, String>,
+    /// How the sandbox Slack's sign-in page names that person: `alice (Sandbox)`.
+    slack_user: String,
 }
 
 /// A page or redirect as the browser received it.
@@ -29,11 +32,37 @@ pub struct Hop {
 }
 
 impl Walker {
+    /// A browser signed in to the sandbox Slack as Alice.
     pub fn new() -> Walker {
+        Walker::signed_in_as("alice (Sandbox)")
+    }
+
+    /// A browser signed in to Slack as `who`, as the sandbox Slack's sign-in page names
+    /// people: `carol (Sandbox)`, `dave (Other Workspace)`.
+    pub fn signed_in_as(who: &str) -> Walker {
         Walker {
             http: no_redirects(),
             cookies: BTreeMap::new(),
+            slack_user: who.to_owned(),
         }
+    }
+
+    /// Opens a link's start page; when the bot sends the browser to sign in with
+    /// Slack, signs in as this browser's person and returns the bot's answer to Slack's
+    /// redirect back (on to the provider, or a refusal page). Otherwise returns the
+    /// start page's answer.
+    pub async fn start(&mut self, start_url: &str) -> Hop {
+        let to_slack = self.get(start_url).await;
+        let signs_in = to_slack
+            .location
+            .as_deref()
+            .is_some_and(|location| location.contains("/openid/connect/authorize?"));
+        if !signs_in {
+            return to_slack;
+        }
+        let button = format!("Continue as {}", self.slack_user);
+        let back = self.authorize(to_slack.redirect(), None, &button).await;
+        self.get(&back).await
     }
 
     /// `GET url` with this browser's cookies, keeping the ones it sets.
@@ -159,6 +188,18 @@ pub fn button_url(reply: &Value) -> String {
     url.to_owned()
 }
 
+/// How the sandbox Slack's sign-in page names seeded user `user` of `team`:
+/// `alice (Sandbox)`, `dave (Other Workspace)`.
+pub fn slack_name(team: &str, user: &str) -> String {
+    let workspace = match team {
+        "T0SANDBOX" => "Sandbox",
+        "T0OTHER" => "Other Workspace",
+        _ => panic!("{team} is not a seeded workspace"),
+    };
+    let name = user.trim_start_matches("U0").to_lowercase();
+    format!("{name} ({workspace})")
+}
+
 /// From a start link through the provider's page (pressing `button`, after checking
 /// `choice`) and back to the bot's callback page.
 pub async fn walk_provider(
@@ -167,7 +208,7 @@ pub async fn walk_provider(
     choice: Option<(&str, &str)>,
     button: &str,
 ) -> Hop {
-    let authorize = walker.get(start_url).await.redirect().to_owned();
+    let authorize = walker.start(start_url).await.redirect().to_owned();
     let callback = walker.authorize(&authorize, choice, button).await;
     walker.get(&callback).await
 }
@@ -183,7 +224,7 @@ pub async fn link_both(
     let (status, body) = app.command_as(team, channel, user, "login").await;
     assert_eq!(status, 200, "{body}");
     let reply: Value = serde_json::from_str(&body).unwrap();
-    let mut walker = Walker::new();
+    let mut walker = Walker::signed_in_as(&slack_name(team, user));
     let heroku = walk_provider(
         &mut walker,
         &button_url(&reply),
