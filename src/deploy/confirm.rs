@@ -12,7 +12,7 @@ use super::gate::Tokens;
 use super::messages::subject;
 use super::steps::Outcome;
 use crate::bot::BotState;
-use crate::chat::{CANCEL_ACTION, CONFIRM_ACTION, Press, clock_time, short_sha};
+use crate::chat::{CANCEL_ACTION, CONFIRM_ACTION, Press, clock_time, escape, short_sha};
 use crate::github::{Comparison, RepoName};
 use crate::outbox::{self, Post};
 use crate::slack::api::{Button, ButtonStyle, Message};
@@ -110,21 +110,24 @@ async fn changes(
     }
 }
 
-/// `2 commits from 1a2b3c4d to 5e6f7a8b, by Alice Anders:` and a line per commit.
+/// `2 commits from 1a2b3c4d to 5e6f7a8b, by Alice Anders:` and a line per commit;
+/// messages and names are the committers' words, escaped.
 fn listed(comparison: &Comparison, running: &str, shipping: &str) -> String {
-    let mut authors: Vec<&str> = Vec::new();
+    let mut authors: Vec<String> = Vec::new();
     let mut lines = Vec::new();
     for commit in &comparison.commits {
-        let author = commit
-            .commit
-            .author
-            .as_ref()
-            .map_or("someone", |a| a.name.as_str());
+        let author = escape(
+            commit
+                .commit
+                .author
+                .as_ref()
+                .map_or("someone", |a| a.name.as_str()),
+        );
+        let first = escape(commit.commit.message.lines().next().unwrap_or_default());
+        lines.push(format!("• {first} ({author})"));
         if !authors.contains(&author) {
             authors.push(author);
         }
-        let first = commit.commit.message.lines().next().unwrap_or_default();
-        lines.push(format!("• {first} ({author})"));
     }
     let total = comparison.total_commits as usize;
     let shown = lines.len().min(LISTED_COMMITS);

@@ -27,6 +27,7 @@ pub mod worker;
 
 use std::time::Duration;
 
+use crate::chat::escape;
 use crate::github::GitHubError;
 use crate::heroku::HerokuError;
 use crate::resolver::ResolveError;
@@ -65,7 +66,7 @@ impl StepError {
         let detail = error
             .body()
             .map_or_else(|| error.to_string(), |body| body.message.clone());
-        StepError::Refused(format!("Heroku refused to {what}: {detail}"))
+        StepError::Refused(format!("Heroku refused to {what}: {}", escape(&detail)))
     }
 
     /// GitHub's answer while trying to `what`, handled like Heroku's.
@@ -83,7 +84,7 @@ impl StepError {
         let detail = error
             .body()
             .map_or_else(|| error.to_string(), |body| body.message.clone());
-        StepError::Refused(format!("GitHub refused to {what}: {detail}"))
+        StepError::Refused(format!("GitHub refused to {what}: {}", escape(&detail)))
     }
 }
 

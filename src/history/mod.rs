@@ -11,7 +11,7 @@ use crate::accounts::seen_by;
 use crate::bot::BotState;
 use crate::chat::Invocation;
 use crate::chat::Reply;
-use crate::chat::{clock_time, duration, short_sha};
+use crate::chat::{clock_time, duration, escape, short_sha};
 use crate::command::Target;
 use crate::resolver::Asking;
 use crate::store::{DeployRow, LockEvent};
@@ -117,16 +117,17 @@ fn in_scope(entry: &Entry, target: Option<&Target>) -> bool {
 fn deploy_entry(d: &DeployRow) -> Entry {
     let mut what = d.pipeline.clone();
     if let Some(git_ref) = d.git_ref.as_ref().or(d.branch.as_ref()) {
-        what.push_str(&format!("/{git_ref}"));
+        what.push_str(&format!("/{}", escape(git_ref)));
     }
     if let Some(sha) = &d.sha {
         what.push_str(&format!(" ({})", short_sha(sha)));
     }
-    let place = d
-        .app_name
-        .as_deref()
-        .or(d.stage.as_deref())
-        .unwrap_or("its default stage");
+    let place = escape(
+        d.app_name
+            .as_deref()
+            .or(d.stage.as_deref())
+            .unwrap_or("its default stage"),
+    );
     let forced = if d.forced { ", forced" } else { "" };
     let ending = match (&d.failure, d.finished_at) {
         (Some(reason), Some(end)) => {
