@@ -47,8 +47,7 @@ pub fn code_block(text: &str) -> String {
 mod tests {
     use super::*;
 
-    const ATTACK: &str =
-        "Deploy <!channel> <@U0ALICE> <https://evil.example/login|Click to approve the rollback> & co";
+    const ATTACK: &str = "Deploy <!channel> <@U0ALICE> <https://evil.example/login|Click to approve the rollback> & co";
 
     #[test]
     fn escape_turns_the_control_characters_into_entities() {
@@ -61,7 +60,10 @@ mod tests {
 
     #[test]
     fn escape_leaves_everything_else_alone_and_does_not_double_escape_once() {
-        assert_eq!(escape("*bold* _it_ `code` ~x~ 日本 é"), "*bold* _it_ `code` ~x~ 日本 é");
+        assert_eq!(
+            escape("*bold* _it_ `code` ~x~ 日本 é"),
+            "*bold* _it_ `code` ~x~ 日本 é"
+        );
         assert_eq!(escape("&amp;"), "&amp;amp;");
         assert_eq!(escape(""), "");
     }

@@ -72,7 +72,10 @@ async fn repo_line(
             return format!("{repo} (GitHub says it does not exist or you can't see it)");
         }
         Err(error) => {
-            return format!("{repo} (GitHub did not answer: {})", escape(&error.to_string()));
+            return format!(
+                "{repo} (GitHub did not answer: {})",
+                escape(&error.to_string())
+            );
         }
     };
     let checks = match app.github.branch(token, &name, &found.default_branch).await {

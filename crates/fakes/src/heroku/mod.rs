@@ -160,7 +160,7 @@ impl FakeHeroku {
             .route("/apps/{app}/builds/{build}", get(read::build))
             .route(
                 "/apps/{app}/releases",
-                get(read::releases).post(releases::rollback),
+                get(read::releases).post(releases::create),
             )
             .route("/apps/{app}/releases/{release}", get(read::release))
             .route("/apps/{app}/slugs/{slug}", get(read::slug))

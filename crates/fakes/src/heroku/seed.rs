@@ -203,7 +203,7 @@ fn seed_app(world: &mut World, spec: &AppSpec) {
         created_at,
         behaviour: Behaviour {
             timings: Timings::SANDBOX,
-            fail_next_build: false,
+            fail_next_build: None,
             fail_next_release: false,
             crash_next_restart: None,
         },

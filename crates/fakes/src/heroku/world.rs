@@ -115,7 +115,9 @@ impl App {
 #[derive(Debug, Clone)]
 pub(super) struct Behaviour {
     pub timings: Timings,
-    pub fail_next_build: bool,
+    /// The next build fails; the lines are its own output before the buildpack gives up
+    /// (what a compiler or test run of the app printed).
+    pub fail_next_build: Option<Vec<String>>,
     pub fail_next_release: bool,
     /// This dyno crashes instead of coming up after the next restart.
     pub crash_next_restart: Option<String>,

@@ -20,6 +20,7 @@ mod github_client;
 mod heroku_client;
 mod locks;
 mod metrics;
+mod outside_text;
 mod pacing;
 mod promote;
 mod promote_crash;
