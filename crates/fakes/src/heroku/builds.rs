@@ -42,7 +42,7 @@ pub(super) async fn create(
     body: Bytes,
 ) -> Answer {
     let (build, build_id) = fake.with_world(|world| {
-        let app = world.app_for(&actor.user_id, &app)?;
+        let app = world.app_to_deploy(&actor.user_id, &app)?;
         World::check_two_factor(app, two_factor_code(&headers))?;
         let source_blob = source_blob(json_body(&body)?)?;
         let build = Build {

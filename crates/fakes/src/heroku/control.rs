@@ -59,6 +59,7 @@ fn add_app(world: &mut World, pipeline_id: &str, stage: &'static str, name: &str
         name: name.into(),
         owner,
         collaborators: Vec::new(),
+        members: Vec::new(),
         region: "us",
         language: Language::Ruby,
         requires_two_factor: false,

@@ -38,6 +38,7 @@
 //! runs if the app has one; a successful release becomes current and the formation's
 //! dynos restart on it (`starting`, then `up` or `crashed`).
 
+mod access;
 mod activity;
 mod buildpacks;
 mod builds;
@@ -156,6 +157,7 @@ impl FakeHeroku {
                 get(read::targets),
             )
             .route("/apps/{app}", get(read::app))
+            .route("/apps/{app}/collaborators", get(access::collaborators))
             .route("/apps/{app}/builds", get(read::builds).post(builds::create))
             .route("/apps/{app}/builds/{build}", get(read::build))
             .route(

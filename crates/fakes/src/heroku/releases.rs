@@ -42,7 +42,7 @@ pub(super) async fn create(
     body: Bytes,
 ) -> Answer {
     let (data, release_id) = fake.with_world(|world| {
-        let app = world.app_for(&actor.user_id, &app)?;
+        let app = world.app_to_deploy(&actor.user_id, &app)?;
         World::check_two_factor(app, two_factor_code(&headers))?;
         let request: NewRelease = json_body(&body)?;
         if let Some(slug_id) = request.slug {

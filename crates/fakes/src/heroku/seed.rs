@@ -195,6 +195,7 @@ fn seed_app(world: &mut World, spec: &AppSpec) {
         name: spec.name.into(),
         owner: owner_of(world, spec.pipeline),
         collaborators,
+        members: Vec::new(),
         region: spec.region,
         language: spec.language,
         requires_two_factor: spec.two_factor,
