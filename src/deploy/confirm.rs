@@ -1,6 +1,7 @@
 //! Production confirmation. A deploy or promotion into `production` stops, once
 //! resolved and gated, in `confirming`: the requester alone gets a summary of what
-//! would change (GitHub's compare between what production runs and what would run)
+//! would change (the repository it builds from, since `/h connect` can change it,
+//! and GitHub's compare between what production runs and what would run)
 //! with Deploy and Cancel buttons, good for [`CONFIRM_WINDOW`]. The buttons arrive at
 //! `/slack/interactions` ([`pressed`]); the stored row is the confirmation, so it
 //! survives restarts and works once.
@@ -49,7 +50,7 @@ pub(super) async fn ask(
     (d.confirm_expires_at, d.next_check_at) = (Some(expires), expires);
     let title = format!("{} {}?", verb(d), subject(d));
     let message = Message::text(title.clone())
-        .section(format!("*{title}*\n{commits}"))
+        .section(format!("*{title}*\nRepository: {}\n{commits}", change.repo))
         .context([format!(
             "This confirmation expires at {} UTC.",
             clock_time(expires)

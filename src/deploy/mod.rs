@@ -11,9 +11,11 @@
 //! goes through the outbox in the same transaction as the state change it tells.
 //! A promotion follows each of its target apps ([`targets`]); a rollback is a deploy
 //! whose release is an earlier one's slug ([`rollback`]). Into production, each
-//! first waits for the requester's confirmation ([`confirm`]).
+//! first waits for the requester's confirmation ([`confirm`]). Which repository a
+//! pipeline builds from is set, with the rights to do so checked, by [`connect`].
 
 pub mod confirm;
+pub mod connect;
 mod gate;
 pub mod messages;
 mod promote;

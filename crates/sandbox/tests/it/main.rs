@@ -12,6 +12,7 @@ mod bad_input;
 mod chaos;
 mod commands_read;
 mod confirm;
+mod connect;
 mod deploy;
 mod deploy_crash;
 mod deploy_faults;

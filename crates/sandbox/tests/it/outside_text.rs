@@ -239,7 +239,7 @@ async fn a_commit_message_and_author_in_the_confirmation_are_shown_not_obeyed() 
         assert_eq!(
             question.blocks[0]["text"]["text"].as_str().unwrap(),
             format!(
-                "*Deploy paipu-app-production?*\n1 commit from {} to {}, by {SHOWN}:\n• {SHOWN} ({SHOWN})",
+                "*Deploy paipu-app-production?*\nRepository: heroku/paipu-repo\n1 commit from {} to {}, by {SHOWN}:\n• {SHOWN} ({SHOWN})",
                 &running[..8],
                 &head[..8]
             )
