@@ -76,7 +76,10 @@ async fn the_reproduced_release_description_is_announced_as_text() {
             posted.contains(&format!("v{version} "))
         })
         .await;
-        assert_eq!(channel_texts(&world, GENERAL), [expected.clone()]);
+        assert_eq!(
+            channel_texts(&world, GENERAL),
+            std::slice::from_ref(&expected)
+        );
         assert_eq!(section_of(&world, GENERAL, &expected), expected);
         world.finish().await;
     }
@@ -98,7 +101,10 @@ async fn a_release_description_and_a_heroku_email_are_shown_not_obeyed() {
             posted.contains(&format!("v{version} "))
         })
         .await;
-        assert_eq!(channel_texts(&world, GENERAL), [expected.clone()]);
+        assert_eq!(
+            channel_texts(&world, GENERAL),
+            std::slice::from_ref(&expected)
+        );
         assert_eq!(section_of(&world, GENERAL, &expected), expected);
         world.finish().await;
     }
