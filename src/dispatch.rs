@@ -27,7 +27,7 @@ pub async fn run(state: &BotState, invocation: &Invocation, command: Command) ->
             crate::deploy::requested::rollback(state, invocation, request).await
         }
         Command::Connect { pipeline, repo } => {
-            crate::deploy::requested::connect(state, invocation, &pipeline, &repo).await
+            crate::deploy::connect::connect(state, invocation, &pipeline, &repo).await
         }
         Command::Pipelines => crate::pipelines::pipelines(state, invocation).await,
         Command::Info { pipeline } => crate::pipelines::info(state, invocation, &pipeline).await,

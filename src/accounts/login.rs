@@ -16,6 +16,7 @@ use super::{Provider, forget};
 use crate::bot::BotState;
 use crate::chat::Invocation;
 use crate::chat::Reply;
+use crate::chat::escape;
 
 /// How long `whoami` waits for Heroku and GitHub before answering with what it knew.
 pub const CHECK_BUDGET: Duration = Duration::from_millis(2000);
@@ -80,7 +81,8 @@ pub async fn whoami(state: &BotState, invocation: &Invocation) -> Reply {
     let line = |check: Check, provider: Provider| match check {
         Check::Confirmed(name) => you_are(&name, provider),
         Check::Unchecked(name) => format!(
-            "You're {name} on {provider} ({provider} did not answer, so this is what I knew last)."
+            "You're {} on {provider} ({provider} did not answer, so this is what I knew last).",
+            escape(&name)
         ),
         Check::StoppedWorking => format!(
             "Your {provider} sign-in stopped working (revoked or expired), so I forgot it: \
@@ -105,11 +107,11 @@ pub async fn logout(state: &BotState, invocation: &Invocation) -> Reply {
     };
     let mut forgotten = Vec::new();
     if let Some(heroku) = &opened.heroku {
-        forgotten.push(format!("your Heroku account ({})", heroku.email));
+        forgotten.push(format!("your Heroku account ({})", escape(&heroku.email)));
     }
     let revoked = match &opened.github {
         Some(github) => {
-            forgotten.push(format!("your GitHub account ({})", github.login));
+            forgotten.push(format!("your GitHub account ({})", escape(&github.login)));
             Some(revoke(state, github).await)
         }
         None => None,
@@ -145,8 +147,9 @@ pub async fn logout(state: &BotState, invocation: &Invocation) -> Reply {
     ))
 }
 
+/// `name` is the provider's: an email or login, escaped.
 fn you_are(name: &str, provider: Provider) -> String {
-    format!("You're {name} on {provider}.")
+    format!("You're {} on {provider}.", escape(name))
 }
 
 async fn opened(state: &BotState, invocation: &Invocation) -> Result<OpenedAccount, Reply> {

@@ -4,14 +4,17 @@
 
 use super::states::Origin;
 use crate::bot::BotState;
-use crate::chat::ResponseType;
+use crate::chat::{ResponseType, escape};
 use crate::slack::api::Message;
 use crate::workspaces::bot_token;
 
 /// The message once both accounts are linked.
 pub fn all_set_text(origin: &Origin, heroku_email: &str, github_login: &str) -> String {
-    let mut text =
-        format!("You're all set: you're {heroku_email} on Heroku and {github_login} on GitHub.");
+    let mut text = format!(
+        "You're all set: you're {} on Heroku and {} on GitHub.",
+        escape(heroku_email),
+        escape(github_login)
+    );
     if let Some(command) = &origin.pending_command {
         text.push_str(&format!("\nRun `/h {command}` again to do what you asked."));
     }

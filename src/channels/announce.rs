@@ -15,6 +15,7 @@ use serde::Deserialize;
 use tokio::sync::watch;
 
 use crate::bot::{Bot, BotState};
+use crate::chat::escape;
 use crate::heroku::ReleaseStatus;
 use crate::resolver::{ResolveError, Resolver};
 use crate::store::Route;
@@ -112,9 +113,13 @@ pub async fn announce(app: &Bot, route: &Route, seen: &SeenRelease) -> anyhow::R
     {
         return Ok(false);
     }
+    // Whoever made the release wrote its description: data, not markup.
     let text = format!(
         "v{} of {} released by {}: {}",
-        seen.version, seen.app_name, seen.user_email, seen.description
+        seen.version,
+        escape(&seen.app_name),
+        escape(&seen.user_email),
+        escape(&seen.description)
     );
     let key = format!("release:{}:{}:{}", route.team_id, seen.app_id, seen.version);
     let notice = crate::outbox::notice(&route.team_id, &route.channel, &key, &text)?;

@@ -1,8 +1,9 @@
 //! Production confirmation. A deploy, promotion or rollback in `production` stops,
 //! once resolved and gated (planned, for a rollback), in `confirming`: the requester
-//! alone gets a summary of what would change (GitHub's compare between what production
-//! runs and what would run; the two versions, for a rollback) with Deploy, Promote or
-//! Roll back and Cancel buttons, good for [`CONFIRM_WINDOW`]. The buttons arrive at
+//! alone gets a summary of what would change (the repository it builds from, since
+//! `/h connect` can change it, and GitHub's compare between what production runs and
+//! what would run; the two versions, for a rollback) with Deploy, Promote or Roll back
+//! and Cancel buttons, good for [`CONFIRM_WINDOW`]. The buttons arrive at
 //! `/slack/interactions` ([`pressed`]); the stored row is the confirmation, so it
 //! survives restarts and works once.
 
@@ -13,7 +14,7 @@ use super::gate::Tokens;
 use super::messages::subject;
 use super::steps::Outcome;
 use crate::bot::BotState;
-use crate::chat::{CANCEL_ACTION, CONFIRM_ACTION, Press, clock_time, short_sha};
+use crate::chat::{CANCEL_ACTION, CONFIRM_ACTION, Press, clock_time, escape, short_sha};
 use crate::github::{Comparison, RepoName};
 use crate::outbox::{self, Post};
 use crate::slack::api::{Button, ButtonStyle, Message};
@@ -74,8 +75,19 @@ fn verb(d: &DeployRow) -> &'static str {
     }
 }
 
-/// The commits between what runs and what would, as the summary lists them.
+/// A deploy's or promotion's summary: the repository it builds from and the commits
+/// between what runs and what would.
 pub(super) async fn changes(
+    app: &BotState,
+    tokens: &Tokens<'_>,
+    change: &Change<'_>,
+) -> Result<String, StepError> {
+    let commits = commits(app, tokens, change).await?;
+    Ok(format!("Repository: {}\n{commits}", change.repo))
+}
+
+/// The commits between what runs and what would, as the summary lists them.
+async fn commits(
     app: &BotState,
     tokens: &Tokens<'_>,
     change: &Change<'_>,
@@ -105,21 +117,24 @@ pub(super) async fn changes(
     }
 }
 
-/// `2 commits from 1a2b3c4d to 5e6f7a8b, by Alice Anders:` and a line per commit.
+/// `2 commits from 1a2b3c4d to 5e6f7a8b, by Alice Anders:` and a line per commit;
+/// messages and names are the committers' words, escaped.
 fn listed(comparison: &Comparison, running: &str, shipping: &str) -> String {
-    let mut authors: Vec<&str> = Vec::new();
+    let mut authors: Vec<String> = Vec::new();
     let mut lines = Vec::new();
     for commit in &comparison.commits {
-        let author = commit
-            .commit
-            .author
-            .as_ref()
-            .map_or("someone", |a| a.name.as_str());
+        let author = escape(
+            commit
+                .commit
+                .author
+                .as_ref()
+                .map_or("someone", |a| a.name.as_str()),
+        );
+        let first = escape(commit.commit.message.lines().next().unwrap_or_default());
+        lines.push(format!("• {first} ({author})"));
         if !authors.contains(&author) {
             authors.push(author);
         }
-        let first = commit.commit.message.lines().next().unwrap_or_default();
-        lines.push(format!("• {first} ({author})"));
     }
     let total = comparison.total_commits as usize;
     let shown = lines.len().min(LISTED_COMMITS);

@@ -6,6 +6,7 @@ use secrecy::SecretString;
 
 use super::StepError;
 use crate::bot::Bot;
+use crate::chat::escape;
 use crate::github::{CiVerdict, RepoName};
 use crate::resolver::{Asking, Resolver};
 
@@ -77,7 +78,11 @@ pub async fn resolve(
     let repo = connected_repo(app, request).await?;
     let (git_ref, sha, required_contexts) = branch_head(app, request, tokens, &repo).await?;
     if !request.forced {
-        let at = format!("{repo}@{} ({git_ref})", crate::chat::short_sha(&sha));
+        let at = format!(
+            "{repo}@{} ({})",
+            crate::chat::short_sha(&sha),
+            escape(&git_ref)
+        );
         let hint = format!("/h deploy! {}", request_echo(request));
         ci_gate(app, tokens, &repo, &sha, &required_contexts, &at, &hint).await?;
     }
@@ -107,7 +112,7 @@ pub(super) async fn connected_repo(app: &Bot, request: Request<'_>) -> Result<Re
             ))
         })?;
     repo.parse()
-        .map_err(|error: String| StepError::refused(error))
+        .map_err(|error: String| StepError::refused(escape(&error)))
 }
 
 /// The branch (default: the repository's default branch), its head sha, and the
@@ -142,7 +147,8 @@ pub(super) async fn branch_head(
         .map_err(|error| {
             if error.is_not_found() {
                 StepError::refused(format!(
-                    "There is no branch `{git_ref}` in {repo} (or you can't see it)."
+                    "There is no branch `{}` in {repo} (or you can't see it).",
+                    escape(&git_ref)
                 ))
             } else {
                 StepError::from_github("read the branch", error)
@@ -152,8 +158,8 @@ pub(super) async fn branch_head(
     Ok((git_ref, branch.commit.sha, required))
 }
 
-/// Refuses `sha` unless CI is green on it; `at` names the commit, `forced` is the
-/// command that skips the gate.
+/// Refuses `sha` unless CI is green on it; `at` names the commit (mrkdwn), `forced`
+/// is the command that skips the gate.
 pub(super) async fn ci_gate(
     app: &Bot,
     tokens: &Tokens<'_>,
@@ -173,12 +179,12 @@ pub(super) async fn ci_gate(
         CiVerdict::Green => Ok(()),
         CiVerdict::Pending { pending } => Err(StepError::refused(format!(
             "CI has not finished on {at}: waiting for {}. Try again when it is green, {forced_hint}",
-            pending.join(", ")
+            escape(&pending.join(", "))
         ))),
         CiVerdict::Red { failing, pending } => {
-            let mut checks = format!("failing: {}", failing.join(", "));
+            let mut checks = format!("failing: {}", escape(&failing.join(", ")));
             if !pending.is_empty() {
-                checks.push_str(&format!("; still running: {}", pending.join(", ")));
+                checks.push_str(&format!("; still running: {}", escape(&pending.join(", "))));
             }
             Err(StepError::refused(format!(
                 "CI is red on {at} ({checks}). Fix it, {forced_hint}"
@@ -196,11 +202,12 @@ fn request_verb(forced: &str) -> &str {
         .unwrap_or("deploy")
 }
 
-/// The request as the user would type it again, e.g. `paipu/feature-x to staging/app2`.
+/// The request as the user would type it again, e.g. `paipu/feature-x to staging/app2`
+/// (mrkdwn: the branch escaped).
 pub fn request_echo(request: Request<'_>) -> String {
     let mut echo = request.pipeline.to_owned();
     if let Some(branch) = request.branch {
-        echo.push_str(&format!("/{branch}"));
+        echo.push_str(&format!("/{}", escape(branch)));
     }
     if let Some(stage) = request.stage {
         echo.push_str(&format!(" to {stage}"));

@@ -3,7 +3,7 @@
 //! deploy, so every text is tested exactly.
 
 use crate::chat::ROLLBACK_ACTION;
-use crate::chat::{duration, short_sha};
+use crate::chat::{code_block, duration, escape, short_sha};
 use crate::outbox::Post;
 use crate::slack::api::{Button, ButtonStyle, Message};
 use crate::store::{DeployKind, DeployRow};
@@ -38,22 +38,22 @@ impl Chapter {
 }
 
 /// What the story is about: the app deployed, `atlas-staging to production` promoted,
-/// `paipu-app-production to v41` rolled back.
+/// `paipu-app-production to v41` rolled back. Names come from Heroku: escaped.
 pub fn subject(deploy: &DeployRow) -> String {
-    let app = app_name(deploy);
+    let app = escape(app_name(deploy));
     match deploy.kind {
-        DeployKind::Deploy => app.to_owned(),
+        DeployKind::Deploy => app,
         DeployKind::Promote => {
-            let source = deploy.source_app.as_deref().unwrap_or("?");
-            let stage = deploy.stage.as_deref().unwrap_or("production");
+            let source = escape(deploy.source_app.as_deref().unwrap_or("?"));
+            let stage = escape(deploy.stage.as_deref().unwrap_or("production"));
             match &deploy.app_name {
-                Some(target) => format!("{source} to {stage}/{target}"),
+                Some(target) => format!("{source} to {stage}/{}", escape(target)),
                 None => format!("{source} to {stage}"),
             }
         }
         DeployKind::Rollback => match deploy.source_version {
             Some(version) => format!("{app} to v{version}"),
-            None => app.to_owned(),
+            None => app,
         },
     }
 }
@@ -63,21 +63,21 @@ pub fn subject(deploy: &DeployRow) -> String {
 fn summary_line(deploy: &DeployRow, now: i64) -> String {
     let sha = short_sha(deploy.sha.as_deref().unwrap_or("?"));
     let took = duration(deploy.created_at, now);
-    let repo = deploy.repo.as_deref().unwrap_or("?");
+    let repo = escape(deploy.repo.as_deref().unwrap_or("?"));
     let version = |v: Option<i64>| v.map_or("?".to_owned(), |v| format!("v{v}"));
     match deploy.kind {
         DeployKind::Deploy => format!(
             "{repo} - ref: {} - SHA: {sha} - duration: {took}",
-            deploy.git_ref.as_deref().unwrap_or("?")
+            escape(deploy.git_ref.as_deref().unwrap_or("?"))
         ),
         DeployKind::Promote => format!(
             "{repo} - release: {} {} - SHA: {sha} - duration: {took}",
-            deploy.source_app.as_deref().unwrap_or("?"),
+            escape(deploy.source_app.as_deref().unwrap_or("?")),
             version(deploy.source_version)
         ),
         DeployKind::Rollback => format!(
             "{} - from {} to {} - SHA: {sha} - duration: {took}",
-            app_name(deploy),
+            escape(app_name(deploy)),
             version(deploy.replaced_version),
             version(deploy.source_version)
         ),
@@ -106,7 +106,8 @@ pub fn parent(deploy: &DeployRow, chapter: Chapter, now: i64) -> Post {
     }
 }
 
-/// The parent once the deploy failed.
+/// The parent once the deploy failed; `reason` is mrkdwn, its outside parts escaped
+/// where it was worded.
 pub fn failed_parent(deploy: &DeployRow, reason: &str, now: i64) -> Post {
     let verb = match deploy.kind {
         DeployKind::Deploy => "deploy",
@@ -128,15 +129,20 @@ pub fn failed_parent(deploy: &DeployRow, reason: &str, now: i64) -> Post {
 pub fn reply(deploy: &DeployRow, chapter: Chapter, now: i64) -> Post {
     let name = match chapter {
         Chapter::Started | Chapter::Done => subject(deploy),
-        Chapter::Releasing | Chapter::Restarting => app_name(deploy).to_owned(),
+        Chapter::Releasing | Chapter::Restarting => escape(app_name(deploy)),
     };
-    app_reply(deploy, &name, chapter, now)
+    told(deploy, &name, chapter, now)
 }
 
 /// A thread reply about one app of the story (a promotion's target).
 pub fn app_reply(deploy: &DeployRow, app: &str, chapter: Chapter, now: i64) -> Post {
+    told(deploy, &escape(app), chapter, now)
+}
+
+/// `Deploying paipu-app-staging ... duration: 1s`, about `name` (mrkdwn).
+fn told(deploy: &DeployRow, name: &str, chapter: Chapter, now: i64) -> Post {
     let text = format!(
-        "{} {app} ... duration: {}",
+        "{} {name} ... duration: {}",
         chapter.word(deploy.kind),
         duration(deploy.created_at, now)
     );
@@ -147,8 +153,9 @@ pub fn app_reply(deploy: &DeployRow, app: &str, chapter: Chapter, now: i64) -> P
     }
 }
 
-/// The failure reply: the reason, the log tail, and the deployer mentioned, broadcast
-/// to the channel because edits do not notify anyone.
+/// The failure reply: the reason, the log tail (in a block nothing in the log can
+/// close), and the deployer mentioned, broadcast to the channel because edits do not
+/// notify anyone.
 pub fn failure_reply(deploy: &DeployRow, reason: &str, log_tail: Option<&str>, now: i64) -> Post {
     let noun = match deploy.kind {
         DeployKind::Deploy => "deploy",
@@ -162,7 +169,8 @@ pub fn failure_reply(deploy: &DeployRow, reason: &str, log_tail: Option<&str>, n
         duration(deploy.created_at, now)
     );
     if let Some(tail) = log_tail.filter(|tail| !tail.trim().is_empty()) {
-        text.push_str(&format!("\n```\n{}\n```", tail.trim_end()));
+        text.push('\n');
+        text.push_str(&code_block(tail.trim_end()));
     }
     let mut message = Message::text(text.clone()).section(text);
     // A failed deploy may have left the app on a broken release: one press undoes it.
@@ -282,7 +290,29 @@ mod tests {
         assert_eq!(
             post.message.text,
             "<@U0ALICE> deploy of paipu-app-staging failed after 2m 5s: the build failed\n\
-             ```\n-----> Building\n !     Push rejected\n```"
+             ```\n-----&gt; Building\n !     Push rejected\n```"
+        );
+    }
+
+    #[test]
+    fn outside_text_in_a_story_is_shown_not_obeyed() {
+        let mut d = deploy();
+        d.git_ref = Some("<!channel>".into());
+        d.repo = Some("acme/<@U0ALICE>".into());
+        let post = failure_reply(&d, "the build failed", Some("```\n<!here>"), 1_125_000);
+        assert_eq!(
+            post.message.text,
+            "<@U0ALICE> deploy of paipu-app-staging failed after 2m 5s: the build failed\n\
+             ```\n`\u{200B}`\u{200B}`\n&lt;!here&gt;\n```"
+        );
+        let post = parent(&d, Chapter::Started, 1_000_000);
+        assert_eq!(
+            post.message.blocks[1],
+            crate::slack::api::Block::Context(vec![
+                "acme/&lt;@U0ALICE&gt; - ref: &lt;!channel&gt; - SHA: 576d16a9 - duration: 0s"
+                    .into(),
+                "deployed by <@U0ALICE>".into()
+            ])
         );
     }
 }

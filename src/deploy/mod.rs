@@ -11,9 +11,11 @@
 //! goes through the outbox in the same transaction as the state change it tells.
 //! A promotion follows each of its target apps ([`targets`]); a rollback is a deploy
 //! whose release is an earlier one's slug ([`rollback`]). Into production, each
-//! first waits for the requester's confirmation ([`confirm`]).
+//! first waits for the requester's confirmation ([`confirm`]). Which repository a
+//! pipeline builds from is set, with the rights to do so checked, by [`connect`].
 
 pub mod confirm;
+pub mod connect;
 mod gate;
 pub mod messages;
 mod promote;
@@ -29,6 +31,7 @@ pub use start::two_factor_context;
 
 use std::time::Duration;
 
+use crate::chat::escape;
 use crate::github::GitHubError;
 use crate::heroku::HerokuError;
 use crate::resolver::ResolveError;
@@ -67,7 +70,7 @@ impl StepError {
         let detail = error
             .body()
             .map_or_else(|| error.to_string(), |body| body.message.clone());
-        StepError::Refused(format!("Heroku refused to {what}: {detail}"))
+        StepError::Refused(format!("Heroku refused to {what}: {}", escape(&detail)))
     }
 
     /// GitHub's answer while trying to `what`, handled like Heroku's.
@@ -85,7 +88,7 @@ impl StepError {
         let detail = error
             .body()
             .map_or_else(|| error.to_string(), |body| body.message.clone());
-        StepError::Refused(format!("GitHub refused to {what}: {detail}"))
+        StepError::Refused(format!("GitHub refused to {what}: {}", escape(&detail)))
     }
 }
 

@@ -1,5 +1,5 @@
 //! `/h deploy`, `/h promote`, `/h rollback` (and the Rollback button of a failed
-//! deploy) and `/h connect`: what happens in the 3 seconds Slack gives a command.
+//! deploy): what happens in the 3 seconds Slack gives a command.
 //! Each is checked for linked accounts, stored as `requested` and acknowledged; the
 //! worker does the rest and tells the channel.
 
@@ -236,75 +236,4 @@ pub async fn rollback_pressed(state: &BotState, press: &Press) -> anyhow::Result
     };
     let reply = rollback(state, &invocation, request).await;
     confirm::answer(state, press, failed.id, &reply.text).await
-}
-
-/// `/h connect <pipeline> to <owner>/<repo>`: remembers which repository a pipeline
-/// builds from, once the person shows they can see both.
-pub async fn connect(
-    state: &BotState,
-    invocation: &Invocation,
-    pipeline: &str,
-    repo: &str,
-) -> Reply {
-    let linked =
-        match crate::accounts::linked(state, &invocation.team_id, &invocation.user_id).await {
-            Ok(linked) => linked,
-            Err(not_linked) => return not_linked.reply(state, invocation).await,
-        };
-    let Ok(repo_name) = repo.parse::<RepoName>() else {
-        return Reply::ephemeral(format!(
-            "`{repo}` is not a GitHub repository of the form owner/name, e.g. `heroku/paipu-repo`."
-        ));
-    };
-    let resolver = Resolver {
-        heroku: &state.heroku,
-        token: &linked.heroku_token,
-        asking: Asking {
-            command: "connect",
-            preposition: "to",
-        },
-    };
-    match resolver.find_pipeline(pipeline).await {
-        Ok(_) => {}
-        Err(ResolveError::Heroku { source, .. }) => {
-            return Reply::ephemeral(format!(
-                "Heroku did not answer ({source}); nothing was changed. Try again in a minute."
-            ));
-        }
-        Err(refused) => return Reply::ephemeral(refused.to_string()),
-    }
-    let found = match state.github.repo(&linked.github_token, &repo_name).await {
-        Ok(found) => found,
-        Err(error) if error.is_not_found() => {
-            return Reply::ephemeral(format!(
-                "GitHub says {repo_name} does not exist or you can't see it, so nothing was changed."
-            ));
-        }
-        Err(error) => {
-            return Reply::ephemeral(format!(
-                "GitHub did not answer ({error}); nothing was changed. Try again in a minute."
-            ));
-        }
-    };
-    let now = state.clock.now();
-    if let Err(error) = state
-        .store
-        .set_pipeline_repo(
-            &invocation.team_id,
-            pipeline,
-            &repo_name.to_string(),
-            &invocation.user_id,
-            now,
-        )
-        .await
-    {
-        tracing::error!(error = format!("{error:#}"), "cannot link a pipeline");
-        return Reply::ephemeral(
-            "I could not save that (the database did not answer); nothing was changed.",
-        );
-    }
-    Reply::ephemeral(format!(
-        "Connected `{pipeline}` to {repo_name}: `/h deploy {pipeline}` now builds its default branch ({}).",
-        found.default_branch
-    ))
 }

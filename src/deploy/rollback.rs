@@ -14,7 +14,7 @@ use super::start::{take_lock, two_factor_code, two_factor_refusal};
 use super::steps::{Outcome, enter, refuse_if_locked};
 use super::{StepError, confirm};
 use crate::bot::BotState;
-use crate::chat::short_sha;
+use crate::chat::{escape, short_sha};
 use crate::heroku::Release;
 use crate::resolver::Asking;
 use crate::store::{DeployRow, DeployState, MessageKind};
@@ -66,7 +66,8 @@ async fn plan(
     d.next_check_at = now;
     let code = d.sha.as_deref().map_or("no known commit", short_sha);
     let summary = format!(
-        "{app_name} runs v{current} now; this restores v{} ({code}).",
+        "{} runs v{current} now; this restores v{} ({code}).",
+        escape(&app_name),
         wanted.version
     );
     (d.app_id, d.app_name) = (Some(app_id), Some(app_name));

@@ -201,7 +201,7 @@ pub(super) async fn github_deployment(
                 .collect();
             Err(StepError::refused(format!(
                 "GitHub refused the deployment: required checks are not green ({}). Go ahead anyway with `/h {}!`.",
-                missing.join(", "),
+                crate::chat::escape(&missing.join(", ")),
                 d.kind.as_str()
             )))
         }
@@ -209,7 +209,8 @@ pub(super) async fn github_deployment(
             DeploymentOutcome::AutoMerged { message }
             | DeploymentOutcome::MergeConflict { message },
         ) => Err(StepError::refused(format!(
-            "GitHub did not create a deployment: {message}"
+            "GitHub did not create a deployment: {}",
+            crate::chat::escape(&message)
         ))),
         Err(error) => Err(StepError::from_github("create the deployment", error)),
     }

@@ -128,7 +128,7 @@ async fn finish(
         .map(|t| {
             format!(
                 "{}: {}",
-                t.app_name,
+                crate::chat::escape(&t.app_name),
                 t.failure.as_deref().unwrap_or("failed")
             )
         })

@@ -10,6 +10,7 @@ use crate::accounts::{LinkError, Linked};
 use crate::bot::{Bot, BotState};
 use crate::chat::Invocation;
 use crate::chat::Reply;
+use crate::chat::escape;
 use crate::github::RepoName;
 use crate::resolver::{Asking, Layout, Resolver};
 
@@ -58,17 +59,20 @@ async fn heroku_check(app: &Bot, linked: &Linked) -> String {
     match app.heroku.rate_limits(&linked.heroku_token).await {
         Ok(limit) if limit.remaining < LOW_RATE_LIMIT => fix(format!(
             "Heroku account {}: only {} API requests left (RateLimit-Remaining); deploys may stall until it refills.",
-            linked.heroku_email, limit.remaining
+            escape(&linked.heroku_email),
+            limit.remaining
         )),
         Ok(limit) => ok(format!(
             "Heroku account {}, token works; {} API requests left.",
-            linked.heroku_email, limit.remaining
+            escape(&linked.heroku_email),
+            limit.remaining
         )),
         Err(error) if error.is_unauthorized() => {
             fix("Heroku no longer accepts your token: run `/h login`.")
         }
         Err(error) => fix(format!(
-            "Heroku did not answer ({error}); try again in a minute."
+            "Heroku did not answer ({}); try again in a minute.",
+            escape(&error.to_string())
         )),
     }
 }
@@ -81,11 +85,12 @@ async fn github_check(app: &Bot, token: &SecretString) -> String {
         }
         Err(error) => {
             return fix(format!(
-                "GitHub did not answer ({error}); try again in a minute."
+                "GitHub did not answer ({}); try again in a minute.",
+                escape(&error.to_string())
             ));
         }
     };
-    let login = &check.user.login;
+    let login = escape(&check.user.login);
     if let Some(scopes) = &check.scopes {
         let missing: Vec<&str> = NEEDED_GITHUB_SCOPES
             .into_iter()
@@ -95,7 +100,7 @@ async fn github_check(app: &Bot, token: &SecretString) -> String {
             return fix(format!(
                 "GitHub account {login} lacks the {} scope (it has: {}): run `/h logout`, then `/h login`.",
                 missing.join(", "),
-                scopes.join(", ")
+                escape(&scopes.join(", "))
             ));
         }
     }
@@ -174,15 +179,16 @@ async fn repo_checks(
         }
         Err(error) => {
             return vec![fix(format!(
-                "GitHub did not answer about {repo} ({error})."
+                "GitHub did not answer about {repo} ({}).",
+                escape(&error.to_string())
             ))];
         }
     };
     let push = found.permissions.is_some_and(|p| p.push);
+    let default_branch = escape(&found.default_branch);
     let mut lines = vec![if push {
         ok(format!(
-            "`{pipeline}` builds from {repo} (default branch {}), which you can push to.",
-            found.default_branch
+            "`{pipeline}` builds from {repo} (default branch {default_branch}), which you can push to."
         ))
     } else {
         fix(format!(
@@ -191,15 +197,16 @@ async fn repo_checks(
     }];
     lines.push(match app.github.branch(token, &name, &found.default_branch).await {
         Ok(branch) if branch.required_contexts().is_empty() => fix(format!(
-            "{} requires no status checks, so deploys are not gated by CI: protect it on GitHub and require your CI's check.",
-            found.default_branch
+            "{default_branch} requires no status checks, so deploys are not gated by CI: protect it on GitHub and require your CI's check."
         )),
         Ok(branch) => ok(format!(
-            "{} is protected; deploys wait for {}.",
-            found.default_branch,
-            branch.required_contexts().join(", ")
+            "{default_branch} is protected; deploys wait for {}.",
+            escape(&branch.required_contexts().join(", "))
         )),
-        Err(error) => fix(format!("GitHub did not answer about {} ({error}).", found.default_branch)),
+        Err(error) => fix(format!(
+            "GitHub did not answer about {default_branch} ({}).",
+            escape(&error.to_string())
+        )),
     });
     lines
 }

@@ -1,11 +1,11 @@
 //! The account behind a token, its request budget, and what runs in an app: the app
-//! itself, its dynos and its formation.
+//! itself, who may change it (its collaborators), its dynos and its formation.
 
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::client::{Call, segment};
-use super::types::NamedRef;
+use super::types::{NamedRef, UserRef};
 use super::{HerokuClient, HerokuError};
 
 /// `GET /account`: who a token belongs to.
@@ -44,6 +44,45 @@ pub struct App {
 pub struct AppOwner {
     pub id: String,
     pub email: String,
+}
+
+/// `GET /apps/{app}/collaborators`: one account with access to an app.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Collaborator {
+    pub user: UserRef,
+    /// `owner`, `admin` (of the owning team), `member` or `collaborator`.
+    pub role: String,
+    /// Team app permissions (`view`, `deploy`, `operate`, `manage`); empty on
+    /// personal apps, where they do not apply.
+    #[serde(default)]
+    pub permissions: Vec<NamedPermission>,
+}
+
+/// A team app permission as a collaborator holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NamedPermission {
+    pub name: String,
+}
+
+impl Collaborator {
+    /// Whether Heroku lets this account change what the app runs: the owner, the
+    /// owning team's admins and a personal app's collaborators may do everything; a
+    /// team member needs the `deploy` permission.
+    pub fn can_deploy(&self) -> bool {
+        matches!(self.role.as_str(), "owner" | "admin")
+            || (self.role == "collaborator" && self.permissions.is_empty())
+            || self.permissions.iter().any(|p| p.name == "deploy")
+    }
+
+    /// The permissions held, e.g. `view`, or `none`.
+    pub fn permission_names(&self) -> String {
+        let names: Vec<&str> = self.permissions.iter().map(|p| p.name.as_str()).collect();
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join(", ")
+        }
+    }
 }
 
 /// One running (or crashed) process of an app.
@@ -122,6 +161,22 @@ impl HerokuClient {
     pub async fn app(&self, token: &SecretString, app: &str) -> Result<App, HerokuError> {
         self.json(token, Call::get(format!("/apps/{}", segment(app))))
             .await
+    }
+
+    /// `GET /apps/{app}/collaborators`: every account with access and its permissions.
+    #[tracing::instrument(skip_all, fields(app = %app))]
+    pub async fn collaborators(
+        &self,
+        token: &SecretString,
+        app: &str,
+    ) -> Result<Vec<Collaborator>, HerokuError> {
+        self.list(
+            token,
+            format!("/apps/{}/collaborators", segment(app)),
+            None,
+            None,
+        )
+        .await
     }
 
     /// `GET /apps/{app}/dynos`: every dyno, one-off dynos included.

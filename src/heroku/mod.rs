@@ -18,7 +18,10 @@ pub mod releases;
 pub mod types;
 pub mod webhooks;
 
-pub use apps::{Account, App, AppOwner, Dyno, DynoRelease, DynoState, Formation, RateLimit};
+pub use apps::{
+    Account, App, AppOwner, Collaborator, Dyno, DynoRelease, DynoState, Formation, NamedPermission,
+    RateLimit,
+};
 pub use builds::{Build, BuildStatus, NewSourceBlob, SourceBlob, last_lines};
 pub use client::{HerokuClient, RATE_LIMIT_WARNING};
 pub use error::{ErrorBody, HerokuError};

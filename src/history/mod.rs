@@ -1,7 +1,7 @@
 //! `/h history <pipeline> [in <stage>[/<app>]]`: one timeline, newest first, of what
 //! was done to a pipeline from Slack, read from the audit trail: deploys (who, which
-//! branch and sha, where, forced or not, how it ended) and locks (set, removed,
-//! expired).
+//! branch and sha, where, forced or not, how it ended), locks (set, removed,
+//! expired) and changes of the repository it builds from (`/h connect`).
 //!
 //! Each source becomes [`Entry`] rows (time, stage, app, sentence) and the timeline is
 //! their merge. A new kind of change (promotions, rollbacks) joins by adding one more
@@ -11,10 +11,10 @@ use crate::accounts::seen_by;
 use crate::bot::BotState;
 use crate::chat::Invocation;
 use crate::chat::Reply;
-use crate::chat::{clock_time, duration, short_sha};
+use crate::chat::{clock_time, duration, escape, short_sha};
 use crate::command::Target;
 use crate::resolver::Asking;
-use crate::store::{DeployRow, LockEvent};
+use crate::store::{DeployRow, LockEvent, RepoChange};
 use crate::when;
 
 /// Entries shown at most.
@@ -96,8 +96,10 @@ pub async fn timeline(
         .store
         .lock_events(team_id, pipeline, 4 * limit)
         .await?;
+    let repos = state.store.repo_changes(team_id, pipeline, limit).await?;
     let mut entries: Vec<Entry> = deploys.iter().map(deploy_entry).collect();
     entries.extend(locks.iter().map(lock_entry));
+    entries.extend(repos.iter().map(repo_entry));
     entries.retain(|entry| in_scope(entry, target));
     entries.sort_by_key(|entry| std::cmp::Reverse(entry.at));
     entries.truncate(SHOWN);
@@ -117,16 +119,17 @@ fn in_scope(entry: &Entry, target: Option<&Target>) -> bool {
 fn deploy_entry(d: &DeployRow) -> Entry {
     let mut what = d.pipeline.clone();
     if let Some(git_ref) = d.git_ref.as_ref().or(d.branch.as_ref()) {
-        what.push_str(&format!("/{git_ref}"));
+        what.push_str(&format!("/{}", escape(git_ref)));
     }
     if let Some(sha) = &d.sha {
         what.push_str(&format!(" ({})", short_sha(sha)));
     }
-    let place = d
-        .app_name
-        .as_deref()
-        .or(d.stage.as_deref())
-        .unwrap_or("its default stage");
+    let place = escape(
+        d.app_name
+            .as_deref()
+            .or(d.stage.as_deref())
+            .unwrap_or("its default stage"),
+    );
     let forced = if d.forced { ", forced" } else { "" };
     let ending = match (&d.failure, d.finished_at) {
         (Some(reason), Some(end)) => {
@@ -142,6 +145,27 @@ fn deploy_entry(d: &DeployRow) -> Entry {
         sentence: format!(
             "<@{}> deploy of {what} to {place}{forced}: {ending}",
             d.user_id
+        ),
+    }
+}
+
+/// `<@U0ALICE> connected paipu to acme/atlas (it built heroku/paipu-repo before)`: a
+/// change for every stage, so shown only in the whole pipeline's history.
+fn repo_entry(change: &RepoChange) -> Entry {
+    let before = change
+        .previous_repo
+        .as_ref()
+        .map(|previous| format!(" (it built {} before)", escape(previous)))
+        .unwrap_or_default();
+    Entry {
+        at: change.at,
+        stage: String::new(),
+        app_name: String::new(),
+        sentence: format!(
+            "<@{}> connected {} to {}{before}",
+            change.set_by,
+            change.pipeline,
+            escape(&change.repo)
         ),
     }
 }

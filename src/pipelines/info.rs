@@ -8,7 +8,7 @@ use crate::accounts::seen_by;
 use crate::bot::{Bot, BotState};
 use crate::chat::Invocation;
 use crate::chat::Reply;
-use crate::chat::short_sha;
+use crate::chat::{escape, short_sha};
 use crate::github::RepoName;
 use crate::resolver::Asking;
 use crate::when;
@@ -61,23 +61,34 @@ async fn repo_line(
         }
     };
     let Ok(name) = repo.parse::<RepoName>() else {
-        return format!("connected to `{repo}`, which is not a repository name: {connect}");
+        return format!(
+            "connected to `{}`, which is not a repository name: {connect}",
+            escape(&repo)
+        );
     };
     let found = match app.github.repo(token, &name).await {
         Ok(found) => found,
         Err(error) if error.is_not_found() => {
             return format!("{repo} (GitHub says it does not exist or you can't see it)");
         }
-        Err(error) => return format!("{repo} (GitHub did not answer: {error})"),
+        Err(error) => {
+            return format!(
+                "{repo} (GitHub did not answer: {})",
+                escape(&error.to_string())
+            );
+        }
     };
     let checks = match app.github.branch(token, &name, &found.default_branch).await {
         Ok(branch) => match branch.required_contexts() {
             contexts if contexts.is_empty() => "no required checks".to_owned(),
-            contexts => format!("required checks: {}", contexts.join(", ")),
+            contexts => format!("required checks: {}", escape(&contexts.join(", "))),
         },
-        Err(error) => format!("required checks unknown ({error})"),
+        Err(error) => format!("required checks unknown ({})", escape(&error.to_string())),
     };
-    format!("{repo}, default branch {}, {checks}", found.default_branch)
+    format!(
+        "{repo}, default branch {}, {checks}",
+        escape(&found.default_branch)
+    )
 }
 
 /// `runs v42 (576d16a9) by alice@example.com, 3h ago`
@@ -85,7 +96,10 @@ async fn running_line(app: &Bot, token: &SecretString, app_name: &str, now: i64)
     let release = match current_release(app, token, app_name).await {
         Ok(Some(release)) => release,
         Ok(None) => return "has no release yet".into(),
-        Err(error) => return format!("(Heroku did not say what it runs: {error})"),
+        Err(error) => {
+            let error = escape(&error.to_string());
+            return format!("(Heroku did not say what it runs: {error})");
+        }
     };
     let sha = release_sha(app, token, &release)
         .await
@@ -94,7 +108,7 @@ async fn running_line(app: &Bot, token: &SecretString, app_name: &str, now: i64)
     format!(
         "runs v{}{sha} by {}, {}",
         release.version,
-        release.user.email,
+        escape(&release.user.email),
         when::ago_of(&release.created_at, now)
     )
 }

@@ -14,6 +14,7 @@ use crate::accounts::acting_as;
 use crate::bot::{Bot, BotState};
 use crate::chat::Invocation;
 use crate::chat::Reply;
+use crate::chat::escape;
 use crate::heroku::{self, Release};
 use crate::resolver::{Asking, ResolveError, Resolver};
 
@@ -39,11 +40,14 @@ pub async fn pipelines(state: &BotState, invocation: &Invocation) -> Reply {
     if found.is_empty() {
         return Reply::ephemeral(format!(
             "Your Heroku account ({}) can't see any pipelines. Ask a pipeline's owner to add you to its team or apps.",
-            linked.heroku_email
+            escape(&linked.heroku_email)
         ));
     }
     found.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut lines = vec![format!("Pipelines {} can see:", linked.heroku_email)];
+    let mut lines = vec![format!(
+        "Pipelines {} can see:",
+        escape(&linked.heroku_email)
+    )];
     let reads = found
         .iter()
         .map(|pipeline| pipeline_line(state, invocation, token, &pipeline.name));

@@ -12,7 +12,7 @@ use crate::accounts::seen_by;
 use crate::bot::{Bot, BotState};
 use crate::chat::Invocation;
 use crate::chat::Reply;
-use crate::chat::short_sha;
+use crate::chat::{escape, short_sha};
 use crate::command::{Stage, Target};
 use crate::github::RepoName;
 use crate::heroku::Release;
@@ -80,7 +80,7 @@ fn release_line(
 ) -> String {
     let commit = match sha {
         Some(sha) => match branches.get(sha) {
-            Some(branch) => format!(" — {} ({branch})", short_sha(sha)),
+            Some(branch) => format!(" — {} ({})", short_sha(sha), escape(branch)),
             None => format!(" — {}", short_sha(sha)),
         },
         None => String::new(),
@@ -94,8 +94,8 @@ fn release_line(
     format!(
         "• v{} {}{status}{commit} by {}, {}",
         release.version,
-        release.description,
-        release.user.email,
+        escape(&release.description),
+        escape(&release.user.email),
         when::ago_of(&release.created_at, now)
     )
 }

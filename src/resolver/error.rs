@@ -67,8 +67,10 @@ fn heroku_trouble(error: &HerokuError) -> String {
         return "Heroku no longer accepts your login. Run `/h login` to link your account again."
             .into();
     }
+    // Heroku's own words are in the error: data, not markup.
     format!(
-        "Heroku did not answer as expected ({error}). Nothing was changed; try again in a minute."
+        "Heroku did not answer as expected ({}). Nothing was changed; try again in a minute.",
+        crate::chat::escape(&error.to_string())
     )
 }
 

@@ -66,6 +66,7 @@ mod audit;
 mod channels;
 mod checkpoint;
 mod confirmations;
+mod connections;
 mod deploys;
 mod history;
 mod intake;
@@ -82,6 +83,7 @@ pub use accounts::{
 };
 pub use audit::{NewCommand, RecordedCommand};
 pub use channels::{Route, RoutedApp};
+pub use connections::RepoChange;
 pub use deploys::{AppLock, DeployKind, DeployRow, DeployState, StepSave};
 pub use locks::{LockEvent, LockRemoval, StageLock};
 pub use outbox::{MessageKind, NewMessage, QueuedMessage};

@@ -302,3 +302,56 @@ async fn deploy_counts_by_state_are_kept_as_rows_move_not_counted_at_each_read()
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_repository_change_is_recorded_and_announced_with_the_mapping_once() {
+    use chatops::store::RepoChange;
+    for db in chatops_testdb::databases().await {
+        let store = &db.store;
+        let change = |repo: &str, at: i64| RepoChange {
+            team_id: "T1".into(),
+            pipeline: "paipu".into(),
+            repo: repo.into(),
+            previous_repo: None,
+            set_by: "U1".into(),
+            at,
+        };
+        let announce = |previous: Option<&str>| {
+            Ok(previous
+                .map(|before| message(MessageKind::Parent, &format!("was {before}")))
+                .into_iter()
+                .collect())
+        };
+        let first = store
+            .change_pipeline_repo(&change("a/one", 10), announce)
+            .await;
+        assert_eq!(first.unwrap(), Some(change("a/one", 10)));
+        assert_eq!(
+            store.pending_messages().await.unwrap(),
+            0,
+            "a first connection is not news"
+        );
+        let second = store
+            .change_pipeline_repo(&change("b/two", 20), announce)
+            .await;
+        let expected = RepoChange {
+            previous_repo: Some("a/one".into()),
+            ..change("b/two", 20)
+        };
+        assert_eq!(second.unwrap(), Some(expected.clone()));
+        let same = store
+            .change_pipeline_repo(&change("b/two", 30), announce)
+            .await;
+        assert_eq!(
+            same.unwrap(),
+            None,
+            "the same repository again changes nothing"
+        );
+        assert_eq!(store.pending_messages().await.unwrap(), 1);
+        let repo = store.pipeline_repo("T1", "paipu").await.unwrap();
+        assert_eq!(repo.as_deref(), Some("b/two"));
+        let history = store.repo_changes("T1", "paipu", 10).await.unwrap();
+        assert_eq!(history, [expected, change("a/one", 10)]);
+        db.finish().await;
+    }
+}

@@ -194,6 +194,20 @@ impl FakeGitHub {
         Ok(sha)
     }
 
+    /// Renames `repo`'s branch `from` to `to` (its default branch follows, as on GitHub).
+    pub fn rename_branch(&self, repo: &str, from: &str, to: &str) -> anyhow::Result<()> {
+        let mut world = self.world();
+        let index = world.repo_named(repo)?;
+        let repo = &mut world.repos[index];
+        let state = (repo.branches.remove(from))
+            .ok_or_else(|| anyhow::anyhow!("{} has no branch {from}", repo.full_name()))?;
+        repo.branches.insert(to.to_owned(), state);
+        if repo.default_branch == from {
+            repo.default_branch = to.to_owned();
+        }
+        Ok(())
+    }
+
     /// Sets every status and check run of the commit `git_ref` names to `state`;
     /// returns its sha.
     pub fn set_ci(&self, repo: &str, git_ref: &str, state: CiState) -> anyhow::Result<String> {

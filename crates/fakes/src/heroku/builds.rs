@@ -42,7 +42,7 @@ pub(super) async fn create(
     body: Bytes,
 ) -> Answer {
     let (build, build_id) = fake.with_world(|world| {
-        let app = world.app_for(&actor.user_id, &app)?;
+        let app = world.app_to_deploy(&actor.user_id, &app)?;
         World::check_two_factor(app, two_factor_code(&headers))?;
         let source_blob = source_blob(json_body(&body)?)?;
         let build = Build {
@@ -102,7 +102,8 @@ struct Plan {
     url: String,
     language: Language,
     duration: std::time::Duration,
-    fails: bool,
+    /// Fails, after printing these lines of the app's own.
+    fails: Option<Vec<String>>,
 }
 
 /// Drives one build from `pending` to its outcome.
@@ -121,17 +122,15 @@ async fn run(fake: FakeHeroku, build_id: String) {
         "-----> Using buildpack: {}",
         plan.language.buildpack_name()
     ));
-    let ending = if plan.fails {
+    let ending = if plan.fails.is_some() {
         plan.language.failure_lines()
     } else {
         PACKAGING
     };
-    let steps: Vec<&str> = plan
-        .language
-        .compile_lines()
-        .iter()
-        .chain(ending)
-        .copied()
+    let own = plan.fails.iter().flatten().map(String::as_str);
+    let steps: Vec<&str> = (plan.language.compile_lines().iter().copied())
+        .chain(own)
+        .chain(ending.iter().copied())
         .collect();
     let pause = plan.duration / (steps.len() as u32 + 1);
     for line in steps {
@@ -139,7 +138,7 @@ async fn run(fake: FakeHeroku, build_id: String) {
         plan.log.line(line);
     }
     tokio::time::sleep(pause).await;
-    if plan.fails {
+    if plan.fails.is_some() {
         return fake.with_world(|world| world.fail_build(&build_id, &plan.log));
     }
     let release_id = fake.with_world(|world| world.complete_build(&build_id, &plan.log));
@@ -182,7 +181,7 @@ impl World {
         let (url, app_id) = (build.source_blob.url.clone(), build.app_id.clone());
         let log = self.logs[build_id].clone();
         let app = self.app_mut(&app_id);
-        let fails = std::mem::take(&mut app.behaviour.fail_next_build);
+        let fails = app.behaviour.fail_next_build.take();
         Plan {
             log,
             url,

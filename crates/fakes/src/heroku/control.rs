@@ -59,6 +59,7 @@ fn add_app(world: &mut World, pipeline_id: &str, stage: &'static str, name: &str
         name: name.into(),
         owner,
         collaborators: Vec::new(),
+        members: Vec::new(),
         region: "us",
         language: Language::Ruby,
         requires_two_factor: false,
@@ -67,7 +68,7 @@ fn add_app(world: &mut World, pipeline_id: &str, stage: &'static str, name: &str
         created_at: at,
         behaviour: Behaviour {
             timings: Timings::SANDBOX,
-            fail_next_build: false,
+            fail_next_build: None,
             fail_next_release: false,
             crash_next_restart: None,
         },
@@ -142,6 +143,16 @@ impl FakeHeroku {
         self.with_world(|world| world.token_lifetime = lifetime);
     }
 
+    /// The account `email` changes its email address to `new` (Heroku lets people
+    /// choose it; what it holds is theirs to say).
+    pub fn change_email(&self, email: &str, new: &str) {
+        self.with_world(|world| {
+            let user = world.users.iter_mut().find(|user| user.email == email);
+            user.unwrap_or_else(|| panic!("the fake has no account {email}"))
+                .email = new.to_owned();
+        });
+    }
+
     /// Empties (or refills) an account's request budget.
     pub fn set_rate_limit_remaining(&self, email: &str, remaining: u32) {
         self.with_world(|world| {
@@ -184,7 +195,14 @@ impl FakeHeroku {
 
     /// `app`'s next build fails to compile, with the buildpack's failure output.
     pub fn fail_next_build(&self, app: &str) {
-        self.with_world(|world| app_mut(world, app).behaviour.fail_next_build = true);
+        self.fail_next_build_printing(app, &[]);
+    }
+
+    /// `app`'s next build fails, printing `lines` (the app's own build output, which
+    /// says whatever its code makes it say) before the buildpack's failure output.
+    pub fn fail_next_build_printing(&self, app: &str, lines: &[&str]) {
+        let lines = lines.iter().map(|line| (*line).to_owned()).collect();
+        self.with_world(|world| app_mut(world, app).behaviour.fail_next_build = Some(lines));
     }
 
     /// `app`'s next release phase fails (give the app one with

@@ -39,6 +39,7 @@
 //! runs if the app has one; a successful release becomes current and the formation's
 //! dynos restart on it (`starting`, then `up` or `crashed`).
 
+mod access;
 mod activity;
 mod buildpacks;
 mod builds;
@@ -157,11 +158,12 @@ impl FakeHeroku {
                 get(read::targets),
             )
             .route("/apps/{app}", get(read::app))
+            .route("/apps/{app}/collaborators", get(access::collaborators))
             .route("/apps/{app}/builds", get(read::builds).post(builds::create))
             .route("/apps/{app}/builds/{build}", get(read::build))
             .route(
                 "/apps/{app}/releases",
-                get(read::releases).post(releases::rollback),
+                get(read::releases).post(releases::create),
             )
             .route("/apps/{app}/releases/{release}", get(read::release))
             .route("/apps/{app}/slugs/{slug}", get(read::slug))

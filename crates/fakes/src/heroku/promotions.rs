@@ -122,7 +122,8 @@ impl World {
         }
         let mut target_ids = Vec::new();
         for target in targets {
-            let target = self.app_for(&actor.user_id, &id_of(target.app, "targets.app.id")?)?;
+            let target =
+                self.app_to_deploy(&actor.user_id, &id_of(target.app, "targets.app.id")?)?;
             if !in_pipeline(&target.id) || target.id == source_app.id {
                 return Err(ApiError::invalid_params(format!(
                     "Target app {} is not a downstream app of pipeline {}.",

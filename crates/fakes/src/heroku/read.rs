@@ -23,7 +23,7 @@ const RELEASES: Fields = &[("version", "version"), ("id", "id")];
 const DYNOS: Fields = &[("id", "id"), ("name", "name")];
 const FORMATION: Fields = &[("id", "id"), ("type", "type")];
 
-fn json(value: Value) -> Answer {
+pub(super) fn json(value: Value) -> Answer {
     Ok(Json(value).into_response())
 }
 

@@ -22,14 +22,19 @@ use super::read::Answer;
 use super::world::World;
 use super::{FakeHeroku, dynos};
 
+/// The two bodies `POST /apps/{app}/releases` takes: Rollback (`release`) and Create
+/// (`slug`, with an optional `description` in the caller's words).
 #[derive(Deserialize)]
-struct Rollback {
+struct NewRelease {
     release: Option<String>,
+    slug: Option<String>,
+    description: Option<String>,
 }
 
-/// `POST /apps/{app}/releases {"release": id}`: a new release running an earlier
-/// release's slug.
-pub(super) async fn rollback(
+/// `POST /apps/{app}/releases`: `{"release": id}` rolls back (a new release running an
+/// earlier release's slug); `{"slug": id, "description": ..}` releases a slug of the
+/// app as is, described as the caller says.
+pub(super) async fn create(
     State(fake): State<FakeHeroku>,
     Extension(actor): Extension<Actor>,
     Path(app): Path<String>,
@@ -37,12 +42,25 @@ pub(super) async fn rollback(
     body: Bytes,
 ) -> Answer {
     let (data, release_id) = fake.with_world(|world| {
-        let app = world.app_for(&actor.user_id, &app)?;
+        let app = world.app_to_deploy(&actor.user_id, &app)?;
         World::check_two_factor(app, two_factor_code(&headers))?;
-        let request: Rollback = json_body(&body)?;
+        let request: NewRelease = json_body(&body)?;
+        if let Some(slug_id) = request.slug {
+            if world
+                .slug(&slug_id)
+                .is_none_or(|slug| slug.app_id != app.id)
+            {
+                return Err(ApiError::not_found("slug"));
+            }
+            let description = request.description.unwrap_or_else(|| "Deploy".into());
+            let app_id = app.id.clone();
+            let release_id =
+                world.create_release(&app_id, &actor.user_id, Some(slug_id), description);
+            return Ok((world.release_json(world.release(&release_id)), release_id));
+        }
         let wanted = request
             .release
-            .ok_or_else(|| ApiError::invalid_params("release is required."))?;
+            .ok_or_else(|| ApiError::invalid_params("release or slug is required."))?;
         let target = world
             .releases
             .iter()

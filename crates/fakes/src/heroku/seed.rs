@@ -198,6 +198,7 @@ fn seed_app(world: &mut World, spec: &AppSpec) {
         name: spec.name.into(),
         owner: owner_of(world, spec.pipeline),
         collaborators,
+        members: Vec::new(),
         region: spec.region,
         language: spec.language,
         requires_two_factor: spec.two_factor,
@@ -206,7 +207,7 @@ fn seed_app(world: &mut World, spec: &AppSpec) {
         created_at,
         behaviour: Behaviour {
             timings: Timings::SANDBOX,
-            fail_next_build: false,
+            fail_next_build: None,
             fail_next_release: false,
             crash_next_restart: None,
         },

@@ -84,8 +84,10 @@ pub struct App {
     pub id: String,
     pub name: String,
     pub owner: Owner,
-    /// Users with access besides the owner (or the owning team's members).
+    /// Users with access besides the owner (or the owning team's admins).
     pub collaborators: Vec<String>,
+    /// Team members with the permissions they were given on this team app.
+    pub members: Vec<super::access::Member>,
     /// `us` or `eu`.
     pub region: &'static str,
     pub language: Language,
@@ -115,7 +117,9 @@ impl App {
 #[derive(Debug, Clone)]
 pub(super) struct Behaviour {
     pub timings: Timings,
-    pub fail_next_build: bool,
+    /// The next build fails; the lines are its own output before the buildpack gives up
+    /// (what a compiler or test run of the app printed).
+    pub fail_next_build: Option<Vec<String>>,
     pub fail_next_release: bool,
     /// This dyno crashes instead of coming up after the next restart.
     pub crash_next_restart: Option<String>,
@@ -271,10 +275,12 @@ impl World {
     }
 
     pub fn can_access(&self, user_id: &str, app: &App) -> bool {
-        self.owns(user_id, &app.owner) || app.collaborators.iter().any(|id| id == user_id)
+        self.owns(user_id, &app.owner)
+            || app.collaborators.iter().any(|id| id == user_id)
+            || app.members.iter().any(|member| member.user_id == user_id)
     }
 
-    fn owns(&self, user_id: &str, owner: &Owner) -> bool {
+    pub(super) fn owns(&self, user_id: &str, owner: &Owner) -> bool {
         match owner {
             Owner::User(owner_id) => owner_id == user_id,
             Owner::Team(team_id) => self.user(user_id).teams.contains(team_id),

@@ -325,6 +325,20 @@ async fn builds_releases_slugs_and_dynos_match_the_schema() {
         )
         .await;
     check("release", "Rollback", &rollback);
+    let created = f
+        .post(
+            &format!("/apps/{app}/releases"),
+            json!({"slug": build["slug"]["id"], "description": "Deploy by hand"}),
+        )
+        .await;
+    check("release", "Create", &created);
+    f.fake
+        .add_team_member("vic@example.com", &[(app, &["view", "deploy"][..])]);
+    check(
+        "collaborator",
+        "List",
+        &f.get(&format!("/apps/{app}/collaborators")).await,
+    );
 }
 
 #[tokio::test]

@@ -64,7 +64,7 @@ async fn a_production_deploy_first_shows_the_requester_the_commits_it_ships() {
         assert_eq!(
             last_section(&world),
             format!(
-                "*Deploy paipu-app-production?*\n2 commits from {} to {}, by Alice Admin, Erin Engineer:\n\
+                "*Deploy paipu-app-production?*\nRepository: heroku/paipu-repo\n2 commits from {} to {}, by Alice Admin, Erin Engineer:\n\
                  • Fix the login form (Alice Admin)\n• Speed up search (Erin Engineer)",
                 &running[..8],
                 &head[..8]

@@ -186,7 +186,13 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
         );
         let failed = &slack.channel_messages(CHANNEL)[1];
         let failure = slack.thread(CHANNEL, &failed.ts).pop().unwrap();
+        // The bot escapes the log (`-----> ` is `-----&gt; `); the page shows it as Slack
+        // does, decoded.
         let tail = failure.text.split("```").nth(1).unwrap().trim();
+        let tail = tail
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&");
         let log = browser
             .text(&browser.find("#thread-replies li.message pre").await)
             .await;
