@@ -11,9 +11,7 @@ use crate::bot::BotState;
 use crate::chat::Invocation;
 use crate::chat::Reply;
 use crate::command::{DeployRequest, PromoteRequest, RollbackRequest, Stage, Target};
-use crate::github::RepoName;
 use crate::outbox;
-use crate::resolver::{Asking, ResolveError, Resolver};
 use crate::store::{DeployKind, DeployRow, DeployState};
 
 /// Starts a deploy, or says why it cannot start.
