@@ -12,7 +12,8 @@
 //! Accounts: `alice` (id 1, admin everywhere), `bob` (id 2, collaborator nowhere: he
 //! sees only public `acme/atlas`, read-only), `erin` (id 3, push access to
 //! `heroku/paipu-repo` and `acme/atlas`), `bruno` (id 4, Alice's teammate: admin of
-//! `heroku/paipu-repo` and `acme/atlas`).
+//! `heroku/paipu-repo` and `acme/atlas`), `olga` (id 5, an outsider like bob, for a
+//! second person who must not share bob's account).
 //!
 //! | repository | visibility | default | branches |
 //! |---|---|---|---|

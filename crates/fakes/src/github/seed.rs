@@ -1,5 +1,5 @@
 //! The fake GitHub's seeded content, as the parent module's documentation describes
-//! it: four accounts, three repositories with a small commit graph each, all green.
+//! it: five accounts, three repositories with a small commit graph each, all green.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +12,7 @@ const SEED_EPOCH: i64 = 1_714_564_800;
 impl World {
     /// The world described in the module documentation.
     pub fn seeded() -> World {
-        let accounts = ["alice", "bob", "erin", "bruno"]
+        let accounts = ["alice", "bob", "erin", "bruno", "olga"]
             .iter()
             .zip(1u64..)
             .map(|(login, id)| account(login, id));
@@ -129,6 +129,7 @@ fn account(login: &'static str, id: u64) -> Account {
         "alice" => "Alice Admin",
         "bob" => "Bob Outsider",
         "bruno" => "Bruno Teammate",
+        "olga" => "Olga Outsider",
         _ => "Erin Engineer",
     };
     Account {

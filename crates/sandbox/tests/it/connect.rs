@@ -43,7 +43,7 @@ async fn worlds() -> Vec<DeployWorld> {
         for (user, email, login) in [
             (DORA, "dora@example.com", "bob"),
             (VIC, "vic@example.com", "erin"),
-            (VERA, "vera@example.com", "bob"),
+            (VERA, "vera@example.com", "olga"),
         ] {
             chatops_sandbox::bot::link_user(
                 &world.app.state,
