@@ -26,6 +26,7 @@ const MEASURE: Duration = Duration::from_secs(5);
 const IDLE_MEASURE: Duration = Duration::from_secs(2);
 const IDLE_LEVELS: [usize; 4] = [0, 2_000, 5_000, 8_000];
 static NEXT_REQUEST: AtomicU64 = AtomicU64::new(0);
+static HELP_ANSWER_LENGTH: AtomicU64 = AtomicU64::new(0);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -42,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
     let store = Store::connect(&url).await?;
     store.migrate().await?;
     let base = start_bot(&url, store).await?;
+    check_help_answer(&base).await?;
     println!(
         "signed /h help over loopback, {:?} backend, {}s per level",
         backend(&url),
@@ -132,33 +134,56 @@ async fn client_loop(base: String, worker: usize, until: Instant) -> anyhow::Res
         .build()?;
     let mut latencies = Vec::new();
     while Instant::now() < until {
-        // Unique per request across levels, so no two requests share a signature.
-        let sequence = NEXT_REQUEST.fetch_add(1, Ordering::Relaxed);
-        let body = format!(
-            "team_id=T0BENCH&channel_id=C0BENCH&user_id=U0BENCH&command=%2Fh&text=help\
-             &response_url=http%3A%2F%2F127.0.0.1%3A9%2Fx&trigger_id={worker}.{sequence}"
-        );
-        let timestamp = Clock::system().now().to_string();
-        let signature =
-            chatops::slack::verify::sign(SECRET.as_bytes(), &timestamp, body.as_bytes());
         let sent = Instant::now();
-        let response = http
-            .post(&base)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-slack-request-timestamp", timestamp)
-            .header("x-slack-signature", signature)
-            .body(body)
-            .send()
-            .await?;
-        anyhow::ensure!(
-            response.status() == 200,
-            "bot answered {}",
-            response.status()
-        );
-        response.bytes().await?;
+        let answer = ask_help(&http, &base, worker).await?;
         latencies.push(sent.elapsed());
+        // Same length as the checked help answer: not a refusal measured by mistake.
+        anyhow::ensure!(
+            answer.len() == HELP_ANSWER_LENGTH.load(Ordering::Relaxed) as usize,
+            "not the help answer: {}",
+            String::from_utf8_lossy(&answer)
+        );
     }
     Ok(latencies)
+}
+
+/// Asks once, outside the measurement, and checks the answer is `/h help`'s text.
+async fn check_help_answer(base: &str) -> anyhow::Result<()> {
+    let answer = ask_help(&reqwest::Client::new(), base, usize::MAX).await?;
+    let reply: serde_json::Value = serde_json::from_slice(&answer)?;
+    anyhow::ensure!(
+        reply["text"] == chatops::command::help_index(),
+        "the bot did not answer with the help text: {reply}"
+    );
+    HELP_ANSWER_LENGTH.store(answer.len() as u64, Ordering::Relaxed);
+    Ok(())
+}
+
+/// One freshly signed `/h help`, as Slack sends it; the answer's body.
+async fn ask_help(http: &reqwest::Client, base: &str, worker: usize) -> anyhow::Result<Vec<u8>> {
+    // Unique per request across levels, so no two requests share a signature.
+    let sequence = NEXT_REQUEST.fetch_add(1, Ordering::Relaxed);
+    let body = format!(
+        "team_id=T0BENCH&channel_id=C0BENCH&user_id=U0BENCH&command=%2Fh&text=help\
+         &response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT0BENCH%2F1%2Fx\
+         &trigger_id={worker}.{sequence}"
+    );
+    let timestamp = Clock::system().now().to_string();
+    let signature = chatops::slack::verify::sign(SECRET.as_bytes(), &timestamp, body.as_bytes());
+    let response = http
+        .post(base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", timestamp)
+        .header("x-slack-signature", signature)
+        .body(body)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status() == 200,
+        "bot answered {}",
+        response.status()
+    );
+    Ok(response.bytes().await?.to_vec())
 }
 
 fn report(connections: usize, mut latencies: Vec<Duration>, elapsed: Duration) {
