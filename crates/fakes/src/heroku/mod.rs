@@ -40,6 +40,7 @@
 //! dynos restart on it (`starting`, then `up` or `crashed`).
 
 mod activity;
+mod authorizations;
 mod buildpacks;
 mod builds;
 mod control;
@@ -172,6 +173,11 @@ impl FakeHeroku {
                 get(webhooks::list).post(webhooks::create),
             )
             .route("/apps/{app}/webhooks/{webhook}", delete(webhooks::delete))
+            .route("/oauth/authorizations", get(authorizations::list))
+            .route(
+                "/oauth/authorizations/{authorization}",
+                get(authorizations::info).delete(authorizations::revoke),
+            )
             .route_layer(from_fn_with_state(self.clone(), gate::authenticate));
         Router::new()
             .merge(api)
