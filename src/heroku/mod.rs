@@ -5,10 +5,11 @@
 //!
 //! Calls are grouped by noun: [`apps`] (account, app, dynos, formation), [`pipelines`]
 //! (pipelines, couplings, promotions), [`builds`], [`releases`] (and slugs),
-//! [`webhooks`]; [`oauth`] talks to id.heroku.com. Creating POSTs are never repeated
-//! once Heroku may have acted on them; reads are retried on transient failures.
+//! [`webhooks`], [`authorizations`] (revoking tokens); [`oauth`] talks to id.heroku.com.
+//! Creating POSTs are never repeated once Heroku may have acted on them; reads are retried on transient failures.
 
 pub mod apps;
+pub mod authorizations;
 pub mod builds;
 mod client;
 mod error;
@@ -19,6 +20,7 @@ pub mod types;
 pub mod webhooks;
 
 pub use apps::{Account, App, AppOwner, Dyno, DynoRelease, DynoState, Formation, RateLimit};
+pub use authorizations::Revocation;
 pub use builds::{Build, BuildStatus, NewSourceBlob, SourceBlob, last_lines};
 pub use client::{HerokuClient, RATE_LIMIT_WARNING};
 pub use error::{ErrorBody, HerokuError};
