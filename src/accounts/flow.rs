@@ -3,7 +3,8 @@
 //! page; `GET /auth/{heroku,github}/callback` brings it back with
 //! a code, which is exchanged for tokens; the identity is read (`GET /account`,
 //! `GET /user`), stored sealed, and the next step shown: connect the other account, or
-//! "You're all set", with a note in Slack.
+//! "You're all set", with a note in Slack. A token that cannot be stored (someone else
+//! holds the account) is revoked at the provider, not just dropped.
 //!
 //! Register these callback URLs with the providers: `{BASE_URL}/auth/heroku/callback`
 //! (Heroku OAuth client) and `{BASE_URL}/auth/github/callback` (GitHub OAuth Bot).
@@ -21,7 +22,7 @@ pub use super::link_failure::LinkFailure;
 use super::provider::{GITHUB_SCOPES, HEROKU_SCOPE};
 use super::states::{self, Origin, Purpose, StateError};
 use super::tokens::{open_account, save_github, save_heroku};
-use super::{Provider, cookies, notify, slack_sign_in};
+use super::{Provider, cookies, notify, revoke, slack_sign_in};
 use crate::bot::{Bot, BotState};
 use crate::pages::Page;
 
@@ -220,7 +221,7 @@ async fn link_heroku(app: &Bot, origin: &Origin, code: &str) -> Result<String, L
         .account(&tokens.access_token)
         .await
         .map_err(heroku_failure)?;
-    save_heroku(
+    let saved = save_heroku(
         app,
         &origin.team_id,
         &origin.user_id,
@@ -228,8 +229,12 @@ async fn link_heroku(app: &Bot, origin: &Origin, code: &str) -> Result<String, L
         &account.email,
         &tokens,
     )
-    .await
-    .map_err(|error| LinkFailure::unsaved(error, "Heroku", &account.email))?;
+    .await;
+    if let Err(error) = saved {
+        // The bot keeps no copy, so the token must not stay alive at Heroku.
+        revoke::heroku(app, &tokens.access_token, &tokens.refresh_token).await;
+        return Err(LinkFailure::unsaved(error, "Heroku", &account.email));
+    }
     Ok(account.email)
 }
 
@@ -254,7 +259,7 @@ async fn link_github(
         .user(&token.access_token)
         .await
         .map_err(github_failure)?;
-    save_github(
+    let saved = save_github(
         app,
         &origin.team_id,
         &origin.user_id,
@@ -262,8 +267,11 @@ async fn link_github(
         &user.login,
         &token.access_token,
     )
-    .await
-    .map_err(|error| LinkFailure::unsaved(error, "GitHub", &user.login))?;
+    .await;
+    if let Err(error) = saved {
+        revoke::github(app, &token.access_token).await;
+        return Err(LinkFailure::unsaved(error, "GitHub", &user.login));
+    }
     Ok(user.login)
 }
 

@@ -1,5 +1,5 @@
 //! `/h login`, `/h logout` and `/h whoami`: what a person is linked to, a button to
-//! link what is missing, and forgetting (and revoking) their tokens.
+//! link what is missing, and forgetting (and revoking, see [`revoke`]) their tokens.
 //!
 //! `login` answers from the store alone (fast, inside Slack's 3 s). `whoami` asks
 //! Heroku and GitHub who the tokens belong to, within [`CHECK_BUDGET`]: a token they
@@ -12,7 +12,7 @@ use super::states::Origin;
 use super::tokens::{
     GitHubTokens, HerokuTokens, OpenedAccount, RefreshError, fresh_heroku_token, open_account,
 };
-use super::{Provider, forget};
+use super::{Provider, forget, revoke};
 use crate::bot::BotState;
 use crate::chat::Invocation;
 use crate::chat::Reply;
@@ -99,28 +99,29 @@ pub async fn whoami(state: &BotState, invocation: &Invocation) -> Reply {
     ))
 }
 
-/// `/h logout`
+/// `/h logout`: forgets the tokens whatever the providers answer, so a provider that
+/// is down cannot keep a person linked; what it could not revoke is said, with where
+/// to do it by hand.
 pub async fn logout(state: &BotState, invocation: &Invocation) -> Reply {
+    let (team, user) = (&invocation.team_id, &invocation.user_id);
     let opened = match opened(state, invocation).await {
         Ok(opened) => opened,
         Err(reply) => return reply,
     };
     let mut forgotten = Vec::new();
+    let mut revocations = Vec::new();
     if let Some(heroku) = &opened.heroku {
         forgotten.push(format!("your Heroku account ({})", escape(&heroku.email)));
+        revocations.push((
+            Provider::Heroku,
+            revoke_heroku(state, team, user, heroku).await,
+        ));
     }
-    let revoked = match &opened.github {
-        Some(github) => {
-            forgotten.push(format!("your GitHub account ({})", escape(&github.login)));
-            Some(revoke(state, github).await)
-        }
-        None => None,
-    };
-    if let Err(error) = state
-        .store
-        .forget_account(&invocation.team_id, &invocation.user_id)
-        .await
-    {
+    if let Some(github) = &opened.github {
+        forgotten.push(format!("your GitHub account ({})", escape(&github.login)));
+        revocations.push((Provider::GitHub, revoke::github(state, &github.token).await));
+    }
+    if let Err(error) = state.store.forget_account(team, user).await {
         tracing::error!(
             error = format!("{error:#}"),
             "cannot forget linked accounts"
@@ -132,19 +133,57 @@ pub async fn logout(state: &BotState, invocation: &Invocation) -> Reply {
     if forgotten.is_empty() {
         return Reply::ephemeral("You had no linked accounts: nothing to forget.");
     }
-    let revocation = match revoked {
-        Some(true) => ", and revoked the GitHub token",
-        Some(false) => {
-            "; GitHub did not confirm revoking the token, so revoke it at \
-             https://github.com/settings/applications"
-        }
-        None => "",
-    };
-    tracing::info!(team = %invocation.team_id, user = %invocation.user_id, "logged out");
+    tracing::info!(team = %team, user = %user, "logged out");
     Reply::ephemeral(format!(
-        "I forgot {}{revocation}. `/h login` connects them again.",
-        forgotten.join(" and ")
+        "I forgot {}{}. `/h login` connects them again.",
+        forgotten.join(" and "),
+        revocation_text(&revocations)
     ))
+}
+
+/// What a grant is called at each provider.
+fn grant(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Heroku => "Heroku authorization",
+        Provider::GitHub => "GitHub token",
+    }
+}
+
+/// ", and revoked the Heroku authorization and the GitHub token", then a "; ..." for
+/// each one the provider did not confirm.
+fn revocation_text(revocations: &[(Provider, bool)]) -> String {
+    let revoked: Vec<String> = revocations
+        .iter()
+        .filter(|(_, revoked)| *revoked)
+        .map(|(provider, _)| format!("the {}", grant(*provider)))
+        .collect();
+    let mut text = String::new();
+    if !revoked.is_empty() {
+        text.push_str(&format!(", and revoked {}", revoked.join(" and ")));
+    }
+    for (provider, _) in revocations.iter().filter(|(_, revoked)| !*revoked) {
+        let (what, page) = match provider {
+            Provider::Heroku => ("authorization", revoke::HEROKU_APPLICATIONS),
+            Provider::GitHub => ("token", revoke::GITHUB_APPLICATIONS),
+        };
+        text.push_str(&format!(
+            "; {provider} did not confirm revoking the {what}, so revoke it at {page}"
+        ));
+    }
+    text
+}
+
+/// Revokes the Heroku authorization with a token good enough to ask: a refresh Heroku
+/// refuses means the authorization is already gone.
+async fn revoke_heroku(state: &BotState, team: &str, user: &str, heroku: &HerokuTokens) -> bool {
+    match fresh_heroku_token(state, team, user, heroku).await {
+        Ok(access) => revoke::heroku(state, &access, &heroku.refresh).await,
+        Err(RefreshError::Refused) => true,
+        Err(error) => {
+            tracing::warn!(%error, "no Heroku token to revoke the authorization with");
+            false
+        }
+    }
 }
 
 /// `name` is the provider's: an email or login, escaped.
@@ -162,18 +201,6 @@ async fn opened(state: &BotState, invocation: &Invocation) -> Result<OpenedAccou
                  Try again in a minute.",
             )
         })
-}
-
-/// Whether GitHub no longer accepts the token (revoked now, or already gone: 404).
-async fn revoke(state: &BotState, github: &GitHubTokens) -> bool {
-    match state.github_oauth.revoke(&github.token).await {
-        Ok(()) => true,
-        Err(error) if error.is_not_found() => true,
-        Err(error) => {
-            tracing::warn!(%error, "revoking a GitHub token failed");
-            false
-        }
-    }
 }
 
 async fn check_heroku(

@@ -29,6 +29,7 @@ mod linked;
 pub mod login;
 mod notify;
 mod provider;
+mod revoke;
 mod slack_sign_in;
 mod states;
 mod tokens;

@@ -5,10 +5,11 @@
 //!
 //! Calls are grouped by noun: [`apps`] (account, app, dynos, formation), [`pipelines`]
 //! (pipelines, couplings, promotions), [`builds`], [`releases`] (and slugs),
-//! [`webhooks`]; [`oauth`] talks to id.heroku.com. Creating POSTs are never repeated
-//! once Heroku may have acted on them; reads are retried on transient failures.
+//! [`webhooks`], [`authorizations`] (revoking tokens); [`oauth`] talks to id.heroku.com.
+//! Creating POSTs are never repeated once Heroku may have acted on them; reads are retried on transient failures.
 
 pub mod apps;
+pub mod authorizations;
 pub mod builds;
 mod client;
 mod error;
@@ -22,6 +23,7 @@ pub use apps::{
     Account, App, AppOwner, Collaborator, Dyno, DynoRelease, DynoState, Formation, NamedPermission,
     RateLimit,
 };
+pub use authorizations::Revocation;
 pub use builds::{Build, BuildStatus, NewSourceBlob, SourceBlob, last_lines};
 pub use client::{HerokuClient, RATE_LIMIT_WARNING};
 pub use error::{ErrorBody, HerokuError};

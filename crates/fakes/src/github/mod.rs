@@ -158,6 +158,16 @@ impl FakeGitHub {
         self.world().tokens.remove(token).is_some()
     }
 
+    /// How many live tokens the account `login` has.
+    pub fn token_count(&self, login: &str) -> usize {
+        let world = self.world();
+        world
+            .tokens
+            .values()
+            .filter(|grant| grant.login == login)
+            .count()
+    }
+
     /// Replaces the clock (code and tarball link expiry, timestamps, rate windows).
     pub fn set_clock(&self, now: impl Fn() -> i64 + Send + Sync + 'static) {
         self.world().clock = std::sync::Arc::new(now);

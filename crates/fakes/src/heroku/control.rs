@@ -124,7 +124,19 @@ impl FakeHeroku {
                 .unwrap_or_else(|| panic!("the fake has no account {email}"))
                 .id
                 .clone();
-            world.issue_token(&user_id, "global")
+            world.authorize(&user_id, "global", None, None)
+        })
+    }
+
+    /// How many authorizations (live grants of access) the seeded account `email` has.
+    pub fn authorization_count(&self, email: &str) -> usize {
+        self.with_world(|world| {
+            let user_id = world.user_by_email(email).map(|user| user.id.clone());
+            world
+                .authorizations
+                .iter()
+                .filter(|found| Some(&found.user_id) == user_id.as_ref())
+                .count()
         })
     }
 

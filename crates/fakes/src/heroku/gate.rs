@@ -177,9 +177,10 @@ impl World {
 }
 
 /// Heroku's OAuth scopes: `identity` reads only the account, `read` only reads,
-/// `write` and `global` may do everything.
+/// `write` everything but the account's own OAuth authorizations, which take `global`.
 fn scope_allows(scope: &str, method: &Method, path: &str) -> bool {
     scope.split([' ', ',']).any(|scope| match scope {
+        _ if path.starts_with("/oauth/") => scope == "global",
         "global" | "write" | "write-protected" => true,
         "read" | "read-protected" => method == Method::GET,
         "identity" => method == Method::GET && path == "/account",
@@ -199,5 +200,15 @@ mod tests {
         assert!(!scope_allows("read", &Method::POST, "/apps/x/builds"));
         assert!(scope_allows("identity", &Method::GET, "/account"));
         assert!(!scope_allows("identity", &Method::GET, "/pipelines"));
+        assert!(scope_allows(
+            "global",
+            &Method::DELETE,
+            "/oauth/authorizations/x"
+        ));
+        assert!(!scope_allows(
+            "write",
+            &Method::GET,
+            "/oauth/authorizations"
+        ));
     }
 }

@@ -41,6 +41,7 @@
 
 mod access;
 mod activity;
+mod authorizations;
 mod buildpacks;
 mod builds;
 mod control;
@@ -174,6 +175,11 @@ impl FakeHeroku {
                 get(webhooks::list).post(webhooks::create),
             )
             .route("/apps/{app}/webhooks/{webhook}", delete(webhooks::delete))
+            .route("/oauth/authorizations", get(authorizations::list))
+            .route(
+                "/oauth/authorizations/{authorization}",
+                get(authorizations::info).delete(authorizations::revoke),
+            )
             .route_layer(from_fn_with_state(self.clone(), gate::authenticate));
         Router::new()
             .merge(api)

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::FakeHeroku;
 use super::errors::ApiError;
 use super::ids::secret;
-use super::world::{Token, World};
+use super::world::World;
 
 /// How long an authorization code may wait to be exchanged.
 const CODE_LIFETIME: Duration = Duration::from_secs(300);
@@ -213,7 +213,7 @@ impl World {
             .cloned();
         let client =
             client.ok_or_else(|| ApiError::unauthorized_because("Invalid OAuth client secret."))?;
-        let (grant, refresh_token) = match request.grant_type.as_deref() {
+        let (grant, refresh_token, access_token) = match request.grant_type.as_deref() {
             Some("authorization_code") => {
                 let code = request.code.unwrap_or_default();
                 let grant = self.codes.remove(&code).filter(|grant| {
@@ -231,7 +231,13 @@ impl World {
                         ..grant.clone()
                     },
                 );
-                (grant, refresh_token)
+                let access_token = self.authorize(
+                    &grant.user_id,
+                    &grant.scope,
+                    Some(client),
+                    Some(refresh_token.clone()),
+                );
+                (grant, refresh_token, access_token)
             }
             Some("refresh_token") => {
                 let refresh_token = request.refresh_token.unwrap_or_default();
@@ -240,12 +246,12 @@ impl World {
                     .get(&refresh_token)
                     .filter(|grant| grant.client_id == client.id)
                     .cloned();
-                (
-                    grant.ok_or_else(|| {
-                        ApiError::unauthorized_because("Invalid OAuth refresh token.")
-                    })?,
-                    refresh_token,
-                )
+                let held = grant.zip(self.authorization_by_refresh(&refresh_token));
+                let (grant, authorization) = held.ok_or_else(|| {
+                    ApiError::unauthorized_because("Invalid OAuth refresh token.")
+                })?;
+                let access_token = self.issue_token(&authorization);
+                (grant, refresh_token, access_token)
             }
             _ => {
                 return Err(ApiError::bad_request(
@@ -253,26 +259,10 @@ impl World {
                 ));
             }
         };
-        let access_token = self.issue_token(&grant.user_id, &grant.scope);
         Ok(json!({
             "access_token": access_token, "expires_in": self.token_lifetime.as_secs(), "refresh_token": refresh_token,
             "token_type": "Bearer", "user_id": grant.user_id, "session_nonce": null,
         }))
-    }
-
-    /// A new access token for `user_id`, expiring after the configured lifetime.
-    pub fn issue_token(&mut self, user_id: &str, scope: &str) -> String {
-        let token = secret_token();
-        let expires_at = Instant::now() + self.token_lifetime;
-        self.tokens.insert(
-            token.clone(),
-            Token {
-                user_id: user_id.to_owned(),
-                scope: scope.to_owned(),
-                expires_at,
-            },
-        );
-        token
     }
 }
 

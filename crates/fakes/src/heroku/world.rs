@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::activity::{
     ActedRequest, Build, Delivery, Dyno, Promotion, Release, SeenRequest, Slug, Webhook,
 };
+use super::authorizations::Authorization;
 use super::buildpacks::Language;
 use super::errors::ApiError;
 use super::logs::Log;
@@ -161,6 +162,8 @@ pub(super) struct Token {
     pub user_id: String,
     pub scope: String,
     pub expires_at: Instant,
+    /// The authorization that issued it; revoking that kills the token.
+    pub authorization_id: String,
 }
 
 /// Everything the fake knows.
@@ -184,6 +187,7 @@ pub(super) struct World {
     /// Authorization codes waiting to be exchanged.
     pub codes: HashMap<String, Grant>,
     pub refresh_tokens: HashMap<String, Grant>,
+    pub authorizations: Vec<Authorization>,
     pub oauth_clients: Vec<OAuthClient>,
     pub token_lifetime: Duration,
     pub requests: VecDeque<SeenRequest>,

@@ -24,7 +24,7 @@ def slash(text, user="U0ALICE", trigger="1.1"):
         "channel_id": "C0DEPLOYS", "channel_name": "deploys", "user_id": user,
         "user_name": "alice", "command": "/h", "text": text, "api_app_id": "A0TEST",
         "is_enterprise_install": "false",
-        "response_url": "http://127.0.0.1:9/commands/T0TEST/1/x", "trigger_id": trigger,
+        "response_url": "https://hooks.slack.com/commands/T0TEST/1/x", "trigger_id": trigger,
     })
 
 

@@ -391,6 +391,98 @@ async fn promotions_and_webhooks_match_the_schema() {
     check("app-webhook", "Delete", &deleted);
 }
 
+/// A token from the web flow, as a client gets it: allow, then exchange the code.
+async fn web_flow_token(f: &Fake) -> Value {
+    let client = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+    f.fake
+        .register_oauth_client(client, "s3cret", "https://bot.example/auth/heroku/callback");
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = [
+        ("client_id", client),
+        ("scope", "global"),
+        ("state", "st"),
+        ("email", "alice@example.com"),
+        ("decision", "allow"),
+    ];
+    let allowed = no_redirects
+        .post(format!("{}/oauth/authorize", f.url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let location = allowed.headers()["location"].to_str().unwrap();
+    let code = reqwest::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let grant = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("client_secret", "s3cret"),
+    ];
+    let response = f.http.post(format!("{}/oauth/token", f.url)).form(&grant);
+    response.send().await.unwrap().json().await.unwrap()
+}
+
+/// Deleting an authorization revokes it: its access and refresh tokens stop working.
+#[tokio::test]
+async fn oauth_authorizations_match_the_schema_and_delete_revokes_them() {
+    let f = start().await;
+    let tokens = web_flow_token(&f).await;
+    let list = f.get("/oauth/authorizations").await;
+    check("oauth-authorization", "List", &list);
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        2,
+        "token_for's and the web flow's"
+    );
+    let web = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|found| found["access_token"]["token"] == tokens["access_token"])
+        .expect("the web flow's authorization lists its token");
+    assert_eq!(web["refresh_token"]["token"], tokens["refresh_token"]);
+    let path = format!("/oauth/authorizations/{}", web["id"].as_str().unwrap());
+    check("oauth-authorization", "Info", &f.get(&path).await);
+
+    let as_web = Fake {
+        token: tokens["access_token"].as_str().unwrap().to_owned(),
+        ..f
+    };
+    let deleted = as_web.call(reqwest::Method::DELETE, &path, None).await;
+    check("oauth-authorization", "Delete", &deleted);
+    let refused = as_web
+        .http
+        .get(format!("{}/account", as_web.url))
+        .bearer_auth(&as_web.token)
+        .header("Accept", "application/vnd.heroku+json; version=3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ("client_secret", "s3cret"),
+    ];
+    let refreshed = as_web
+        .http
+        .post(format!("{}/oauth/token", as_web.url))
+        .form(&refresh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert_eq!(as_web.fake.authorization_count("alice@example.com"), 1);
+}
+
 #[tokio::test]
 async fn the_checks_catch_missing_fields_wrong_types_and_strays() {
     let f = start().await;

@@ -338,50 +338,6 @@ async fn a_command_that_needed_the_accounts_is_offered_again_and_identities_are_
 }
 
 #[tokio::test]
-async fn logout_forgets_the_tokens_and_revokes_the_github_one() {
-    for db in databases().await {
-        let app = TestApp::spawn(db).await;
-        let forgot = "I forgot your Heroku account (alice@example.com) and your GitHub account (alice), \
-                      and revoked the GitHub token. `/h login` connects them again.";
-        link_both(&app, ALICE, "alice@example.com", "alice").await;
-        let github_token = stored_token(&app, "github_token").await;
-        assert_eq!(text(&app, ALICE, "logout").await, forgot);
-        assert_eq!(app.db.store.account(TEAM, "U0ALICE").await.unwrap(), None);
-        let token = SecretString::from(github_token.clone());
-        assert!(
-            app.state
-                .github
-                .user(&token)
-                .await
-                .unwrap_err()
-                .is_unauthorized()
-        );
-        assert!(
-            !app.sandbox.github.revoke_token(&github_token),
-            "already revoked by the logout"
-        );
-        assert_eq!(
-            text(&app, ALICE, "logout").await,
-            "You had no linked accounts: nothing to forget."
-        );
-        assert_eq!(
-            not_linked(accounts::linked(&app.state, TEAM, "U0ALICE").await).len(),
-            2
-        );
-
-        // A token its owner already revoked on github.com (GitHub answers 404) counts.
-        link_both(&app, ALICE, "alice@example.com", "alice").await;
-        assert!(
-            app.sandbox
-                .github
-                .revoke_token(&stored_token(&app, "github_token").await)
-        );
-        assert_eq!(text(&app, ALICE, "logout").await, forgot);
-        app.finish().await;
-    }
-}
-
-#[tokio::test]
 async fn an_expiring_heroku_token_is_refreshed_before_use() {
     for db in databases().await {
         let clock = TestClock::default();

@@ -187,6 +187,10 @@ async fn a_second_person_linking_the_same_heroku_or_github_account_is_refused() 
         let app = TestApp::spawn(db).await;
         link_both(&app, ALICE, "alice@example.com", "alice").await;
 
+        // What Heroku and GitHub issue for a refused link is revoked, not just dropped.
+        let alices_authorizations = app.sandbox.heroku.authorization_count("alice@example.com");
+        let alices_tokens = app.sandbox.github.token_count("alice");
+
         let mut bob = Walker::signed_in_as("bob (Sandbox)");
         let start = button_url(&reply(&app, BOB, "login").await);
         let page = walk_provider(
@@ -210,6 +214,10 @@ async fn a_second_person_linking_the_same_heroku_or_github_account_is_refused() 
             ]
         );
         assert_eq!(app.db.store.account(TEAM, "U0BOB").await.unwrap(), None);
+        assert_eq!(
+            app.sandbox.heroku.authorization_count("alice@example.com"),
+            alices_authorizations
+        );
 
         let start = button_url(&reply(&app, BOB, "login").await);
         let heroku = walk_provider(
@@ -230,6 +238,7 @@ async fn a_second_person_linking_the_same_heroku_or_github_account_is_refused() 
             page.paragraphs()[0]
                 .starts_with("This GitHub account (alice) is already linked to Slack user U0ALICE")
         );
+        assert_eq!(app.sandbox.github.token_count("alice"), alices_tokens);
         let bobs = app.db.store.account(TEAM, "U0BOB").await.unwrap().unwrap();
         assert_eq!(
             (bobs.heroku_email.as_deref(), bobs.github_login),

@@ -7,6 +7,7 @@ mod common;
 
 mod accounts;
 mod accounts_browser;
+mod accounts_logout;
 mod accounts_sign_in;
 mod authorization;
 mod bad_input;
