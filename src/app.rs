@@ -84,7 +84,7 @@ pub async fn serve(
         shutdown.await;
         stopping.send_replace(true);
     });
-    let pruner = tokio::spawn(prune_signatures(state.clone()));
+    let pruner = tokio::spawn(prune_signatures(state.clone(), stop.clone()));
     let worker = tokio::spawn(crate::deploy::worker::run(state.clone(), stop.clone()));
     let outbox = tokio::spawn(crate::outbox::run(state.clone(), stop.clone()));
     let lock_sweep = tokio::spawn(crate::locks::sweep::run(state.clone(), stop.clone()));
@@ -119,13 +119,17 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|stopping| *stopping).await;
 }
 
-async fn prune_signatures(state: BotState) {
-    let mut tick = tokio::time::interval(SIGNATURE_PRUNE_INTERVAL);
-    loop {
-        tick.tick().await;
-        let cutoff = state.clock.now() - 2 * MAX_CLOCK_SKEW_SECS;
-        if let Err(error) = state.store.forget_signatures_before(cutoff).await {
-            tracing::warn!(error = format!("{error:#}"), "pruning signatures failed");
-        }
-    }
+/// Forgets signatures too old to be replayed (they fall outside the window anyway).
+async fn prune_signatures(state: BotState, stop: watch::Receiver<bool>) {
+    crate::sweeps::run(
+        &state,
+        "signature pruning",
+        SIGNATURE_PRUNE_INTERVAL,
+        stop,
+        || async {
+            let cutoff = state.clock.now() - 2 * MAX_CLOCK_SKEW_SECS;
+            state.store.forget_signatures_before(cutoff).await.map(drop)
+        },
+    )
+    .await;
 }

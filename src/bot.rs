@@ -110,6 +110,7 @@ impl Bot {
                 slack_app.client_secret.clone(),
             )
         });
+        let pacer = Pacer::for_store(&store);
         Ok(Bot {
             vault: Vault::new(
                 &config.encryption_key,
@@ -128,7 +129,7 @@ impl Bot {
             clock,
             patience,
             wakeups: Wakeups::default(),
-            pacer: Pacer::default(),
+            pacer,
             metrics,
         })
     }

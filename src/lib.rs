@@ -44,6 +44,7 @@ pub mod rekey;
 pub mod resolver;
 pub mod slack;
 pub mod store;
+pub mod sweeps;
 pub mod telemetry;
 pub mod vault;
 pub mod webhooks;

@@ -140,17 +140,12 @@ pub async fn announce(app: &Bot, route: &Route, seen: &SeenRelease) -> anyhow::R
 }
 
 /// Polls routed pipelines until `stop` says so.
-pub async fn run(state: BotState, mut stop: watch::Receiver<bool>) {
-    let interval: Duration = state.config.poll_interval * POLL_FACTOR;
-    loop {
-        if let Err(error) = poll(&state).await {
-            tracing::error!(error = format!("{error:#}"), "release poll failed");
-        }
-        tokio::select! {
-            () = tokio::time::sleep(interval) => {}
-            _ = stop.wait_for(|stopping| *stopping) => return,
-        }
-    }
+pub async fn run(state: BotState, stop: watch::Receiver<bool>) {
+    let every: Duration = state.config.poll_interval * POLL_FACTOR;
+    crate::sweeps::run(&state, "release poll", every, stop, || async {
+        poll(&state).await.map(drop)
+    })
+    .await;
 }
 
 /// Reads the newest releases of every routed pipeline's apps once and announces the

@@ -9,17 +9,13 @@ use crate::bot::{Bot, BotState};
 use crate::chat::clock_time;
 use crate::store::{LockRemoval, StageLock};
 
-/// Sweeps every poll interval until `stop` says so.
-pub async fn run(state: BotState, mut stop: watch::Receiver<bool>) {
-    loop {
-        if let Err(error) = sweep(&state).await {
-            tracing::error!(error = format!("{error:#}"), "lock sweep failed");
-        }
-        tokio::select! {
-            () = tokio::time::sleep(state.config.poll_interval) => {}
-            _ = stop.wait_for(|stopping| *stopping) => return,
-        }
-    }
+/// Sweeps every poll interval, one process a turn, until `stop` says so.
+pub async fn run(state: BotState, stop: watch::Receiver<bool>) {
+    let every = state.config.poll_interval;
+    crate::sweeps::run(&state, "lock expiry", every, stop, || async {
+        sweep(&state).await.map(drop)
+    })
+    .await;
 }
 
 /// Ends every lock whose time is up; returns how many this call ended.

@@ -65,10 +65,10 @@ async fn deliver(state: &BotState, queued: &QueuedMessage) -> anyhow::Result<()>
     if message.kind == MessageKind::UpdateParent && state.store.has_newer_update(queued).await? {
         return state
             .store
-            .message_abandoned(queued.id, "superseded", "a newer update is queued")
+            .message_abandoned(queued, "superseded", "a newer update is queued")
             .await;
     }
-    if let Some(at) = state.pacer.book(message, now) {
+    if let Some(at) = state.pacer.book(message, now).await? {
         return state.store.message_deferred(queued.id, at, "paced").await;
     }
     let post: Post = serde_json::from_str(&message.body)?;
@@ -102,7 +102,7 @@ async fn deliver(state: &BotState, queued: &QueuedMessage) -> anyhow::Result<()>
         Err(Failure::Invalid(reason)) => {
             state
                 .store
-                .message_abandoned(queued.id, "failed", &reason)
+                .message_abandoned(queued, "failed", &reason)
                 .await
         }
     }
@@ -246,7 +246,7 @@ async fn settle(
 ) -> anyhow::Result<()> {
     if let Some(wait) = error.is_rate_limited() {
         let until = now + wait.as_millis() as i64;
-        state.pacer.slowed(&queued.message, now, until);
+        state.pacer.slowed(&queued.message, now, until).await?;
         return state
             .store
             .message_retry(queued.id, until, &error.to_string())
@@ -267,6 +267,6 @@ async fn settle(
     tracing::error!(message = queued.id, channel = %queued.message.channel_id, %error, "Slack refused a message for good");
     state
         .store
-        .message_abandoned(queued.id, "failed", &error.to_string())
+        .message_abandoned(queued, "failed", &error.to_string())
         .await
 }

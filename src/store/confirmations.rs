@@ -73,14 +73,14 @@ impl Store {
         Ok(true)
     }
 
-    /// Queues `messages` on their own (answers that change nothing else).
+    /// Queues `messages` on their own (answers that change nothing else), in one
+    /// transaction: each is queued with its thread held (`outbox::insert_messages`).
     pub async fn queue_messages(&self, messages: &[NewMessage], now: i64) -> anyhow::Result<()> {
-        let mut conn = self
-            .pool
-            .acquire()
+        let mut tx = self.pool.begin().await.context("cannot begin")?;
+        insert_messages(&mut tx, messages, now).await?;
+        tx.commit()
             .await
-            .context("no database connection")?;
-        insert_messages(&mut conn, messages, now).await?;
+            .context("cannot commit the queued messages")?;
         self.committed(messages);
         Ok(())
     }

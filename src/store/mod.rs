@@ -72,8 +72,10 @@ mod history;
 mod intake;
 mod locks;
 mod outbox;
+mod pace;
 mod sealed;
 mod signatures;
+mod sweeps;
 mod targets;
 
 pub use account_holders::{AlreadyLinked, ProviderAccount};
@@ -87,6 +89,7 @@ pub use connections::RepoChange;
 pub use deploys::{AppLock, DeployKind, DeployRow, DeployState, StepSave};
 pub use locks::{LockEvent, LockRemoval, StageLock};
 pub use outbox::{MessageKind, NewMessage, QueuedMessage};
+pub use pace::PaceLevel;
 pub use sealed::{DeployedApp, SealedPlace, SealedValue};
 pub use targets::DeployTarget;
 

@@ -78,16 +78,20 @@ struct QueuedRow {
     created_at: i64,
 }
 
-/// Stores `messages` on `conn` (inside the caller's transaction).
+/// Stores `messages` on `conn` (inside the caller's transaction), each ready at once
+/// unless an earlier message of its thread holds it back.
 pub async fn insert_messages(
     conn: &mut AnyConnection,
     messages: &[NewMessage],
     now: i64,
 ) -> anyhow::Result<()> {
     for message in messages {
+        lock_thread(conn, &message.thread_key).await?;
         sqlx::query(
             "INSERT INTO outbox (thread_key, team_id, channel_id, kind, body, state, attempts, \
-             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+             next_attempt_at, created_at, ready) SELECT $1, $2, $3, $4, $5, 'pending', 0, $6, $6, \
+             CASE WHEN EXISTS (SELECT 1 FROM outbox e WHERE e.thread_key = $1 \
+             AND e.state = 'pending' AND ($4 <> 'update' OR e.kind <> 'reply')) THEN 0 ELSE 1 END",
         )
         .bind(&message.thread_key)
         .bind(&message.team_id)
@@ -102,12 +106,43 @@ pub async fn insert_messages(
     Ok(())
 }
 
+/// Holds `thread_key`'s row until the transaction ends. Whoever adds or finishes a
+/// message of the thread takes it first, so readiness is always decided on the
+/// thread as it is, never on a snapshot another transaction is changing.
+async fn lock_thread(conn: &mut AnyConnection, thread_key: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox_threads (thread_key) VALUES ($1) \
+         ON CONFLICT (thread_key) DO UPDATE SET thread_key = excluded.thread_key",
+    )
+    .bind(thread_key)
+    .execute(&mut *conn)
+    .await
+    .context("cannot lock the message's thread")?;
+    Ok(())
+}
+
+/// Marks ready the messages of `thread_key` that nothing holds back any more: no
+/// earlier pending message, except that an update of the parent does not wait for
+/// replies (the parent shows the latest state at once; replies follow in order).
+async fn mark_ready(conn: &mut AnyConnection, thread_key: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET ready = 1 WHERE thread_key = $1 AND state = 'pending' \
+         AND ready = 0 AND NOT EXISTS (SELECT 1 FROM outbox e \
+         WHERE e.thread_key = outbox.thread_key AND e.state = 'pending' AND e.id < outbox.id \
+         AND (outbox.kind <> 'update' OR e.kind <> 'reply'))",
+    )
+    .bind(thread_key)
+    .execute(&mut *conn)
+    .await
+    .context("cannot mark the thread's next message ready")?;
+    Ok(())
+}
+
 impl Store {
-    /// Leases the oldest pending message of up to `limit` threads whose turn it is:
-    /// a thread's later messages wait until its earlier ones are sent. An update of the
-    /// parent only waits for the parent and earlier updates, not for replies held back
-    /// by the channel's pace: the parent shows the latest state at once, and the
-    /// replies follow in their order.
+    /// Leases up to `limit` due messages that are their thread's turn (`ready`): a
+    /// thread's later messages wait until its earlier ones are sent. Found through the
+    /// `outbox_ready` index, so a claim costs the same with ten queued messages or
+    /// ten thousand.
     pub async fn claim_messages(
         &self,
         now: i64,
@@ -120,11 +155,9 @@ impl Store {
         };
         let sql = format!(
             "UPDATE outbox SET lease_until = $1, claims = claims + 1 WHERE id IN (\
-             SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
-             AND (o.lease_until IS NULL OR o.lease_until < $2) \
-             AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.thread_key = o.thread_key \
-             AND e.state = 'pending' AND e.id < o.id AND (o.kind <> 'update' OR e.kind <> 'reply')) \
-             ORDER BY o.id LIMIT $3{skip_locked}) \
+             SELECT id FROM outbox WHERE state = 'pending' AND ready = 1 \
+             AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2) \
+             ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) \
              RETURNING id, thread_key, team_id, channel_id, kind, body, attempts, claims, created_at"
         );
         let rows: Vec<QueuedRow> = sqlx::query_as(&sql)
@@ -153,18 +186,22 @@ impl Store {
             .collect()
     }
 
-    /// Marks a message delivered; a parent's `ts` becomes its thread's.
+    /// Marks a message delivered, and readies its thread's next; a parent's `ts`
+    /// becomes its thread's.
     pub async fn message_sent(
         &self,
         queued: &QueuedMessage,
         ts: Option<&str>,
     ) -> anyhow::Result<()> {
+        let thread_key = &queued.message.thread_key;
+        let mut tx = self.pool.begin().await.context("cannot begin")?;
+        lock_thread(&mut *tx, thread_key).await?;
         sqlx::query(
             "UPDATE outbox SET state = 'sent', sent_ts = $1, lease_until = NULL WHERE id = $2",
         )
         .bind(ts)
         .bind(queued.id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .context("cannot mark a Slack message sent")?;
         if let (MessageKind::Parent, Some(ts)) = (queued.message.kind, ts) {
@@ -172,14 +209,15 @@ impl Store {
                 "INSERT INTO threads (thread_key, channel_id, parent_ts) VALUES ($1, $2, $3) \
                  ON CONFLICT (thread_key) DO NOTHING",
             )
-            .bind(&queued.message.thread_key)
+            .bind(thread_key)
             .bind(&queued.message.channel_id)
             .bind(ts)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .context("cannot remember the thread's parent")?;
         }
-        Ok(())
+        mark_ready(&mut *tx, thread_key).await?;
+        tx.commit().await.context("cannot commit a sent message")
     }
 
     /// Extends the lease of a message being sent; `false` once it is no longer pending.
@@ -237,16 +275,27 @@ impl Store {
     }
 
     /// Gives up on a message Slack refuses for good (`channel_not_found`, ...), or one
-    /// made pointless by a newer one (`superseded`).
-    pub async fn message_abandoned(&self, id: i64, state: &str, error: &str) -> anyhow::Result<()> {
+    /// made pointless by a newer one (`superseded`), and readies its thread's next.
+    pub async fn message_abandoned(
+        &self,
+        queued: &QueuedMessage,
+        state: &str,
+        error: &str,
+    ) -> anyhow::Result<()> {
+        let thread_key = &queued.message.thread_key;
+        let mut tx = self.pool.begin().await.context("cannot begin")?;
+        lock_thread(&mut *tx, thread_key).await?;
         sqlx::query("UPDATE outbox SET state = $1, error = $2, lease_until = NULL WHERE id = $3")
             .bind(state)
             .bind(error)
-            .bind(id)
-            .execute(&self.pool)
+            .bind(queued.id)
+            .execute(&mut *tx)
             .await
             .context("cannot abandon a Slack message")?;
-        Ok(())
+        mark_ready(&mut *tx, thread_key).await?;
+        tx.commit()
+            .await
+            .context("cannot commit an abandoned message")
     }
 
     /// Whether a later update of the same parent is already queued, making this one

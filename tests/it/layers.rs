@@ -16,7 +16,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("settings", &["config"]),
     ("vocabulary", &["command", "chat", "pages", "resolver"]),
     ("shared parts", &["bot"]),
-    ("services", &["outbox", "webhooks", "workspaces"]),
+    ("services", &["outbox", "sweeps", "webhooks", "workspaces"]),
     ("shared features", &["accounts", "locks", "channels"]),
     ("features", &["deploy", "pipelines", "history", "doctor"]),
     (
