@@ -15,7 +15,7 @@ use chatops::store::DeployState;
 use chatops_fakes::FaultRule;
 use common::deploys::{CHANNEL, assert_state, normalized};
 use crash_world::{CrashWorld, DEADLINE};
-use outcomes::{eventually, outbox_drained};
+use outcomes::eventually;
 use processes::BotProcess;
 
 const COMMAND: &str = "promote! paipu";
@@ -43,7 +43,7 @@ async fn crash_and_restart(hold_the_request: bool, kill_in: DeployState) {
             .deploy_when(1, "staging deployed", |d| d.finished_at.is_some())
             .await;
         assert_eq!(staged.state, DeployState::Deployed, "{:?}", staged.failure);
-        outbox_drained(&world.db.store, DEADLINE).await;
+        world.outbox_drained().await;
         assert_eq!(world.command(&bot, CHANNEL, COMMAND).await, ACK);
         if hold_the_request {
             eventually("the promotion request", DEADLINE, async || {
@@ -61,7 +61,7 @@ async fn crash_and_restart(hold_the_request: bool, kill_in: DeployState) {
             .deploy_when(2, "the promotion finished", |d| d.finished_at.is_some())
             .await;
         assert_state(&promoted, DeployState::Promoted);
-        outbox_drained(&world.db.store, DEADLINE).await;
+        world.outbox_drained().await;
         assert_eq!(heroku.promotions().len(), 1, "exactly one promotion");
         let slack = &world.sandbox.slack;
         let messages = slack.channel_messages(CHANNEL);

@@ -13,9 +13,7 @@ use chatops_fakes::heroku::Timings;
 use chatops_fakes::{Fakes, SANDBOX_TEAM};
 
 use crate::common::deploys::ALICE;
-use crate::common::outcomes::{
-    self, Before, Peek, all_finished, assert_deployed_once, eventually, outbox_drained,
-};
+use crate::common::outcomes::{self, Before, Peek, all_finished, assert_deployed_once, eventually};
 use crate::common::{PATIENCE, TestDb};
 use chatops_sandbox::process::{BotProcess, free_port};
 
@@ -140,13 +138,28 @@ impl CrashWorld {
     /// through exactly once.
     pub async fn assert_all_deployed_once(&self, expected: usize) -> Vec<DeployRow> {
         let deploys = all_finished(&self.db.store, expected, DEADLINE).await;
-        outbox_drained(&self.db.store, DEADLINE).await;
+        self.outbox_drained().await;
         for deploy in &deploys {
             assert_deployed_once(&self.sandbox, &self.db.store, deploy).await;
         }
         self.before.assert_one_each(&self.sandbox, &deploys);
         self.assert_delivered_and_unlocked().await;
         deploys
+    }
+
+    /// Waits until the outbox has nothing left to send; if it still has after
+    /// [`DEADLINE`], fails with every pending message and the time, to see which
+    /// stuck and why.
+    pub async fn outbox_drained(&self) {
+        let started = std::time::Instant::now();
+        while self.db.store.pending_messages().await.unwrap() > 0 {
+            if started.elapsed() > DEADLINE {
+                let now = chatops::clock::Clock::system().now_millis();
+                let pending = self.peek.pending_report().await.join("\n");
+                panic!("the outbox did not drain within {DEADLINE:?}; at {now}:\n{pending}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Checks that every Slack message was delivered and no app is left locked.

@@ -111,6 +111,33 @@ impl Peek {
             .collect()
     }
 
+    /// Every pending outbox message, a line each: what a drain that timed out left.
+    pub async fn pending_report(&self) -> Vec<String> {
+        let rows = sqlx::query(
+            "SELECT id, thread_key, kind, ready, attempts, claims, next_attempt_at, \
+             lease_until, error FROM outbox WHERE state = 'pending' ORDER BY id",
+        )
+        .fetch_all(&self.0)
+        .await
+        .expect("read the pending messages");
+        rows.iter()
+            .map(|row| {
+                format!(
+                    "#{} {} {} ready={} attempts={} claims={} next={} lease={:?} error={:?}",
+                    row.get::<i64, _>(0),
+                    row.get::<String, _>(1),
+                    row.get::<String, _>(2),
+                    row.get::<i64, _>(3),
+                    row.get::<i64, _>(4),
+                    row.get::<i64, _>(5),
+                    row.get::<i64, _>(6),
+                    row.get::<Option<i64>, _>(7),
+                    row.get::<Option<String>, _>(8),
+                )
+            })
+            .collect()
+    }
+
     /// Outbox messages a process has claimed and not yet settled (sent, retried).
     pub async fn claimed_messages(&self) -> i64 {
         sqlx::query_scalar(
