@@ -240,7 +240,7 @@ pub(super) async fn answer(
     Ok(())
 }
 
-fn message(
+pub(super) fn message(
     app: &BotState,
     press: &Press,
     deploy_id: i64,

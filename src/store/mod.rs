@@ -72,6 +72,7 @@ mod history;
 mod intake;
 mod locks;
 mod outbox;
+mod queue;
 mod sealed;
 mod signatures;
 mod targets;
@@ -87,6 +88,7 @@ pub use connections::RepoChange;
 pub use deploys::{AppLock, DeployKind, DeployRow, DeployState, StepSave};
 pub use locks::{LockEvent, LockRemoval, StageLock};
 pub use outbox::{MessageKind, NewMessage, QueuedMessage};
+pub use queue::QueueEntry;
 pub use sealed::{DeployedApp, SealedPlace, SealedValue};
 pub use targets::DeployTarget;
 
