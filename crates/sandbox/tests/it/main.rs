@@ -28,6 +28,7 @@ mod outside_text;
 mod pacing;
 mod promote;
 mod promote_crash;
+mod queue;
 mod rekey;
 mod response_urls;
 mod rollback;

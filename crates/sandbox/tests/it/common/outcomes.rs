@@ -315,7 +315,7 @@ pub async fn assert_promoted_once(
     assert_thread(&sandbox.slack, store, id, &parent, &replies).await;
 }
 
-async fn assert_thread(
+pub async fn assert_thread(
     slack: &FakeSlack,
     store: &Store,
     id: i64,
