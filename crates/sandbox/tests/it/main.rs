@@ -29,6 +29,7 @@ mod pacing;
 mod promote;
 mod promote_crash;
 mod queue;
+mod queue_crash;
 mod rekey;
 mod response_urls;
 mod rollback;
