@@ -10,3 +10,4 @@ mod layers;
 mod process;
 mod store;
 mod store_deploys;
+mod store_queue;

@@ -234,7 +234,9 @@ async fn queue_it_and_cancel_work_for_their_requester_only() {
         let queue_it = ("queue_it".to_owned(), refused.id.to_string());
         assert_eq!(refusal.buttons, [queue_it.clone()]);
 
-        // Someone else's Queue it button queues nothing.
+        // A press Slack did not sign, and someone else's Queue it, queue nothing.
+        let forged = world.press_signed("not-the-secret", ALICE, &queue_it.0, &queue_it.1);
+        assert_eq!(forged.await, 401);
         assert_eq!(world.press(DORA, &queue_it.0, &queue_it.1).await, 200);
         assert_eq!(
             told(&world, DORA).await.text,
