@@ -232,7 +232,7 @@ async fn queue_it_and_cancel_work_for_their_requester_only() {
             "paipu staging is locked by <@U0BRUNO> since 14:02 UTC: QA. Ask <@U0BRUNO>, or remove the lock with `/h unlock! paipu staging` (the channel is told)."
         );
         let queue_it = ("queue_it".to_owned(), refused.id.to_string());
-        assert_eq!(refusal.buttons, [queue_it.clone()]);
+        assert_eq!(refusal.buttons, std::slice::from_ref(&queue_it));
 
         // A press Slack did not sign, and someone else's Queue it, queue nothing.
         let forged = world.press_signed("not-the-secret", ALICE, &queue_it.0, &queue_it.1);
