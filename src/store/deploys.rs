@@ -1,4 +1,4 @@
-//! Deploys, the per-app lock, and pipeline -> repository links.
+//! Deploys and pipeline -> repository links; the per-app lock is [`super::app_locks`].
 //!
 //! A deploy row is claimed with a lease before a step runs and saved with a fence on
 //! that lease, so exactly one process drives a deploy at a time and a process that
@@ -106,17 +106,6 @@ pub(super) const COLUMNS: &str = "id, team_id, channel_id, user_id, response_url
     build_id, release_id, failure, created_at, stage_started_at, finished_at, next_check_at, kind, \
     source_stage, source_app, source_version, replaced_version, promotion_id, confirmed, \
     confirm_expires_at, promotion_requested_at, queue_if_busy, queued_at";
-
-/// Who holds an app's deploy lock.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct AppLock {
-    pub app_id: String,
-    pub deploy_id: i64,
-    pub app_name: String,
-    pub user_id: String,
-    pub sha: String,
-    pub since: i64,
-}
 
 /// A step's outcome, written atomically with the messages it announces.
 #[derive(Debug)]
@@ -280,33 +269,6 @@ impl Store {
         Ok(true)
     }
 
-    /// Takes `lock.app_id` for `lock.deploy_id`. Returns the holder: the lock itself
-    /// when taken (or already held by this deploy, which then records `lock.sha`: a
-    /// queued deploy takes its turn before it knows its commit), someone else's otherwise.
-    pub async fn take_app_lock(&self, lock: &AppLock) -> anyhow::Result<AppLock> {
-        sqlx::query(
-            "INSERT INTO app_locks (app_id, deploy_id, app_name, user_id, sha, since) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (app_id) DO UPDATE SET sha = $5 \
-             WHERE app_locks.deploy_id = $2",
-        )
-        .bind(&lock.app_id)
-        .bind(lock.deploy_id)
-        .bind(&lock.app_name)
-        .bind(&lock.user_id)
-        .bind(&lock.sha)
-        .bind(lock.since)
-        .execute(&self.pool)
-        .await
-        .context("cannot take the app lock")?;
-        sqlx::query_as(
-            "SELECT app_id, deploy_id, app_name, user_id, sha, since FROM app_locks WHERE app_id = $1",
-        )
-        .bind(&lock.app_id)
-        .fetch_one(&self.pool)
-        .await
-        .context("cannot read the app lock")
-    }
-
     /// Makes every unfinished deploy of `app_id` due now (a webhook said it moved). A
     /// deploy whose step is running keeps the wake in `woken_at` for that step's save:
     /// the step may have read Heroku just before the change.
@@ -401,13 +363,5 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .context("cannot count deploys by state")
-    }
-
-    /// How many app locks are held (tests, metrics).
-    pub async fn app_locks(&self) -> anyhow::Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM app_locks")
-            .fetch_one(&self.pool)
-            .await
-            .context("cannot count app locks")
     }
 }

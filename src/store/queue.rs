@@ -7,7 +7,7 @@ use anyhow::Context;
 use sqlx::{Acquire, AnyConnection};
 
 use super::Store;
-use super::deploys::{AppLock, COLUMNS, DeployRow};
+use super::deploys::{COLUMNS, DeployRow};
 use super::outbox::{NewMessage, insert_messages};
 
 /// One deploy waiting in an app's line (what `/h queue` and the App Home show).
@@ -24,8 +24,6 @@ pub struct QueueEntry {
     /// Unix milliseconds.
     pub queued_at: i64,
 }
-
-const APP_LOCK_COLUMNS: &str = "app_id, deploy_id, app_name, user_id, sha, since";
 
 impl Store {
     /// The line of `app_id` in `team_id`, next first.
@@ -57,17 +55,6 @@ impl Store {
                 queued_at: row.queued_at.unwrap_or(row.created_at),
             })
             .collect())
-    }
-
-    /// Who holds `app_id`'s deploy lock, if anyone.
-    pub async fn app_lock(&self, app_id: &str) -> anyhow::Result<Option<AppLock>> {
-        sqlx::query_as(&format!(
-            "SELECT {APP_LOCK_COLUMNS} FROM app_locks WHERE app_id = $1"
-        ))
-        .bind(app_id)
-        .fetch_optional(&self.pool)
-        .await
-        .context("cannot read the app lock")
     }
 
     /// The queued deploys of `user_id` in `pipeline` of `team_id`, oldest first.
