@@ -30,6 +30,7 @@ mod promote;
 mod promote_crash;
 mod queue;
 mod queue_crash;
+mod queue_start;
 mod rekey;
 mod response_urls;
 mod rollback;

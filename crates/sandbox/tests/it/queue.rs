@@ -9,125 +9,14 @@ use crate::common;
 
 use std::time::Duration;
 
-use chatops::store::{DeployRow, DeployState};
-use chatops_fakes::SANDBOX_TEAM;
+use chatops::store::DeployState;
 use chatops_fakes::heroku::Timings;
-use common::TestClock;
-use common::commands::{BOB, BRUNO, alice, say, wait_for_post, worlds_configured};
-use common::deploys::{ALICE, CHANNEL, DeployWorld, assert_state, settle_outbox};
-use common::outcomes::assert_thread;
-
-/// 2026-12-02T14:02:10Z.
-const AT_14_02: i64 = 1_796_083_200 + 14 * 3600 + 2 * 60 + 10;
-/// A third person deploying paipu: a member of team acme on Heroku, erin on GitHub.
-const DORA: &str = "U0DORA";
-const APP: &str = "paipu-app-staging";
-const REPO: &str = "heroku/paipu-repo";
-const WAITS: &str = "On it: deploying paipu to staging, waiting in line if the app is busy. Progress will show in this channel.";
-/// The end of every queued answer at 14:02 with the default one hour to wait.
-const UNTIL_15_02: &str = "It starts when the app is free, with its branch's head at that time, or leaves the line at 15:02 UTC.";
-
-/// Worlds (alice, bruno, bob and dora linked) where a queued deploy waits up to `ttl`.
-async fn queue_worlds(ttl: Duration) -> Vec<(DeployWorld, TestClock)> {
-    let worlds = worlds_configured(AT_14_02, |config| config.deploy_queue_ttl = ttl).await;
-    for (world, _) in &worlds {
-        let apps = ["paipu-app-staging", "paipu-app-production"];
-        let deploy: &[&str] = &["view", "deploy"];
-        (world.app.sandbox.heroku).add_team_member("dora@example.com", &apps.map(|a| (a, deploy)));
-        chatops_sandbox::bot::link_user(
-            &world.app.state,
-            &world.app.sandbox,
-            SANDBOX_TEAM,
-            DORA,
-            "dora@example.com",
-            "erin",
-        )
-        .await
-        .expect("link dora");
-    }
-    worlds
-}
-
-/// An ephemeral answer: its text and its buttons' `(action_id, value)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Seen {
-    text: String,
-    buttons: Vec<(String, String)>,
-}
-
-async fn hour_worlds() -> Vec<(DeployWorld, TestClock)> {
-    queue_worlds(Duration::from_secs(3600)).await
-}
-
-/// The newest `response_url` answer `user` got, once the outbox is drained.
-async fn told(world: &DeployWorld, user: &str) -> Seen {
-    settle_outbox(&world.app).await;
-    let responses = world.app.sandbox.slack.responses();
-    let last = responses.iter().rev().find(|r| r.user == user);
-    let last = last.unwrap_or_else(|| panic!("{user} was answered: {responses:#?}"));
-    Seen {
-        text: last.text.clone(),
-        buttons: (last.blocks.iter())
-            .filter(|block| block["type"] == "actions")
-            .flat_map(|block| block["elements"].as_array().cloned().unwrap_or_default())
-            .map(|button| {
-                let field = |name: &str| button[name].as_str().unwrap_or_default().to_owned();
-                (field("action_id"), field("value"))
-            })
-            .collect(),
-    }
-}
-
-/// `/h <text>` as `user`, which must queue deploy number `n`; returns what `user` is
-/// told about their place.
-async fn queue(world: &DeployWorld, user: &str, text: &str, n: usize) -> Seen {
-    assert_eq!(say(world, user, text).await.text, WAITS, "{text}");
-    world.wait_for_state(n, DeployState::Queued).await;
-    told(world, user).await
-}
-
-/// Checks deploy `d` went all the way after waiting in line, its requester told in
-/// its thread which commit it read when its turn came.
-async fn assert_deployed_from_the_line(world: &DeployWorld, d: &DeployRow, head: &str) {
-    assert_state(d, DeployState::Deployed);
-    assert_eq!(
-        d.sha.as_deref(),
-        Some(head),
-        "deploy {} ships the head",
-        d.id
-    );
-    let replies = [
-        format!("Deploying {APP} ... duration: Ns"),
-        format!(
-            "<@{}> your turn came: deploying master at {}, its head now.",
-            d.user_id,
-            &head[..8]
-        ),
-        format!("Releasing {APP} ... duration: Ns"),
-        format!("Restarting {APP} ... duration: Ns"),
-        format!("Deployed {APP} ... duration: Ns"),
-    ];
-    let (slack, store) = (&world.app.sandbox.slack, &world.app.state.store);
-    assert_thread(slack, store, d.id, &format!("Deployed {APP}"), &replies).await;
-}
-
-/// The builds of the app made for `deploys`, in the order Heroku got them.
-fn build_order(world: &DeployWorld, deploys: &[&DeployRow]) -> Vec<i64> {
-    let builds = world.app.sandbox.heroku.builds(APP);
-    let mut order: Vec<(usize, i64)> = deploys
-        .iter()
-        .map(|d| {
-            let build = d.build_id.as_deref().expect("a build");
-            let at = builds
-                .iter()
-                .position(|b| b.id == build)
-                .expect("its build");
-            (at, d.id)
-        })
-        .collect();
-    order.sort();
-    order.into_iter().map(|(_, id)| id).collect()
-}
+use common::commands::{BOB, BRUNO, alice, say, wait_for_post};
+use common::deploys::{ALICE, CHANNEL, assert_state, settle_outbox};
+use common::queueing::{
+    APP, DORA, REPO, UNTIL_15_02, WAITS, assert_deployed_from_the_line, build_order, hour_worlds,
+    queue, queue_worlds, told,
+};
 
 #[tokio::test]
 async fn three_people_wait_behind_a_lock_and_deploy_once_each_in_order_with_the_head_then() {
@@ -331,7 +220,9 @@ async fn queue_it_and_cancel_work_for_their_requester_only() {
 
 #[tokio::test]
 async fn a_deploy_whose_turn_does_not_come_in_time_leaves_the_line_and_its_requester_is_told() {
-    for (world, clock) in queue_worlds(Duration::from_secs(10 * 60)).await {
+    for (world, clock) in
+        queue_worlds(|config| config.deploy_queue_ttl = Duration::from_secs(10 * 60)).await
+    {
         say(&world, BRUNO, "lock paipu staging for 2h QA").await;
         let waiting = queue(&world, ALICE, "deploy paipu to staging queue", 1).await;
         assert_eq!(
