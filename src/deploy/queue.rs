@@ -305,7 +305,38 @@ pub(super) fn ordinal(n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::ordinal;
+    use super::{deploying, holder_words, ordinal};
+    use crate::store::AppLock;
+
+    #[test]
+    fn an_app_held_by_a_deploy_that_just_took_its_turn_reads_as_starting() {
+        let mut lock = AppLock {
+            app_id: "A1".into(),
+            deploy_id: 7,
+            app_name: "paipu-app-staging".into(),
+            user_id: "U0ALICE".into(),
+            sha: String::new(),
+            since: (14 * 60 + 2) * 60_000,
+        };
+        assert_eq!(
+            deploying(&lock),
+            "<@U0ALICE> is deploying paipu-app-staging (since 14:02 UTC, starting). Try again when it is done."
+        );
+        assert_eq!(
+            holder_words(Some(&lock), None).as_deref(),
+            Some("<@U0ALICE>'s deploy, starting now")
+        );
+        lock.sha = "576d16a9e0c4b3f7a8d2e1c0b9a8f7e6d5c4b3a2".into();
+        assert_eq!(
+            deploying(&lock),
+            "<@U0ALICE> is deploying paipu-app-staging (since 14:02 UTC, sha 576d16a9). Try again when it is done."
+        );
+        assert_eq!(
+            holder_words(Some(&lock), None).as_deref(),
+            Some("<@U0ALICE>'s deploy of 576d16a9")
+        );
+        assert_eq!(holder_words(None, None), None);
+    }
 
     #[test]
     fn places_in_line_read_as_ordinals() {

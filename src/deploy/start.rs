@@ -137,14 +137,18 @@ pub(super) async fn take_lock(
     Err(StepError::Refused(deploying(&holder)))
 }
 
-/// `<@U0BRUNO> is deploying paipu-app-staging (since 14:02 UTC, sha 576d16a9). ...`
+/// `<@U0BRUNO> is deploying paipu-app-staging (since 14:02 UTC, sha 576d16a9). ...`;
+/// a queued deploy that just took its turn has no sha yet.
 pub(super) fn deploying(holder: &AppLock) -> String {
+    let sha = match holder.sha.as_str() {
+        "" => "starting".to_owned(),
+        sha => format!("sha {}", crate::chat::short_sha(sha)),
+    };
     format!(
-        "<@{}> is deploying {} (since {} UTC, sha {}). Try again when it is done.",
+        "<@{}> is deploying {} (since {} UTC, {sha}). Try again when it is done.",
         holder.user_id,
         crate::chat::escape(&holder.app_name),
         crate::chat::clock_time(holder.since),
-        crate::chat::short_sha(&holder.sha)
     )
 }
 
