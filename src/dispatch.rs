@@ -3,7 +3,10 @@
 //! deploys, locks, ...) or its action. Owns only the routing.
 
 use crate::bot::BotState;
-use crate::chat::{CANCEL_ACTION, CONFIRM_ACTION, Invocation, Press, ROLLBACK_ACTION, Reply};
+use crate::chat::{
+    CANCEL_ACTION, CONFIRM_ACTION, DEQUEUE_ACTION, Invocation, Press, QUEUE_ACTION,
+    ROLLBACK_ACTION, Reply,
+};
 use crate::command::{self, Command};
 
 /// The immediate reply to `command`. Failures are answered in the reply, never as an
@@ -34,6 +37,12 @@ pub async fn run(state: &BotState, invocation: &Invocation, command: Command) ->
         Command::Releases { pipeline, target } => {
             crate::pipelines::releases(state, invocation, &pipeline, target).await
         }
+        Command::Queue { pipeline, target } => {
+            crate::deploy::line::show(state, invocation, &pipeline, target).await
+        }
+        Command::Dequeue { pipeline, target } => {
+            crate::deploy::line::dequeue(state, invocation, &pipeline, target).await
+        }
         Command::History { pipeline, target } => {
             crate::history::history(state, invocation, &pipeline, target).await
         }
@@ -60,6 +69,8 @@ pub async fn press(state: &BotState, press: &Press) -> anyhow::Result<()> {
     match press.action_id.as_str() {
         CONFIRM_ACTION | CANCEL_ACTION => crate::deploy::confirm::pressed(state, press).await,
         ROLLBACK_ACTION => crate::deploy::requested::rollback_pressed(state, press).await,
+        QUEUE_ACTION => crate::deploy::line::queue_pressed(state, press).await,
+        DEQUEUE_ACTION => crate::deploy::line::dequeue_pressed(state, press).await,
         other => {
             tracing::warn!(action = other, "an unknown button was pressed");
             Ok(())

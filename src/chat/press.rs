@@ -8,6 +8,10 @@ pub const CONFIRM_ACTION: &str = "confirm_go";
 pub const CANCEL_ACTION: &str = "confirm_cancel";
 /// The Rollback button of a failed deploy's card.
 pub const ROLLBACK_ACTION: &str = "rollback";
+/// The Queue it button of a deploy refused because its app is busy.
+pub const QUEUE_ACTION: &str = "queue_it";
+/// The Cancel button of a queued deploy's answer: leave the line.
+pub const DEQUEUE_ACTION: &str = "queue_cancel";
 
 /// One press of one of the bot's buttons.
 #[derive(Debug, Clone)]

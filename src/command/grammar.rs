@@ -36,6 +36,8 @@ pub(super) const GRAMMARS: &[Grammar] = &[
     plain("lock", lock),
     forceable("unlock", unlock),
     plain("history", history),
+    plain("queue", queue),
+    plain("dequeue", dequeue),
     plain("connect", connect),
     plain("doctor", doctor),
     plain("help", help),
@@ -144,6 +146,7 @@ fn not_forceable(name: &str) -> String {
 fn deploy(w: &mut Words, forced: bool) -> Result<Command, ParseError> {
     let (pipeline, branch) = w.required(PIPELINE, values::pipeline_and_branch)?;
     let target = w.clause(DEPLOY_TO, values::target)?;
+    let queue = w.flag("queue");
     let two_factor_code = w.two_factor_code();
     w.finish()?;
     Ok(Command::Deploy(DeployRequest {
@@ -152,6 +155,7 @@ fn deploy(w: &mut Words, forced: bool) -> Result<Command, ParseError> {
         target,
         two_factor_code,
         forced,
+        queue,
     }))
 }
 
@@ -192,7 +196,18 @@ fn history(w: &mut Words) -> Result<Command, ParseError> {
     Ok(Command::History { pipeline, target })
 }
 
-/// `<pipeline> [in <stage>[/<app>]]`, the whole of `releases` and `history`.
+fn queue(w: &mut Words) -> Result<Command, ParseError> {
+    let (pipeline, target) = pipeline_in_stage(w)?;
+    Ok(Command::Queue { pipeline, target })
+}
+
+fn dequeue(w: &mut Words) -> Result<Command, ParseError> {
+    let (pipeline, target) = pipeline_in_stage(w)?;
+    Ok(Command::Dequeue { pipeline, target })
+}
+
+/// `<pipeline> [in <stage>[/<app>]]`, the whole of `releases`, `history`, `queue` and
+/// `dequeue`.
 fn pipeline_in_stage(w: &mut Words) -> Result<(String, Option<Target>), ParseError> {
     let pipeline = w.required(PIPELINE, values::pipeline)?;
     let target = w.clause(IN, values::target)?;

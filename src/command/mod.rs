@@ -168,6 +168,20 @@ pub enum Command {
         target: Target,
         forced: bool,
     },
+    /// Extension. The deploys waiting for the apps of a pipeline (`target: None`:
+    /// every stage).
+    Queue {
+        pipeline: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<Target>,
+    },
+    /// Extension. Takes the asker's own queued deploys of a pipeline (of one stage or
+    /// app when given) out of the line.
+    Dequeue {
+        pipeline: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<Target>,
+    },
     /// Extension. `target: None` means every stage.
     History {
         pipeline: String,
@@ -191,8 +205,9 @@ pub enum Command {
     },
 }
 
-/// `/h deploy[!] <pipeline>[/<branch>] [to <stage>[/<app>]] [<2fa code>]`. `forced`
-/// (`deploy!`) skips the CI gate.
+/// `/h deploy[!] <pipeline>[/<branch>] [to <stage>[/<app>]] [queue] [<2fa code>]`.
+/// `forced` (`deploy!`) skips the CI gate; `queue` waits in line for a busy app
+/// instead of being refused (an extension).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeployRequest {
@@ -204,6 +219,8 @@ pub struct DeployRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub two_factor_code: Option<String>,
     pub forced: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub queue: bool,
 }
 
 /// `/h promote[!] <pipeline> [from <stage>[/<app>]] [to <stage>[/<app>]] [<2fa code>]`:
@@ -325,6 +342,8 @@ impl Command {
             Command::Rollback(_) => "rollback",
             Command::Lock(_) => "lock",
             Command::Unlock { .. } => "unlock",
+            Command::Queue { .. } => "queue",
+            Command::Dequeue { .. } => "dequeue",
             Command::History { .. } => "history",
             Command::Connect { .. } => "connect",
             Command::Doctor { .. } => "doctor",

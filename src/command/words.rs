@@ -25,6 +25,8 @@ const KEYWORDS: [&str; 5] = ["to", "in", "on", "from", "for"];
 #[derive(Debug, Clone, Copy)]
 enum Expected {
     Clause(Clause),
+    /// A word on its own, like the `queue` of `deploy`.
+    Flag(&'static str),
     TwoFactorCode,
 }
 
@@ -173,6 +175,19 @@ impl<'a> Words<'a> {
         })
     }
 
+    /// Whether the next word is `word` (consumed then), like the `queue` of `deploy`.
+    pub fn flag(&mut self, word: &'static str) -> bool {
+        if self
+            .peek_at(0)
+            .is_some_and(|next| next.eq_ignore_ascii_case(word))
+        {
+            self.advance();
+            return true;
+        }
+        self.expected.push(Expected::Flag(word));
+        false
+    }
+
     /// A trailing 2FA code, if the next word is one.
     pub fn two_factor_code(&mut self) -> Option<String> {
         match self.peek_at(0).and_then(values::two_factor_code) {
@@ -232,7 +247,13 @@ impl<'a> Words<'a> {
         let clauses = || {
             self.expected.iter().filter_map(|e| match e {
                 Expected::Clause(clause) => Some(clause),
-                Expected::TwoFactorCode => None,
+                Expected::Flag(_) | Expected::TwoFactorCode => None,
+            })
+        };
+        let flags = || {
+            self.expected.iter().filter_map(|e| match e {
+                Expected::Flag(word) => Some(*word),
+                _ => None,
             })
         };
         // A value without its keyword: `deploy paipu staging`.
@@ -241,9 +262,10 @@ impl<'a> Words<'a> {
                 .suggest(word)
                 .map(|v| format!("{} {v}", c.keywords[0]))
         });
-        // A misspelt keyword: `deploy paipu ot staging`.
+        // A misspelt keyword: `deploy paipu ot staging`, `deploy paipu queu`.
         let keyword = || {
-            closest(word, clauses().flat_map(|c| c.keywords.iter().copied())).map(str::to_string)
+            let keywords = clauses().flat_map(|c| c.keywords.iter().copied());
+            closest(word, keywords.chain(flags())).map(str::to_string)
         };
         if let Some(suggestion) = value.or_else(keyword) {
             return did_you_mean(Some(&suggestion));
@@ -270,6 +292,7 @@ fn phrase(expected: Expected) -> String {
         Expected::Clause(clause) => {
             format!("`{} {}`", clause.keywords[0], clause.value.placeholder())
         }
+        Expected::Flag(word) => format!("`{word}`"),
         Expected::TwoFactorCode => "a 2FA code".to_string(),
     }
 }

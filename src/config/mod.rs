@@ -19,6 +19,8 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 
 /// How long a crashed process's deploys wait before another process takes them over.
 pub const DEFAULT_DEPLOY_LEASE: Duration = Duration::from_secs(15);
+/// How long a queued deploy waits for its turn before it is dropped.
+pub const DEFAULT_DEPLOY_QUEUE_TTL: Duration = Duration::from_secs(3600);
 
 /// How log lines are written to stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +98,9 @@ pub struct Config {
     /// claimed by a process that stopped renewing it (crashed) before another process
     /// takes it over.
     pub deploy_lease: Duration,
+    /// `DEPLOY_QUEUE_TTL_MS`: how long a queued deploy waits for its turn before it is
+    /// taken out of the line, its requester told (default one hour).
+    pub deploy_queue_ttl: Duration,
     /// `LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
     /// `PRODUCTION_CONFIRM`: deploys, promotions and rollbacks in production first ask
@@ -228,6 +233,7 @@ impl Config {
         };
         let poll_interval = env.millis("POLL_INTERVAL_MS", DEFAULT_POLL_INTERVAL, 10);
         let deploy_lease = env.millis("DEPLOY_LEASE_MS", DEFAULT_DEPLOY_LEASE, 300);
+        let deploy_queue_ttl = env.millis("DEPLOY_QUEUE_TTL_MS", DEFAULT_DEPLOY_QUEUE_TTL, 1000);
         let log_format = env.log_format();
         let production_confirm = env.flag("PRODUCTION_CONFIRM", true);
         let metrics_token = env.optional("METRICS_TOKEN").map(SecretString::from);
@@ -248,6 +254,7 @@ impl Config {
             endpoints,
             poll_interval,
             deploy_lease,
+            deploy_queue_ttl,
             log_format,
             production_confirm,
             metrics_token,

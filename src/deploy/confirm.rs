@@ -150,8 +150,13 @@ fn listed(comparison: &Comparison, running: &str, shipping: &str) -> String {
     )
 }
 
-/// A confirming row whose time ran out: it ends, having done nothing.
+/// A confirming row whose time ran out: it ends, having done nothing. Woken before
+/// then (a webhook of another deploy of its app), it goes on waiting.
 pub(super) fn expire(d: &mut DeployRow, now: i64) -> Outcome {
+    if let Some(expires) = d.confirm_expires_at.filter(|&expires| expires > now) {
+        d.next_check_at = expires;
+        return Outcome::default();
+    }
     let at = clock_time(d.confirm_expires_at.unwrap_or(now));
     d.state = DeployState::Failed;
     d.failure = Some(format!(
@@ -240,7 +245,7 @@ pub(super) async fn answer(
     Ok(())
 }
 
-fn message(
+pub(super) fn message(
     app: &BotState,
     press: &Press,
     deploy_id: i64,

@@ -63,18 +63,43 @@ pub(super) fn resolver<'a>(app: &'a Bot, tokens: &Tokens<'a>, asking: Asking<'a>
     }
 }
 
-/// Resolves and gates a deploy request.
-pub async fn resolve(
+/// Where a deploy goes: its stage and that stage's one app (named when it has
+/// several).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub stage: String,
+    pub app_id: String,
+    pub app_name: String,
+}
+
+/// Finds where a deploy request goes, before anything about its commit is read: a
+/// busy app is known then, and a queued deploy reads its commit only when it starts.
+pub async fn place(
     app: &Bot,
     request: Request<'_>,
     tokens: &Tokens<'_>,
-) -> Result<Resolved, StepError> {
+) -> Result<Place, StepError> {
     let resolver = resolver(app, tokens, request.asking());
     let seen = resolver.pipeline(request.pipeline).await?;
     let stage = seen.stage(request.stage)?;
     let target = (resolver.stage_apps(&seen, stage).await?)
         .one(&seen.pipeline.name, request.app, request.asking())?
         .clone();
+    Ok(Place {
+        stage: stage.as_str().into(),
+        app_id: target.id,
+        app_name: target.name,
+    })
+}
+
+/// Gates a deploy request going to `place`: the connected repository, the branch's
+/// head now, and its CI verdict.
+pub async fn gate(
+    app: &Bot,
+    request: Request<'_>,
+    tokens: &Tokens<'_>,
+    place: Place,
+) -> Result<Resolved, StepError> {
     let repo = connected_repo(app, request).await?;
     let (git_ref, sha, required_contexts) = branch_head(app, request, tokens, &repo).await?;
     if !request.forced {
@@ -87,9 +112,9 @@ pub async fn resolve(
         ci_gate(app, tokens, &repo, &sha, &required_contexts, &at, &hint).await?;
     }
     Ok(Resolved {
-        stage: stage.as_str().into(),
-        app_id: target.id,
-        app_name: target.name,
+        stage: place.stage,
+        app_id: place.app_id,
+        app_name: place.app_name,
         repo,
         git_ref,
         sha,

@@ -239,6 +239,8 @@ mod tests {
             confirmed: false,
             confirm_expires_at: None,
             promotion_requested_at: None,
+            queue_if_busy: false,
+            queued_at: None,
         }
     }
 

@@ -13,12 +13,17 @@
 //! whose release is an earlier one's slug ([`rollback`]). Into production, each
 //! first waits for the requester's confirmation ([`confirm`]). Which repository a
 //! pipeline builds from is set, with the rights to do so checked, by [`connect`].
+//! A deploy into a busy app may wait in its app's line as `queued` ([`queue`]) and
+//! start, first come first served, when the app is free; [`line`] shows the line and
+//! takes people's own deploys out of it.
 
 pub mod confirm;
 pub mod connect;
 mod gate;
+pub mod line;
 pub mod messages;
 mod promote;
+mod queue;
 pub mod requested;
 mod rollback;
 mod start;

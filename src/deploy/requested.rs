@@ -25,6 +25,7 @@ pub async fn deploy(state: &BotState, invocation: &Invocation, request: DeployRe
     row.branch = request.branch.clone();
     (row.stage, row.app_name) = split(request.target.as_ref());
     row.forced = request.forced;
+    row.queue_if_busy = request.queue;
     let code = request.two_factor_code.as_deref();
     submit(state, invocation, row, code, acknowledgement(&request)).await
 }
@@ -172,6 +173,8 @@ fn new_row(invocation: &Invocation, kind: DeployKind, pipeline: &str, now: i64) 
         confirmed: false,
         confirm_expires_at: None,
         promotion_requested_at: None,
+        queue_if_busy: false,
+        queued_at: None,
     }
 }
 
@@ -193,8 +196,13 @@ fn acknowledgement(request: &DeployRequest) -> String {
         Some(target) => what.push_str(&format!(" to {target}")),
         None => what.push_str(" to its default stage"),
     }
+    let waits = if request.queue {
+        ", waiting in line if the app is busy"
+    } else {
+        ""
+    };
     format!(
-        "On it: deploying {what}.{} Progress will show in this channel.",
+        "On it: deploying {what}{waits}.{} Progress will show in this channel.",
         forced_note(request.forced)
     )
 }

@@ -1,7 +1,7 @@
-//! requested -> building: resolve and gate the request, refuse a locked stage, take
-//! the app's lock, record the GitHub deployment, start the Heroku build, then tell the
-//! channel. Each creating call first looks for what an interrupted attempt already
-//! created.
+//! requested -> building: find the app, refuse (or queue) a busy one, gate the
+//! request, take the app's lock, record the GitHub deployment, start the Heroku build,
+//! then tell the channel. Each creating call first looks for what an interrupted
+//! attempt already created.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -9,8 +9,8 @@ use serde_json::json;
 use super::gate::{self, Tokens};
 use super::messages::{self, Chapter};
 use super::promote::current_commit;
-use super::steps::{Outcome, enter, github_status, refuse_if_locked};
-use super::{StepError, confirm};
+use super::steps::{Outcome, enter, github_status};
+use super::{StepError, confirm, queue};
 use crate::bot::BotState;
 use crate::github::{
     DeploymentOutcome, DeploymentSearch, DeploymentState, NewDeployment, RepoName,
@@ -21,26 +21,21 @@ use crate::store::{AppLock, DeployKind, DeployRow, DeployState, MessageKind};
 /// How far GitHub's clock may be behind ours: a deployment's `created_at` is GitHub's.
 const GITHUB_CLOCK_SKEW_MS: i64 = 10 * 60 * 1000;
 
-/// requested -> building: resolve and gate, take the app's lock, record the GitHub
-/// deployment, start the Heroku build; then tell the channel.
+/// requested -> building: find the app, wait in line or be refused if it is busy
+/// ([`queue::hold`]), gate, take the app's lock, record the GitHub deployment, start
+/// the Heroku build; then tell the channel.
 pub(super) async fn start(
     app: &BotState,
     d: &mut DeployRow,
     tokens: &Tokens<'_>,
     now: i64,
 ) -> Result<Outcome, StepError> {
-    let request = gate::Request {
-        command: "deploy",
-        preposition: "to",
-        team_id: &d.team_id,
-        pipeline: &d.pipeline,
-        branch: d.branch.as_deref(),
-        stage: d.stage.as_deref(),
-        app: d.app_name.as_deref(),
-        forced: d.forced,
-    };
-    let resolved = gate::resolve(app, request, tokens).await?;
-    refuse_if_locked(app, d, &resolved.stage, &resolved.app_name, now).await?;
+    let place = gate::place(app, request(d), tokens).await?;
+    if let Some(held) = queue::hold(app, d, &place, now).await? {
+        return Ok(held);
+    }
+    let request = request(d);
+    let resolved = gate::gate(app, request, tokens, place).await?;
     if confirm::needed(app, d, &resolved.stage) {
         let running = current_commit(app, tokens, &resolved.app_name).await?;
         (d.stage, d.app_id, d.app_name) = (
@@ -88,19 +83,35 @@ pub(super) async fn start(
     )
     .await?;
     enter(d, DeployState::Building, now);
+    let mut posts = vec![
+        (
+            MessageKind::Parent,
+            messages::parent(d, Chapter::Started, now),
+        ),
+        (
+            MessageKind::Reply,
+            messages::reply(d, Chapter::Started, now),
+        ),
+    ];
+    posts.extend(queue::turn_came(d).map(|post| (MessageKind::Reply, post)));
     Ok(Outcome {
-        posts: vec![
-            (
-                MessageKind::Parent,
-                messages::parent(d, Chapter::Started, now),
-            ),
-            (
-                MessageKind::Reply,
-                messages::reply(d, Chapter::Started, now),
-            ),
-        ],
+        posts,
         ..Outcome::default()
     })
+}
+
+/// What deploy `d` asks for, as the gate reads it.
+pub(super) fn request(d: &DeployRow) -> gate::Request<'_> {
+    gate::Request {
+        command: "deploy",
+        preposition: "to",
+        team_id: &d.team_id,
+        pipeline: &d.pipeline,
+        branch: d.branch.as_deref(),
+        stage: d.stage.as_deref(),
+        app: d.app_name.as_deref(),
+        forced: d.forced,
+    }
 }
 
 /// Takes the deploy lock of `(app id, app name)` for `d`, or explains who holds it.
@@ -123,13 +134,22 @@ pub(super) async fn take_lock(
     if holder.deploy_id == d.id {
         return Ok(());
     }
-    Err(StepError::refused(format!(
-        "<@{}> is deploying {} (since {} UTC, sha {}). Try again when it is done.",
+    Err(StepError::Refused(deploying(&holder)))
+}
+
+/// `<@U0BRUNO> is deploying paipu-app-staging (since 14:02 UTC, sha 576d16a9). ...`;
+/// a queued deploy that just took its turn has no sha yet.
+pub(super) fn deploying(holder: &AppLock) -> String {
+    let sha = match holder.sha.as_str() {
+        "" => "starting".to_owned(),
+        sha => format!("sha {}", crate::chat::short_sha(sha)),
+    };
+    format!(
+        "<@{}> is deploying {} (since {} UTC, {sha}). Try again when it is done.",
         holder.user_id,
-        holder.app_name,
+        crate::chat::escape(&holder.app_name),
         crate::chat::clock_time(holder.since),
-        crate::chat::short_sha(&holder.sha)
-    )))
+    )
 }
 
 /// The GitHub deployment of this deploy (or promotion): the one an interrupted run

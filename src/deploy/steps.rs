@@ -6,7 +6,7 @@
 
 use super::gate::Tokens;
 use super::messages::{self, Chapter};
-use super::{STAGE_TIMEOUT, StepError, confirm, promote, rollback, targets};
+use super::{STAGE_TIMEOUT, StepError, confirm, promote, queue, rollback, targets};
 use crate::accounts::LinkError;
 use crate::bot::BotState;
 use crate::github::{DeploymentState, NewDeploymentStatus, RepoName};
@@ -25,6 +25,8 @@ pub struct Outcome {
     pub targets: Vec<DeployTarget>,
     /// The deploy ended (deployed or failed).
     pub finished: bool,
+    /// The deploy gives its app's lock back without ending: it went back in line.
+    pub release_lock: bool,
 }
 
 /// Advances `deploy` by one step at `now` (Unix ms).
@@ -56,6 +58,7 @@ pub async fn advance(app: &BotState, deploy: &mut DeployRow, now: i64) -> anyhow
     let result = match (deploy.kind, deploy.state) {
         (_, DeployState::Confirming) => Ok(confirm::expire(deploy, now)),
         (DeployKind::Deploy, DeployState::Requested) => start(app, deploy, &tokens, now).await,
+        (DeployKind::Deploy, DeployState::Queued) => queue::turn(app, deploy, now).await,
         (DeployKind::Promote, DeployState::Requested) => {
             promote::start(app, deploy, &tokens, now).await
         }
@@ -160,7 +163,12 @@ pub(super) async fn fail(
     log_tail: Option<&str>,
     now: i64,
 ) -> Outcome {
-    let announced = ![DeployState::Requested, DeployState::Confirming].contains(&d.state);
+    let unannounced = [
+        DeployState::Requested,
+        DeployState::Queued,
+        DeployState::Confirming,
+    ];
+    let announced = !unannounced.contains(&d.state);
     if d.github_deployment_id.is_some() {
         if let Ok(linked) = crate::accounts::linked(app, &d.team_id, &d.user_id).await {
             let tokens = Tokens {

@@ -153,5 +153,6 @@ async fn finish(
         posts,
         targets,
         finished: true,
+        ..Outcome::default()
     })
 }

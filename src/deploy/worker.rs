@@ -83,7 +83,7 @@ async fn step(state: &BotState, owner: &str, id: i64) -> anyhow::Result<()> {
         owner,
         messages: &messages,
         targets: &outcome.targets,
-        release_lock: outcome.finished,
+        release_lock: outcome.finished || outcome.release_lock,
         now,
     };
     if !state.store.save_step(save).await? {
@@ -98,8 +98,10 @@ async fn step(state: &BotState, owner: &str, id: i64) -> anyhow::Result<()> {
         state.metrics.deploy_moved(before, deploy.state);
     }
     // A step that planned without acting (a promotion's targets, a rollback's
-    // versions) is due again at once.
-    if deploy.finished_at.is_none() && deploy.next_check_at <= now {
+    // versions, a queued deploy's turn) is due again at once, and so is the line of
+    // an app this step freed.
+    let freed = outcome.finished || outcome.release_lock;
+    if freed || (deploy.finished_at.is_none() && deploy.next_check_at <= now) {
         state.wakeups.deploys.notify_one();
     }
     Ok(())

@@ -148,7 +148,10 @@ async fn remove(
         now,
     };
     match state.store.remove_stage_lock(lock, removal).await {
-        Ok(true) => in_channel(text),
+        Ok(true) => {
+            super::wake_queue(state, lock, now).await;
+            in_channel(text)
+        }
         Ok(false) => Reply::ephemeral(format!(
             "The lock on {} changed while I was removing it. Run the command again to see who holds it now.",
             target_of(lock)

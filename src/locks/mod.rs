@@ -40,32 +40,66 @@ pub struct Change<'a> {
 /// everyone, its owner included unless they forced the change with `!`. Database
 /// errors are returned, so the caller retries instead of ignoring a lock.
 pub async fn refusal(app: &Bot, change: Change<'_>) -> anyhow::Result<Option<String>> {
-    let locks = app
-        .store
-        .stage_locks(change.team_id, change.pipeline, change.stage)
-        .await?;
-    let applies = |lock: &&StageLock| {
-        lock.expires_at.is_none_or(|end| end > change.now)
-            && (lock.app_name.is_empty() || Some(lock.app_name.as_str()) == change.app_name)
-    };
-    let Some(lock) = locks.iter().find(applies) else {
+    Ok(blocking(app, change).await?.map(|(_, refusal)| refusal))
+}
+
+/// The lock that stops `change`, with the refusal [`refusal`] answers.
+pub async fn blocking(
+    app: &Bot,
+    change: Change<'_>,
+) -> anyhow::Result<Option<(StageLock, String)>> {
+    let Some(lock) = lock_on(app, change).await? else {
         return Ok(None);
     };
-    let target = target_of(lock);
+    let target = target_of(&lock);
     if lock.owner_id != change.user_id {
-        return Ok(Some(format!(
+        let refusal = format!(
             "{}. Ask <@{}>, or remove the lock with `/h unlock! {target}` (the channel is told).",
-            describe(lock),
+            describe(&lock),
             lock.owner_id
-        )));
+        );
+        return Ok(Some((lock, refusal)));
     }
     if change.forced {
         return Ok(None);
     }
-    Ok(Some(format!(
+    let refusal = format!(
         "{} (your lock). Add `!` to the command to go ahead anyway, or `/h unlock {target}` first.",
-        describe(lock)
-    )))
+        describe(&lock)
+    );
+    Ok(Some((lock, refusal)))
+}
+
+/// The lock in force on the stage (or app) `change` is about, whoever asks.
+pub async fn lock_on(app: &Bot, change: Change<'_>) -> anyhow::Result<Option<StageLock>> {
+    let locks = app
+        .store
+        .stage_locks(change.team_id, change.pipeline, change.stage)
+        .await?;
+    let applies = |lock: &StageLock| {
+        lock.expires_at.is_none_or(|end| end > change.now)
+            && (lock.app_name.is_empty() || Some(lock.app_name.as_str()) == change.app_name)
+    };
+    Ok(locks.into_iter().find(applies))
+}
+
+/// Makes the deploys queued behind `lock` due now: it ended.
+pub(crate) async fn wake_queue(app: &Bot, lock: &StageLock, now: i64) {
+    let woken = app
+        .store
+        .wake_queue_of_stage(
+            &lock.team_id,
+            &lock.pipeline,
+            &lock.stage,
+            &lock.app_name,
+            now,
+        )
+        .await;
+    match woken {
+        Ok(()) => app.wakeups.deploys.notify_one(),
+        // The queue still moves at the next poll.
+        Err(error) => tracing::warn!(error = format!("{error:#}"), "cannot wake the queue"),
+    }
 }
 
 /// What [`lock_after_rollback`] needs.

@@ -43,6 +43,7 @@ pub async fn sweep(app: &Bot) -> anyhow::Result<usize> {
         };
         if app.store.remove_stage_lock(&lock, removal).await? {
             tracing::info!(lock = %target_of(&lock), "lock expired");
+            super::wake_queue(app, &lock, now).await;
             ended += 1;
         }
     }

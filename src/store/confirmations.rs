@@ -1,7 +1,8 @@
 //! Production confirmations: a deploy waiting in `confirming` until its requester
 //! presses Deploy or Cancel, or its time runs out. Each answer is one conditional
 //! update (so a button works once, and not after expiry) written with the message
-//! that tells it.
+//! that tells it; it drops the row's lease, so a step running on the row meanwhile
+//! (woken by a webhook) cannot save the old state over the answer.
 
 use anyhow::Context;
 use sqlx::Acquire;
@@ -20,7 +21,8 @@ impl Store {
     ) -> anyhow::Result<bool> {
         self.answer_confirmation(
             "UPDATE deploys SET state = 'requested', confirmed = 1, confirm_expires_at = NULL, \
-             next_check_at = $1 WHERE id = $2 AND state = 'confirming' AND confirm_expires_at > $1",
+             next_check_at = $1, lease_owner = NULL, lease_until = NULL \
+             WHERE id = $2 AND state = 'confirming' AND confirm_expires_at > $1",
             (id, now, None),
             answer,
         )
@@ -37,7 +39,8 @@ impl Store {
     ) -> anyhow::Result<bool> {
         self.answer_confirmation(
             "UPDATE deploys SET state = 'failed', failure = $3, finished_at = $1, \
-             confirm_expires_at = NULL WHERE id = $2 AND state = 'confirming'",
+             confirm_expires_at = NULL, lease_owner = NULL, lease_until = NULL \
+             WHERE id = $2 AND state = 'confirming'",
             (id, now, Some(reason)),
             answer,
         )

@@ -1,4 +1,4 @@
-//! Deploys, the per-app lock, and pipeline -> repository links.
+//! Deploys and pipeline -> repository links; the per-app lock is [`super::app_locks`].
 //!
 //! A deploy row is claimed with a lease before a step runs and saved with a fence on
 //! that lease, so exactly one process drives a deploy at a time and a process that
@@ -15,6 +15,7 @@ stored_text! {
     /// Where a deploy row (or a promotion's target app) is in its lifecycle.
     DeployState, "deploy state" {
         Requested = "requested",
+        Queued = "queued",
         Confirming = "confirming",
         Building = "building",
         Releasing = "releasing",
@@ -93,24 +94,18 @@ pub struct DeployRow {
     pub confirm_expires_at: Option<i64>,
     /// promote: when Heroku was last asked for the promotion (Unix ms).
     pub promotion_requested_at: Option<i64>,
+    /// A busy app queues this deploy instead of refusing it (`/h deploy ... queue`).
+    #[sqlx(try_from = "Flag")]
+    pub queue_if_busy: bool,
+    /// When it joined its app's line (Unix ms; kept once set, so it keeps its place).
+    pub queued_at: Option<i64>,
 }
 
 pub(super) const COLUMNS: &str = "id, team_id, channel_id, user_id, response_url, pipeline, branch, stage, \
     app_name, forced, two_factor_code, state, app_id, repo, git_ref, sha, github_deployment_id, \
     build_id, release_id, failure, created_at, stage_started_at, finished_at, next_check_at, kind, \
     source_stage, source_app, source_version, replaced_version, promotion_id, confirmed, \
-    confirm_expires_at, promotion_requested_at";
-
-/// Who holds an app's deploy lock.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct AppLock {
-    pub app_id: String,
-    pub deploy_id: i64,
-    pub app_name: String,
-    pub user_id: String,
-    pub sha: String,
-    pub since: i64,
-}
+    confirm_expires_at, promotion_requested_at, queue_if_busy, queued_at";
 
 /// A step's outcome, written atomically with the messages it announces.
 #[derive(Debug)]
@@ -132,8 +127,8 @@ impl Store {
         sqlx::query_scalar(
             "INSERT INTO deploys (team_id, channel_id, user_id, response_url, pipeline, branch, stage, \
              app_name, forced, two_factor_code, state, created_at, stage_started_at, next_check_at, \
-             kind, source_stage, source_app, source_version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             kind, source_stage, source_app, source_version, queue_if_busy) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
              RETURNING id",
         )
         .bind(&deploy.team_id)
@@ -154,6 +149,7 @@ impl Store {
         .bind(&deploy.source_stage)
         .bind(&deploy.source_app)
         .bind(deploy.source_version)
+        .bind(i64::from(deploy.queue_if_busy))
         .fetch_one(&self.pool)
         .await
         .context("cannot store the deploy")
@@ -220,7 +216,7 @@ impl Store {
              app_id = $5, repo = $6, git_ref = $7, sha = $8, github_deployment_id = $9, \
              build_id = $10, release_id = $11, failure = $12, stage_started_at = $13, \
              finished_at = $14, source_app = $18, source_version = $19, \
-             replaced_version = $20, promotion_id = $21, confirm_expires_at = $22, source_stage = $23, \
+             replaced_version = $20, promotion_id = $21, confirm_expires_at = $22, source_stage = $23, queued_at = $24, \
              lease_owner = NULL, lease_until = NULL, woken_at = NULL, \
              next_check_at = CASE WHEN woken_at IS NOT NULL AND woken_at < $15 THEN woken_at ELSE $15 END \
              WHERE id = $16 AND lease_owner = $17",
@@ -248,6 +244,7 @@ impl Store {
         .bind(&d.promotion_id)
         .bind(d.confirm_expires_at)
         .bind(&d.source_stage)
+        .bind(d.queued_at)
         .execute(&mut *tx)
         .await
         .context("cannot save the deploy")?;
@@ -257,40 +254,19 @@ impl Store {
         save_targets(&mut tx, save.targets).await?;
         insert_messages(&mut tx, save.messages, save.now).await?;
         if save.release_lock {
-            sqlx::query("DELETE FROM app_locks WHERE deploy_id = $1")
+            let released = sqlx::query("DELETE FROM app_locks WHERE deploy_id = $1")
                 .bind(d.id)
                 .execute(&mut *tx)
                 .await
                 .context("cannot release the app lock")?;
+            // The app is free: its line is looked at now, not a poll interval later.
+            if released.rows_affected() > 0 {
+                super::queue::wake_line(&mut tx, d.app_id.as_deref(), save.now).await?;
+            }
         }
         tx.commit().await.context("cannot commit the deploy step")?;
         self.committed(save.messages);
         Ok(true)
-    }
-
-    /// Takes `lock.app_id` for `lock.deploy_id`. Returns the holder: the lock itself
-    /// when taken (or already held by this deploy), someone else's otherwise.
-    pub async fn take_app_lock(&self, lock: &AppLock) -> anyhow::Result<AppLock> {
-        sqlx::query(
-            "INSERT INTO app_locks (app_id, deploy_id, app_name, user_id, sha, since) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (app_id) DO NOTHING",
-        )
-        .bind(&lock.app_id)
-        .bind(lock.deploy_id)
-        .bind(&lock.app_name)
-        .bind(&lock.user_id)
-        .bind(&lock.sha)
-        .bind(lock.since)
-        .execute(&self.pool)
-        .await
-        .context("cannot take the app lock")?;
-        sqlx::query_as(
-            "SELECT app_id, deploy_id, app_name, user_id, sha, since FROM app_locks WHERE app_id = $1",
-        )
-        .bind(&lock.app_id)
-        .fetch_one(&self.pool)
-        .await
-        .context("cannot read the app lock")
     }
 
     /// Makes every unfinished deploy of `app_id` due now (a webhook said it moved). A
@@ -387,13 +363,5 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .context("cannot count deploys by state")
-    }
-
-    /// How many app locks are held (tests, metrics).
-    pub async fn app_locks(&self) -> anyhow::Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM app_locks")
-            .fetch_one(&self.pool)
-            .await
-            .context("cannot count app locks")
     }
 }

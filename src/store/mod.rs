@@ -62,6 +62,7 @@ macro_rules! stored_text {
 
 mod account_holders;
 mod accounts;
+mod app_locks;
 mod audit;
 mod channels;
 mod checkpoint;
@@ -73,6 +74,7 @@ mod intake;
 mod locks;
 mod outbox;
 mod pace;
+mod queue;
 mod sealed;
 mod signatures;
 mod sweeps;
@@ -83,13 +85,15 @@ pub use accounts::{
     GitHubLink, HerokuLink, NewOAuthState, SealedColumn, StoredAccount, StoredOAuthState,
     StoredWorkspace,
 };
+pub use app_locks::AppLock;
 pub use audit::{NewCommand, RecordedCommand};
 pub use channels::{Route, RoutedApp};
 pub use connections::RepoChange;
-pub use deploys::{AppLock, DeployKind, DeployRow, DeployState, StepSave};
+pub use deploys::{DeployKind, DeployRow, DeployState, StepSave};
 pub use locks::{LockEvent, LockRemoval, StageLock};
 pub use outbox::{MessageKind, NewMessage, QueuedMessage};
 pub use pace::PaceLevel;
+pub use queue::QueueEntry;
 pub use sealed::{DeployedApp, SealedPlace, SealedValue};
 pub use targets::DeployTarget;
 

@@ -166,9 +166,11 @@ fn variant_index(command: &Command) -> usize {
         Command::Connect { .. } => 13,
         Command::Doctor { .. } => 14,
         Command::Help { .. } => 15,
+        Command::Queue { .. } => 16,
+        Command::Dequeue { .. } => 17,
     }
 }
-const VARIANTS: usize = 16;
+const VARIANTS: usize = 18;
 
 #[test]
 fn every_command_has_a_spec_with_examples() {
@@ -273,10 +275,12 @@ const HELP_INDEX: &str = "\
 `/h releases` — Show a pipeline's recent releases, in production or another stage.
 `/h route` — Send a pipeline's notifications to a channel, or list what comes here.
 `/h connect` — Set the GitHub repository a pipeline deploys from. _(extension)_
+`/h dequeue` — Take your own queued deploys out of line. _(extension)_
 `/h doctor` — Check your account links and a pipeline's setup. _(extension)_
 `/h history` — Show what was deployed, promoted, rolled back or locked from Slack. _(extension)_
 `/h lock` — Stop deploys, promotions and rollbacks to a stage. _(extension)_
 `/h logout` — Unlink your Heroku and GitHub accounts and delete their tokens. _(extension)_
+`/h queue` — Show the deploys waiting in line for a pipeline's apps. _(extension)_
 `/h rollback` — Roll an app back to its previous release, or to a version. _(extension)_
 `/h unlock` — Remove your lock on a stage; `unlock!` removes anyone's. _(extension)_
 `/h whoami` — Show which Heroku and GitHub accounts you are linked to. _(extension)_
@@ -286,15 +290,17 @@ Run `/h help <command>` for its usage and examples, like `/h help deploy`.";
 const HELP_DEPLOY: &str = "\
 `/h deploy` — Build a branch and release it to a pipeline stage.
 *Usage*
-`/h deploy[!] <pipeline>[/<branch>] [to <stage>[/<app>]] [<2fa code>]`
+`/h deploy[!] <pipeline>[/<branch>] [to <stage>[/<app>]] [queue] [<2fa code>]`
 Builds the branch from the GitHub repository connected to the pipeline and releases it to the app in that stage. Progress is posted in a thread under the deploy message.
 • Without a branch, the repository's default branch is deployed. Everything after the first `/` is the branch, so `paipu/feature/x` deploys `feature/x`.
 • Without a stage, the pipeline's default stage is used. Stages are `review`, `development`, `staging` and `production` (or `dev`, `stg`, `prod`). When a stage has several apps, name one: `staging/app2`. `in` and `on` work like `to`.
 • The commit's GitHub status checks must pass first. `deploy!` skips them, and the deploy is recorded as forced.
 • For an app protected by Heroku two-factor authentication, end with a current 6-digit code or a YubiKey touch.
+• When another deploy or a lock holds the app, the deploy is refused with who holds it; `queue` (an extension) waits in line instead, and starts with the branch's head when its turn comes. See `/h help queue`.
 *Examples*
 `/h deploy paipu to staging`
 `/h deploy paipu/feature-x to staging/app2`
 `/h deploy! paipu to production`
 `/h deploy paipu to production 123456`
-`/h deploy paipu`";
+`/h deploy paipu`
+`/h deploy paipu/feature-x to staging queue`";

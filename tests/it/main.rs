@@ -11,3 +11,4 @@ mod process;
 mod store;
 mod store_deploys;
 mod store_outbox;
+mod store_queue;

@@ -7,7 +7,7 @@ use chatops::store::{
 
 const POLL: i64 = 5_000;
 
-fn deploy(now: i64) -> DeployRow {
+pub fn deploy(now: i64) -> DeployRow {
     DeployRow {
         id: 0,
         team_id: "T1".into(),
@@ -42,6 +42,8 @@ fn deploy(now: i64) -> DeployRow {
         confirmed: false,
         confirm_expires_at: None,
         promotion_requested_at: None,
+        queue_if_busy: false,
+        queued_at: None,
     }
 }
 

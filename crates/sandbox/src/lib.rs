@@ -59,6 +59,7 @@ pub fn bot_config(fakes: &Fakes, port: u16, base_url: &str, database_url: &str) 
         // The fakes move in milliseconds to seconds: check often.
         poll_interval: std::time::Duration::from_millis(50),
         deploy_lease: chatops::config::DEFAULT_DEPLOY_LEASE,
+        deploy_queue_ttl: chatops::config::DEFAULT_DEPLOY_QUEUE_TTL,
         log_format: LogFormat::Text,
         production_confirm: true,
         metrics_token: None,

@@ -78,6 +78,10 @@ pub fn env_of(config: &Config) -> Vec<(&'static str, String)> {
             "DEPLOY_LEASE_MS",
             config.deploy_lease.as_millis().to_string(),
         ),
+        (
+            "DEPLOY_QUEUE_TTL_MS",
+            config.deploy_queue_ttl.as_millis().to_string(),
+        ),
         ("PRODUCTION_CONFIRM", config.production_confirm.to_string()),
         (
             "LOG_FORMAT",

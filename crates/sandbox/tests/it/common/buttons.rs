@@ -11,6 +11,17 @@ use super::{SECRET, now, signed_headers};
 impl DeployWorld {
     /// Presses the button `action_id` carrying `value` as `user`; returns the HTTP status.
     pub async fn press(&self, user: &str, action_id: &str, value: &str) -> u16 {
+        self.press_signed(SECRET, user, action_id, value).await
+    }
+
+    /// [`DeployWorld::press`] signed with `secret` (a forger's, in attack tests).
+    pub async fn press_signed(
+        &self,
+        secret: &str,
+        user: &str,
+        action_id: &str,
+        value: &str,
+    ) -> u16 {
         let slack = &self.app.sandbox.slack;
         let payload = json!({
             "type": "block_actions",
@@ -23,7 +34,7 @@ impl DeployWorld {
         });
         let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
         let timestamp = self.app.state.clock.now();
-        let headers = signed_headers(SECRET, timestamp, &body);
+        let headers = signed_headers(secret, timestamp, &body);
         let (status, _) = self.app.post("/slack/interactions", &headers, body).await;
         status
     }

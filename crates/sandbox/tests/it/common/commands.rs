@@ -31,12 +31,22 @@ pub struct Answer {
 /// its own clock, set to Unix time `at` when the world is made. Deploys to production
 /// go ahead without the confirmation (tests/confirm.rs covers it).
 pub async fn worlds(at: i64) -> Vec<(DeployWorld, TestClock)> {
+    worlds_configured(at, |_| {}).await
+}
+
+/// [`worlds`], each app's configuration changed by `configure` too.
+pub async fn worlds_configured(
+    at: i64,
+    configure: impl Fn(&mut chatops::config::Config),
+) -> Vec<(DeployWorld, TestClock)> {
     let mut worlds = Vec::new();
     for db in super::databases().await {
         let clock = TestClock::default();
         clock.advance(at - super::now());
-        let no_confirmation =
-            |config: &mut chatops::config::Config| config.production_confirm = false;
+        let no_confirmation = |config: &mut chatops::config::Config| {
+            config.production_confirm = false;
+            configure(config);
+        };
         let app = TestApp::spawn_configured(db, clock.clock(), no_confirmation).await;
         let world = DeployWorld::new(app).await;
         for (user, email, login) in [

@@ -98,8 +98,34 @@ impl CrashWorld {
     }
 
     pub async fn command(&self, bot: &BotProcess, channel: &str, text: &str) -> String {
-        let slack = &self.sandbox.slack;
-        outcomes::send_command(&self.http, &bot.url, slack, channel, text).await
+        self.command_as(bot, channel, ALICE, text).await
+    }
+
+    /// [`CrashWorld::command`] typed by `user`.
+    pub async fn command_as(
+        &self,
+        bot: &BotProcess,
+        channel: &str,
+        user: &str,
+        text: &str,
+    ) -> String {
+        let to = (bot.url.as_str(), &self.sandbox.slack);
+        outcomes::send_command_as(&self.http, to, channel, user, text).await
+    }
+
+    /// Links Slack user `user` to the fakes' `email` and `login`, as [`CrashWorld::new`]
+    /// links alice.
+    pub async fn link(&self, user: &str, email: &str, login: &str) {
+        let app = Bot::new(
+            self.config.clone(),
+            self.db.store.clone(),
+            Clock::system(),
+            PATIENCE,
+        )
+        .unwrap();
+        chatops_sandbox::bot::link_user(&app, &self.sandbox, SANDBOX_TEAM, user, email, login)
+            .await
+            .expect("link a user");
     }
 
     /// Waits until deploy number `n` (1-based) satisfies `wanted`.

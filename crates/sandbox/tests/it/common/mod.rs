@@ -14,6 +14,7 @@ pub mod fault_plan;
 pub mod files;
 pub mod forms;
 pub mod outcomes;
+pub mod queueing;
 pub mod sandbox;
 pub mod walk;
 

@@ -63,8 +63,19 @@ pub async fn send_command(
     channel: &str,
     text: &str,
 ) -> String {
-    let response_url = slack.response_url(SANDBOX_TEAM, channel, ALICE);
-    let body = slash_body_as(SANDBOX_TEAM, channel, ALICE, &response_url, text);
+    send_command_as(http, (bot_url, slack), channel, ALICE, text).await
+}
+
+/// [`send_command`] typed by `user`.
+pub async fn send_command_as(
+    http: &reqwest::Client,
+    (bot_url, slack): (&str, &FakeSlack),
+    channel: &str,
+    user: &str,
+    text: &str,
+) -> String {
+    let response_url = slack.response_url(SANDBOX_TEAM, channel, user);
+    let body = slash_body_as(SANDBOX_TEAM, channel, user, &response_url, text);
     let mut request = http
         .post(format!("{bot_url}/slack/commands"))
         .body(body.clone());
@@ -342,7 +353,7 @@ pub async fn assert_promoted_once(
     assert_thread(&sandbox.slack, store, id, &parent, &replies).await;
 }
 
-async fn assert_thread(
+pub async fn assert_thread(
     slack: &FakeSlack,
     store: &Store,
     id: i64,
