@@ -42,7 +42,9 @@ impl SlackForm for EventBody {
 
     fn validate(&self) -> Result<(), RequestError> {
         let missing = match self.kind.as_str() {
-            "url_verification" if self.challenge.is_empty() => "a url_verification needs `challenge`",
+            "url_verification" if self.challenge.is_empty() => {
+                "a url_verification needs `challenge`"
+            }
             "event_callback" if self.team_id.is_empty() || self.event.is_none() => {
                 "an event_callback needs `team_id` and `event`"
             }

@@ -70,7 +70,9 @@ async fn pipeline_view(
             let stages = layout.stages.iter().map(|stage| {
                 let on_stage: Vec<&DeployRow> = running
                     .iter()
-                    .filter(|d| d.pipeline == name && d.stage.as_deref() == Some(stage.stage.as_str()))
+                    .filter(|d| {
+                        d.pipeline == name && d.stage.as_deref() == Some(stage.stage.as_str())
+                    })
                     .collect();
                 stage_part(app, team_id, &linked.heroku_token, name, stage, on_stage)
             });
@@ -99,7 +101,10 @@ async fn stage_part(
         .pipeline_deploys(team_id, pipeline, Some(stage_name), DEPLOYS_READ)
         .await
         .unwrap_or_else(|error| {
-            tracing::warn!(error = format!("{error:#}"), "cannot read a stage's deploys");
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "cannot read a stage's deploys"
+            );
             Vec::new()
         });
     let branches: HashMap<&str, &str> = deploys
@@ -136,7 +141,10 @@ async fn app_line(
         Ok(Some(release)) => release,
         Ok(None) => return format!("• {name}: no release yet"),
         Err(error) => {
-            return format!("• {name}: Heroku did not say what it runs ({})", escape(&error.to_string()));
+            return format!(
+                "• {name}: Heroku did not say what it runs ({})",
+                escape(&error.to_string())
+            );
         }
     };
     let commit = match release_sha(app, token, &release).await {
@@ -198,5 +206,8 @@ fn verb(deploy: &DeployRow) -> &'static str {
 async fn last_thread(app: &Bot, last: Option<&DeployRow>) -> Option<String> {
     let thread_key = crate::outbox::deploy_thread(last?.id);
     let (channel, ts) = app.store.thread_parent(&thread_key).await.ok()??;
-    Some(format!("<{}|Last deploy's thread>", app.slack.archive_url(&channel, &ts)))
+    Some(format!(
+        "<{}|Last deploy's thread>",
+        app.slack.archive_url(&channel, &ts)
+    ))
 }

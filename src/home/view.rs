@@ -167,7 +167,10 @@ mod tests {
 
     #[test]
     fn a_long_stage_is_cut_with_and_n_more() {
-        let text = bounded("_staging_", &(0..200).map(|i| format!("{i:040}")).collect::<Vec<_>>());
+        let text = bounded(
+            "_staging_",
+            &(0..200).map(|i| format!("{i:040}")).collect::<Vec<_>>(),
+        );
         assert!(chars(&text) <= MAX_SECTION_CHARS, "{}", chars(&text));
         assert!(text.ends_with("\nand 128 more"), "{text}");
         let exact = bounded("t", &["a".repeat(MAX_SECTION_CHARS - 2)]);

@@ -62,7 +62,9 @@ impl Store {
         .execute(&mut *tx)
         .await
         .context("cannot record the Home opening")?;
-        tx.commit().await.context("cannot commit the Home opening")?;
+        tx.commit()
+            .await
+            .context("cannot commit the Home opening")?;
         Ok(true)
     }
 

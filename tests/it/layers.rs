@@ -18,7 +18,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("shared parts", &["bot"]),
     ("services", &["outbox", "webhooks", "workspaces"]),
     ("shared features", &["accounts", "locks", "channels"]),
-    ("features", &["deploy", "pipelines", "history", "doctor", "home"]),
+    (
+        "features",
+        &["deploy", "pipelines", "history", "doctor", "home"],
+    ),
     (
         "wiring",
         &["dispatch", "edge", "app", "cli", "rekey", "telemetry"],

@@ -37,6 +37,10 @@ impl SlackApi {
     /// A link to a message, in Slack's archive form: Slack opens it in the workspace
     /// the reader is signed in to (and a thread's parent shows its thread).
     pub fn archive_url(&self, channel: &str, ts: &str) -> String {
-        format!("{}/archives/{channel}/p{}", self.slack_url, ts.replace('.', ""))
+        format!(
+            "{}/archives/{channel}/p{}",
+            self.slack_url,
+            ts.replace('.', "")
+        )
     }
 }

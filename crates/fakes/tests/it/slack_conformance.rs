@@ -254,7 +254,7 @@ async fn chat_post_message_answers_match_the_spec() {
             burst: 1,
             per_second: 0.1,
         }),
-        update: None,
+        ..Pacing::unlimited()
     });
     slack
         .ok(

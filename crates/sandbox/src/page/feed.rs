@@ -62,7 +62,9 @@ fn seen_by(change: &SlackEvent, user: &str) -> bool {
     match change {
         SlackEvent::Posted(message) | SlackEvent::Updated(message) => message.channel == CHANNEL,
         SlackEvent::Ephemeral(ephemeral) => ephemeral.channel == CHANNEL && ephemeral.user == user,
-        SlackEvent::Responded(_) | SlackEvent::Installed { .. } => false,
+        SlackEvent::Responded(_) | SlackEvent::Installed { .. } | SlackEvent::HomePublished(_) => {
+            false
+        }
     }
 }
 

@@ -21,6 +21,8 @@ mod deploy_faults;
 mod doctor;
 mod github_client;
 mod heroku_client;
+mod home;
+mod home_events;
 mod install_state;
 mod locks;
 mod metrics;
