@@ -13,6 +13,11 @@ use super::signed::{Encoding, SlackForm, Verified};
 use crate::bot::BotState;
 use crate::edge::RequestError;
 
+/// The events the bot acts on: what the Slack app manifest subscribes to.
+pub const HANDLED_EVENTS: &[&str] = &[APP_HOME_OPENED];
+
+const APP_HOME_OPENED: &str = "app_home_opened";
+
 /// The envelope of every Events API request; unknown fields are ignored.
 #[derive(Debug, Deserialize)]
 pub struct EventBody {
@@ -86,7 +91,7 @@ pub async fn event(
 fn home_opened_by(body: &EventBody) -> Option<&str> {
     let event = body.event.as_ref()?;
     let home = body.kind == "event_callback"
-        && event.kind == "app_home_opened"
+        && event.kind == APP_HOME_OPENED
         && event.tab == "home"
         && !event.user.is_empty();
     home.then_some(event.user.as_str())
