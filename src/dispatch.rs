@@ -3,7 +3,10 @@
 //! deploys, locks, ...) or its action. Owns only the routing.
 
 use crate::bot::BotState;
-use crate::chat::{CANCEL_ACTION, CONFIRM_ACTION, Invocation, Press, ROLLBACK_ACTION, Reply};
+use crate::chat::{
+    CANCEL_ACTION, CONFIRM_ACTION, HOME_DEPLOY_ACTION, HOME_PROMOTE_ACTION, Invocation, Press,
+    ROLLBACK_ACTION, Reply,
+};
 use crate::command::{self, Command};
 
 /// The immediate reply to `command`. Failures are answered in the reply, never as an
@@ -60,6 +63,7 @@ pub async fn press(state: &BotState, press: &Press) -> anyhow::Result<()> {
     match press.action_id.as_str() {
         CONFIRM_ACTION | CANCEL_ACTION => crate::deploy::confirm::pressed(state, press).await,
         ROLLBACK_ACTION => crate::deploy::requested::rollback_pressed(state, press).await,
+        HOME_DEPLOY_ACTION | HOME_PROMOTE_ACTION => crate::home::pressed(state, press).await,
         other => {
             tracing::warn!(action = other, "an unknown button was pressed");
             Ok(())

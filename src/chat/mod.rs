@@ -14,5 +14,7 @@ pub use crate::slack::api::ResponseType;
 pub use format::{clock_time, duration, short_sha};
 pub use invocation::Invocation;
 pub use mrkdwn::{code_block, escape};
-pub use press::{CANCEL_ACTION, CONFIRM_ACTION, Press, ROLLBACK_ACTION};
+pub use press::{
+    CANCEL_ACTION, CONFIRM_ACTION, HOME_DEPLOY_ACTION, HOME_PROMOTE_ACTION, Press, ROLLBACK_ACTION,
+};
 pub use reply::Reply;

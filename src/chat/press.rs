@@ -8,6 +8,10 @@ pub const CONFIRM_ACTION: &str = "confirm_go";
 pub const CANCEL_ACTION: &str = "confirm_cancel";
 /// The Rollback button of a failed deploy's card.
 pub const ROLLBACK_ACTION: &str = "rollback";
+/// A stage's Deploy button in the App Home tab.
+pub const HOME_DEPLOY_ACTION: &str = "home_deploy";
+/// A stage's Promote button in the App Home tab.
+pub const HOME_PROMOTE_ACTION: &str = "home_promote";
 
 /// One press of one of the bot's buttons.
 #[derive(Debug, Clone)]

@@ -3,14 +3,17 @@
 //! `/h info`), what each stage's apps run, locks, and the deploys running now; and it
 //! is republished when something changes while they may be looking.
 //!
-//! [`opened`] records an opening (the edge's `app_home_opened`); [`publish`] owns the
-//! loop that publishes owed views; [`read`] gathers a person's dashboard; [`view`]
-//! turns it into Block Kit within Slack's limits.
+//! [`opened`] records an opening (the edge's `app_home_opened`); `publish` owns the
+//! loop that publishes owed views; `read` gathers a person's dashboard; `view` turns
+//! it into Block Kit within Slack's limits; `press` runs its Deploy and Promote
+//! buttons ([`pressed`]) as the commands they show.
 
+mod press;
 mod publish;
 mod read;
 mod view;
 
+pub use press::pressed;
 pub use publish::{DEBOUNCE, Pace, REFRESH_WINDOW, publish_due, run};
 pub use view::{Dashboard, MAX_BLOCKS, MAX_SECTION_CHARS, Part, PipelineView, blocks};
 

@@ -7,12 +7,14 @@ use std::collections::HashMap;
 
 use secrecy::SecretString;
 
+use super::press;
 use super::view::{Dashboard, Part, PipelineView};
 use crate::accounts::{LinkError, Linked};
 use crate::bot::{Bot, BotState};
 use crate::chat::{escape, short_sha};
 use crate::pipelines::{current_release, release_sha};
 use crate::resolver::{Asking, ResolveError, Resolver, StageApps};
+use crate::slack::api::Button;
 use crate::store::{DeployRow, StageLock};
 use crate::when;
 
@@ -64,25 +66,51 @@ async fn pipeline_view(
         token: &linked.heroku_token,
         asking: HOME,
     };
-    let parts = match resolver.layout(name).await {
+    let channel = (press::channel_of(app, team_id, name).await).unwrap_or_else(|error| {
+        tracing::warn!(
+            error = format!("{error:#}"),
+            "cannot read a pipeline's last deploy"
+        );
+        None
+    });
+    let mut parts = match resolver.layout(name).await {
         Ok(layout) if layout.stages.is_empty() => vec![Part::Problem("No apps yet.".into())],
         Ok(layout) => {
-            let stages = layout.stages.iter().map(|stage| {
-                let on_stage: Vec<&DeployRow> = running
-                    .iter()
+            let token = &linked.heroku_token;
+            let stages = layout.stages.iter().enumerate().map(|(i, stage)| {
+                let on_stage: Vec<&DeployRow> = (running.iter())
                     .filter(|d| {
                         d.pipeline == name && d.stage.as_deref() == Some(stage.stage.as_str())
                     })
                     .collect();
-                stage_part(app, team_id, &linked.heroku_token, name, stage, on_stage)
+                let next = layout.stages.get(i + 1).map(|next| next.stage.as_str());
+                let buttons = match channel {
+                    Some(_) => press::buttons(name, stage.stage.as_str(), next),
+                    None => Vec::new(),
+                };
+                stage_part(app, team_id, token, name, stage, on_stage, buttons)
             });
             futures_util::future::join_all(stages).await
         }
         Err(problem) => vec![Part::Problem(escape(&problem.to_string()))],
     };
+    parts.push(Part::Note(buttons_note(name, channel.as_deref())));
     PipelineView {
         name: escape(name),
         parts,
+    }
+}
+
+/// Where a pipeline's buttons post, or why it has none yet.
+fn buttons_note(pipeline: &str, channel: Option<&str>) -> String {
+    match channel {
+        Some(channel) => {
+            format!("Its buttons post in <#{channel}>, where its last deploy was announced.")
+        }
+        None => format!(
+            "Deploy it once with `/h deploy {}` in a channel; its buttons then post there.",
+            escape(pipeline)
+        ),
     }
 }
 
@@ -95,6 +123,7 @@ async fn stage_part(
     pipeline: &str,
     stage: &StageApps,
     running: Vec<&DeployRow>,
+    buttons: Vec<Button>,
 ) -> Part {
     let stage_name = stage.stage.as_str();
     let deploys = (app.store)
@@ -125,6 +154,7 @@ async fn stage_part(
     Part::Stage {
         stage: stage_name.to_owned(),
         lines,
+        buttons,
     }
 }
 

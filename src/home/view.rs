@@ -5,7 +5,7 @@
 //! characters per section, 100 blocks per view, and a whole view small enough that
 //! Slack's `app_home_opened` echo of it stays under the bot's 64 KiB body limit.
 
-use crate::slack::api::Block;
+use crate::slack::api::{Block, Button};
 
 /// Slack refuses a section text longer than this.
 pub const MAX_SECTION_CHARS: usize = 3000;
@@ -39,11 +39,17 @@ pub struct PipelineView {
 /// One section of a pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Part {
-    /// A stage: its name and lines (apps and their releases, locks, running deploys,
-    /// the last deploy's thread), each already escaped.
-    Stage { stage: String, lines: Vec<String> },
+    /// A stage: its name, lines (apps and their releases, locks, running deploys, the
+    /// last deploy's thread), each already escaped, and its buttons.
+    Stage {
+        stage: String,
+        lines: Vec<String>,
+        buttons: Vec<Button>,
+    },
     /// Why the pipeline could not be read (escaped).
     Problem(String),
+    /// A small grey line (where its buttons post).
+    Note(String),
 }
 
 /// The blocks of `dashboard`, within Slack's limits.
@@ -99,11 +105,28 @@ fn linked(heroku_email: &str, pipelines: &[PipelineView]) -> Vec<Block> {
 fn pipeline_blocks(pipeline: &PipelineView) -> Vec<Block> {
     let mut blocks = vec![Block::Section(format!("*{}*", pipeline.name))];
     for part in &pipeline.parts {
-        let text = match part {
-            Part::Stage { stage, lines } => bounded(&format!("_{stage}_"), lines),
-            Part::Problem(problem) => bounded("", std::slice::from_ref(problem)),
-        };
-        blocks.push(Block::Section(text));
+        match part {
+            Part::Stage {
+                stage,
+                lines,
+                buttons,
+            } => {
+                blocks.push(Block::Section(bounded(&format!("_{stage}_"), lines)));
+                if !buttons.is_empty() {
+                    blocks.push(Block::Actions {
+                        block_id: format!("home:{}:{stage}", pipeline.name),
+                        buttons: buttons.clone(),
+                    });
+                }
+            }
+            Part::Problem(problem) => {
+                blocks.push(Block::Section(bounded("", std::slice::from_ref(problem))));
+            }
+            Part::Note(note) => blocks.push(Block::Context(vec![bounded(
+                "",
+                std::slice::from_ref(note),
+            )])),
+        }
     }
     blocks
 }
@@ -152,6 +175,7 @@ mod tests {
         Part::Stage {
             stage: "staging".into(),
             lines: (0..lines).map(|i| format!("{i:0width$}")).collect(),
+            buttons: Vec::new(),
         }
     }
 

@@ -22,7 +22,7 @@ const CONTEXT: &str = "Kept up to date while you look at it. `/h help` lists eve
 
 /// `user` opens the app's Home tab in `team`: the event Slack sends, signed at the
 /// app's time (the fake Slack signs at the wall clock, which these tests moved).
-async fn open_home(world: &DeployWorld, team: &str, user: &str) {
+pub async fn open_home(world: &DeployWorld, team: &str, user: &str) {
     let body = home_opened(team, user);
     let headers = json_headers(SECRET, world.app.state.clock.now(), body.as_bytes());
     let (status, text) = world.app.post("/slack/events", &headers, body).await;
@@ -30,7 +30,7 @@ async fn open_home(world: &DeployWorld, team: &str, user: &str) {
 }
 
 /// The texts of a published Home view's blocks (sections, then each context element).
-fn texts(view: &Value) -> Vec<String> {
+pub fn texts(view: &Value) -> Vec<String> {
     let mut texts = Vec::new();
     for block in view["blocks"].as_array().unwrap() {
         match block["type"].as_str().unwrap() {
@@ -42,14 +42,28 @@ fn texts(view: &Value) -> Vec<String> {
                     .iter()
                     .map(|e| e["text"].as_str().unwrap().to_owned()),
             ),
+            "actions" => texts.push(buttons(block)),
             other => texts.push(format!("({other})")),
         }
     }
     texts
 }
 
+/// A row of buttons as `[text|action_id|value] …`.
+fn buttons(block: &Value) -> String {
+    let buttons = block["elements"].as_array().unwrap().iter().map(|button| {
+        format!(
+            "[{}|{}|{}]",
+            button["text"]["text"].as_str().unwrap(),
+            button["action_id"].as_str().unwrap(),
+            button["value"].as_str().unwrap()
+        )
+    });
+    buttons.collect::<Vec<_>>().join(" ")
+}
+
 /// Waits until `user`'s published Home tab satisfies `done`; returns its texts.
-async fn home_until(
+pub async fn home_until(
     world: &DeployWorld,
     team: &str,
     user: &str,
@@ -105,6 +119,8 @@ async fn home_shows_each_pipeline_stage_and_what_its_apps_run() {
                     app_line(&world, "atlas-eu", 10, alice, "18d ago"),
                     app_line(&world, "atlas-us", 10, alice, "18d ago")
                 ),
+                "Deploy it once with `/h deploy atlas` in a channel; its buttons then post there."
+                    .into(),
                 "*paipu*".into(),
                 format!(
                     "_staging_\n{}",
@@ -114,6 +130,8 @@ async fn home_shows_each_pipeline_stage_and_what_its_apps_run() {
                     "_production_\n{}",
                     app_line(&world, "paipu-app-production", 42, alice, "15d ago")
                 ),
+                "Deploy it once with `/h deploy paipu` in a channel; its buttons then post there."
+                    .into(),
                 "*vault*".into(),
                 format!(
                     "_staging_\n{}",
@@ -123,6 +141,8 @@ async fn home_shows_each_pipeline_stage_and_what_its_apps_run() {
                     "_production_\n{}",
                     app_line(&world, "vault-app-production", 7, erin, "18d ago")
                 ),
+                "Deploy it once with `/h deploy vault` in a channel; its buttons then post there."
+                    .into(),
                 CONTEXT.into(),
             ]
         );
@@ -190,13 +210,17 @@ async fn home_is_republished_with_locks_and_the_last_deploy_when_they_change() {
             world.app.sandbox.slack_url,
             parent.ts.replace('.', "")
         );
+        let paipu = texts.iter().position(|t| t == "*paipu*").unwrap();
         assert_eq!(
-            texts[5..7],
+            texts[paipu + 1..paipu + 6],
             [
                 format!(
                     "_staging_\n• paipu-app-staging: v231 · {} (master) · alice@example.com · just now\n<{link}|Last deploy's thread>",
                     &sha[..8]
                 ),
+                "[Deploy to staging|home_deploy|deploy paipu to staging] \
+                 [Promote to production|home_promote|promote paipu from staging to production]"
+                    .to_owned(),
                 format!(
                     "_production_\n{}\n:lock: locked by <@U0BRUNO>: &lt;!channel&gt; freeze &lt;https://evil|x&gt;",
                     app_line(
@@ -207,6 +231,8 @@ async fn home_is_republished_with_locks_and_the_last_deploy_when_they_change() {
                         "15d ago"
                     )
                 ),
+                "[Deploy to production|home_deploy|deploy paipu to production]".to_owned(),
+                format!("Its buttons post in <#{CHANNEL}>, where its last deploy was announced."),
             ]
         );
         // The lock, then each step of the deploy, came within the debounce of each
