@@ -22,6 +22,7 @@ mod doctor;
 mod github_client;
 mod heroku_client;
 mod home;
+mod home_browser;
 mod home_buttons;
 mod home_events;
 mod install_state;
