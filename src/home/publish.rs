@@ -2,7 +2,8 @@
 //! in the workspace (a deploy moves, a lock is taken or released) for everyone who
 //! opened theirs in the last hour. Debounced per person, and paced per workspace under
 //! Slack's limit for `views.publish` (Tier 4, 100+ a minute per workspace), leaving
-//! room for a second process. A failed publish stays owed and is tried again.
+//! room for a second process. A publish Slack could not take just now stays owed and
+//! is tried again; one it refused is dropped until the next opening or change.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use tokio::sync::watch;
 
 use super::{read, view};
 use crate::bot::BotState;
+use crate::slack::api::SlackError;
 use crate::store::HomeTab;
 
 /// At most one publish per person this often: a deploy moving through its steps
@@ -55,11 +57,21 @@ pub async fn publish_due(state: &BotState, pace: &mut Pace) -> anyhow::Result<us
             Ok(()) => published += 1,
             Err(error) => {
                 tracing::warn!(team = %tab.team_id, user = %tab.user_id, error = format!("{error:#}"), "cannot publish a Home tab");
-                state.store.home_still_owed(&tab).await?;
+                if transient(&error) {
+                    state.store.home_still_owed(&tab).await?;
+                }
             }
         }
     }
     Ok(published)
+}
+
+/// Slack down, slow or pacing us: worth another try. A refusal (a person Slack does
+/// not know, a bad token) would be refused again; the next opening or change tries.
+fn transient(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<SlackError>()
+        .is_some_and(SlackError::is_transient)
 }
 
 async fn publish(state: &BotState, tab: &HomeTab) -> anyhow::Result<()> {

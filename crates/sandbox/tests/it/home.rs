@@ -241,3 +241,81 @@ async fn home_is_republished_with_locks_and_the_last_deploy_when_they_change() {
         world.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_running_deploy_shows_in_its_stage_with_who_what_and_its_step() {
+    for (world, _) in worlds(NOW).await {
+        let heroku = &world.app.sandbox.heroku;
+        heroku.set_timings(chatops_fakes::heroku::Timings {
+            build: Duration::from_secs(60),
+            ..chatops_fakes::heroku::Timings::FAST
+        });
+        say(&world, ALICE, "deploy paipu to staging").await;
+        let building = world.wait_for_state(1, DeployState::Building).await;
+        open_home(&world, SANDBOX_TEAM, ALICE).await;
+        let running = |texts: &[String]| texts.iter().any(|t| t.contains(":hourglass:"));
+        let texts = home_until(&world, SANDBOX_TEAM, ALICE, running).await;
+        let staging = texts.iter().find(|t| t.contains(":hourglass:")).unwrap();
+        let parent = world.app.sandbox.slack.channel_messages(CHANNEL)[0].clone();
+        let link = format!(
+            "{}/archives/{CHANNEL}/p{}",
+            world.app.sandbox.slack_url,
+            parent.ts.replace('.', "")
+        );
+        assert_eq!(
+            *staging,
+            format!(
+                "_staging_\n{}\n:hourglass: <@U0ALICE> is deploying master ({}): building, started just now\n<{link}|Last deploy's thread>",
+                app_line(
+                    &world,
+                    "paipu-app-staging",
+                    230,
+                    "alice@example.com",
+                    "30m ago"
+                ),
+                &building.sha.unwrap()[..8]
+            )
+        );
+        world.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_publish_slack_could_not_take_is_retried_and_a_refused_one_is_not() {
+    use chatops_fakes::{Failure, FaultRule};
+    for (world, _) in worlds(NOW).await {
+        let slack = &world.app.sandbox.slack;
+        // Every attempt of the first publish gets a 503; the next one goes through.
+        let attempts = common::PATIENCE.retry.attempts;
+        let down = FaultRule::failing(
+            axum::http::Method::POST,
+            "/api/views.publish",
+            Failure::Status(503),
+            attempts,
+        );
+        slack.faults.inject(down);
+        open_home(&world, SANDBOX_TEAM, ALICE).await;
+        home_until(&world, SANDBOX_TEAM, ALICE, |_| true).await;
+        assert_eq!(slack.faults.armed(), 0);
+        // Bruno is linked, but Slack knows no U0BRUNO here: refused once, not again.
+        open_home(&world, SANDBOX_TEAM, BRUNO).await;
+        let refused = || {
+            let calls = slack.api_calls();
+            let refused = calls
+                .iter()
+                .filter(|c| c.error.as_deref() == Some("invalid_arguments"));
+            refused.count()
+        };
+        let started = Instant::now();
+        while refused() == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "never published"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        tokio::time::sleep(chatops::home::DEBOUNCE + Duration::from_millis(500)).await;
+        assert_eq!(refused(), 1);
+        world.finish().await;
+    }
+}
