@@ -40,7 +40,8 @@ impl Encoding {
         }
     }
 
-    fn decode<T: DeserializeOwned>(self, text: &str) -> Result<T, RequestError> {
+    /// `text` decoded as the extractor decodes it (public for the fuzz targets).
+    pub fn decode<T: DeserializeOwned>(self, text: &str) -> Result<T, RequestError> {
         match self {
             Encoding::Form => serde_urlencoded::from_str(text)
                 .map_err(|e| RequestError::MalformedForm(e.to_string())),
