@@ -25,8 +25,11 @@ pub const REFRESH_WINDOW: Duration = Duration::from_secs(60 * 60);
 const PER_WORKSPACE_PER_MINUTE: usize = 50;
 /// Home tabs taken per pass.
 const BATCH: i64 = 20;
+/// How often changes are looked for: well under the debounce, and one small write a
+/// second whatever the deploy loop's poll interval.
+const TICK: Duration = Duration::from_secs(1);
 
-/// Publishes every poll interval, or at once when someone opens Home, until `stop`.
+/// Publishes every [`TICK`], or at once when someone opens Home, until `stop`.
 pub async fn run(state: BotState, mut stop: watch::Receiver<bool>) {
     let mut pace = Pace::default();
     loop {
@@ -34,7 +37,7 @@ pub async fn run(state: BotState, mut stop: watch::Receiver<bool>) {
             tracing::error!(error = format!("{error:#}"), "publishing Home tabs failed");
         }
         tokio::select! {
-            () = tokio::time::sleep(state.config.poll_interval) => {}
+            () = tokio::time::sleep(TICK) => {}
             () = state.wakeups.homes.notified() => {}
             _ = stop.wait_for(|stopping| *stopping) => return,
         }
