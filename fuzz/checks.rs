@@ -10,8 +10,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chatops::accounts::CallbackQuery;
 use chatops::edge::RequestError;
+use chatops::edge::events::EventBody;
 use chatops::edge::interactions::InteractionForm;
-use chatops::edge::signed::SlackForm;
+use chatops::edge::signed::{Encoding, SlackForm};
 use chatops::edge::slash::SlashCommandForm;
 use chatops::slack::verify::{sign, verify};
 use chatops::webhooks::verify_delivery;
@@ -23,13 +24,14 @@ pub type Check = fn(&[u8]);
 
 /// Every target: its name (a binary in `fuzz_targets/`, a folder in `corpus/`) and
 /// its check.
-pub const TARGETS: [(&str, Check); 6] = [
+pub const TARGETS: [(&str, Check); 7] = [
     ("grammar", grammar),
     ("slash_form", slash_form),
     ("slack_signature", slack_signature),
     ("heroku_webhook", heroku_webhook),
     ("oauth_callback", oauth_callback),
     ("interaction_payload", interaction_payload),
+    ("event_body", event_body),
 ];
 
 /// Parts of one input, split on 0xFF (a byte that never occurs in UTF-8).
@@ -180,4 +182,26 @@ pub fn interaction_payload(data: &[u8]) {
             form.payload
         ),
     }
+}
+
+/// A `/slack/events` body, decoded and validated as the extractor does before the
+/// signature is claimed: either an envelope that passes, or a `MalformedJson` 400
+/// with a reason, the same every time.
+pub fn event_body(data: &[u8]) {
+    // The extractor refuses a body that is not UTF-8 before decoding anything.
+    let Ok(body) = std::str::from_utf8(data) else {
+        return;
+    };
+    let checked = |body: &str| match Encoding::Json.decode::<EventBody>(body) {
+        Ok(event) => event.validate().map_err(|error| error.to_string()),
+        Err(error) => Err(error.to_string()),
+    };
+    let first = checked(body);
+    if let Err(reason) = &first {
+        assert!(
+            reason.starts_with("request body is not valid JSON: ") && reason.len() > 32,
+            "a refusal other than a malformed JSON body: {reason}"
+        );
+    }
+    assert_eq!(first, checked(body), "checking {body:?} is deterministic");
 }

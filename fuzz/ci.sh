@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 seconds="${1:-60}"
-targets=(grammar slash_form slack_signature heroku_webhook oauth_callback interaction_payload)
+targets=(grammar slash_form slack_signature heroku_webhook oauth_callback interaction_payload event_body)
 host="$(rustc -vV | sed -n 's/^host: //p')"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/chatops-fuzz-target}"
 export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module \

@@ -35,6 +35,7 @@ pub fn router(state: BotState) -> Router {
     Router::new()
         .route("/slack/commands", post(edge::slash::slash_command))
         .route("/slack/interactions", post(edge::interactions::interaction))
+        .route("/slack/events", post(edge::events::event))
         .route("/healthz", get(edge::healthz))
         .route("/metrics", get(crate::edge::metrics::scrape))
         .route(
@@ -89,6 +90,7 @@ pub async fn serve(
     let outbox = tokio::spawn(crate::outbox::run(state.clone(), stop.clone()));
     let lock_sweep = tokio::spawn(crate::locks::sweep::run(state.clone(), stop.clone()));
     let release_poll = tokio::spawn(crate::channels::announce::run(state.clone(), stop.clone()));
+    let homes = tokio::spawn(crate::home::run(state.clone(), stop.clone()));
     let limits = edge::connections::Limits::for_this_process();
     let server = edge::connections::serve(listener, router(state), limits, stopped(stop.clone()));
     let deadline = async move {
@@ -103,7 +105,7 @@ pub async fn serve(
     }
     pruner.abort();
     // The loops finish their current step (its save is one transaction) and stop.
-    for background in [worker, outbox, lock_sweep, release_poll] {
+    for background in [worker, outbox, lock_sweep, release_poll, homes] {
         if tokio::time::timeout(LOOP_STOP_DEADLINE, background)
             .await
             .is_err()

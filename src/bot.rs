@@ -53,6 +53,8 @@ pub struct Bot {
 pub struct Wakeups {
     /// A deploy became due (a new one, a webhook).
     pub deploys: Notify,
+    /// Someone opened the App Home tab: their view is owed.
+    pub homes: Notify,
 }
 
 /// How patient outbound calls are: production uses the defaults, tests shorter ones.

@@ -4,8 +4,8 @@
 
 use crate::bot::BotState;
 use crate::chat::{
-    CANCEL_ACTION, CONFIRM_ACTION, DEQUEUE_ACTION, Invocation, Press, QUEUE_ACTION,
-    ROLLBACK_ACTION, Reply,
+    CANCEL_ACTION, CONFIRM_ACTION, DEQUEUE_ACTION, HOME_DEPLOY_ACTION, HOME_PROMOTE_ACTION,
+    Invocation, Press, QUEUE_ACTION, ROLLBACK_ACTION, Reply,
 };
 use crate::command::{self, Command};
 
@@ -71,6 +71,7 @@ pub async fn press(state: &BotState, press: &Press) -> anyhow::Result<()> {
         ROLLBACK_ACTION => crate::deploy::requested::rollback_pressed(state, press).await,
         QUEUE_ACTION => crate::deploy::line::queue_pressed(state, press).await,
         DEQUEUE_ACTION => crate::deploy::line::dequeue_pressed(state, press).await,
+        HOME_DEPLOY_ACTION | HOME_PROMOTE_ACTION => crate::home::pressed(state, press).await,
         other => {
             tracing::warn!(action = other, "an unknown button was pressed");
             Ok(())

@@ -11,7 +11,8 @@
 //! - shared parts: [`bot`] (what every feature is handed);
 //! - services: [`outbox`], [`webhooks`], [`workspaces`];
 //! - shared features: [`accounts`], [`locks`], [`channels`];
-//! - features: [`deploy`], [`pipelines`], [`history`], [`doctor`];
+//! - features: [`deploy`], [`pipelines`], [`history`], [`doctor`], [`home`] (the App Home
+//!   dashboard);
 //! - wiring: [`dispatch`], [`edge`] (the HTTP handlers), [`app`], [`cli`],
 //!   [`rekey`], [`telemetry`].
 //!
@@ -33,6 +34,7 @@ pub mod edge;
 pub mod github;
 pub mod heroku;
 pub mod history;
+pub mod home;
 pub mod lease;
 pub mod locks;
 pub mod metrics;

@@ -15,6 +15,7 @@ pub use format::{clock_time, duration, short_sha};
 pub use invocation::Invocation;
 pub use mrkdwn::{code_block, escape};
 pub use press::{
-    CANCEL_ACTION, CONFIRM_ACTION, DEQUEUE_ACTION, Press, QUEUE_ACTION, ROLLBACK_ACTION,
+    CANCEL_ACTION, CONFIRM_ACTION, DEQUEUE_ACTION, HOME_DEPLOY_ACTION, HOME_PROMOTE_ACTION, Press,
+    QUEUE_ACTION, ROLLBACK_ACTION,
 };
 pub use reply::Reply;

@@ -12,6 +12,10 @@ pub const ROLLBACK_ACTION: &str = "rollback";
 pub const QUEUE_ACTION: &str = "queue_it";
 /// The Cancel button of a queued deploy's answer: leave the line.
 pub const DEQUEUE_ACTION: &str = "queue_cancel";
+/// A stage's Deploy button in the App Home tab.
+pub const HOME_DEPLOY_ACTION: &str = "home_deploy";
+/// A stage's Promote button in the App Home tab.
+pub const HOME_PROMOTE_ACTION: &str = "home_promote";
 
 /// One press of one of the bot's buttons.
 #[derive(Debug, Clone)]

@@ -76,7 +76,8 @@ pub(super) fn find(name: &str) -> Option<&'static CommandSpec> {
     specs().iter().find(|spec| spec.name == name)
 }
 
-/// `/h help`: one line per command, Heroku ChatOps' own commands first, then ours.
+/// `/h help`: one line per command, Heroku ChatOps' own commands first, then ours,
+/// then the Home tab.
 pub fn help_index() -> String {
     let mut ordered: Vec<&CommandSpec> = specs().iter().collect();
     ordered.sort_by_key(|spec| spec.extension);
@@ -89,9 +90,13 @@ pub fn help_index() -> String {
             extension_mark(spec)
         ));
     }
+    text.push_str(HOME_TAB_LINE);
     text.push_str("Run `/h help <command>` for its usage and examples, like `/h help deploy`.");
     text
 }
+
+/// The App Home tab is not a command, but `/h help` is where people look.
+const HOME_TAB_LINE: &str = "Open the bot's *Home* tab in Slack for your pipelines at a glance: what each stage runs, locks, running deploys, and Deploy and Promote buttons. _(extension)_\n";
 
 /// `/h help <topic>`: usage, details and examples of one command. A blank topic gives
 /// the index; an unknown one the same error as an unknown command.

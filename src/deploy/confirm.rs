@@ -60,6 +60,7 @@ pub(super) fn ask(d: &mut DeployRow, summary: &str, now: i64) -> Outcome {
         message,
         broadcast: false,
         response_url: Some(d.response_url.clone()),
+        ephemeral_to: Some(d.user_id.clone()),
     };
     Outcome {
         posts: vec![(MessageKind::Response, post)],
@@ -256,6 +257,7 @@ pub(super) fn message(
         message: Message::text(text),
         broadcast: false,
         response_url: Some(url),
+        ephemeral_to: Some(press.user_id.clone()),
     };
     outbox::queued(
         &press.team_id,

@@ -103,6 +103,7 @@ pub fn parent(deploy: &DeployRow, chapter: Chapter, now: i64) -> Post {
             .context([summary_line(deploy, now), requested_by(deploy)]),
         broadcast: false,
         response_url: None,
+        ephemeral_to: None,
     }
 }
 
@@ -121,6 +122,7 @@ pub fn failed_parent(deploy: &DeployRow, reason: &str, now: i64) -> Post {
             .context([summary_line(deploy, now), requested_by(deploy)]),
         broadcast: false,
         response_url: None,
+        ephemeral_to: None,
     }
 }
 
@@ -150,6 +152,7 @@ fn told(deploy: &DeployRow, name: &str, chapter: Chapter, now: i64) -> Post {
         message: Message::text(text.clone()).section(text),
         broadcast: false,
         response_url: None,
+        ephemeral_to: None,
     }
 }
 
@@ -183,6 +186,7 @@ pub fn failure_reply(deploy: &DeployRow, reason: &str, log_tail: Option<&str>, n
         message,
         broadcast: true,
         response_url: None,
+        ephemeral_to: None,
     }
 }
 
@@ -192,6 +196,7 @@ pub fn response(deploy: &DeployRow, text: &str) -> Post {
         message: Message::text(text),
         broadcast: false,
         response_url: Some(deploy.response_url.clone()),
+        ephemeral_to: Some(deploy.user_id.clone()),
     }
 }
 

@@ -162,6 +162,7 @@ fn enqueue(app: &BotState, d: &mut DeployRow, place: &Place, busy: &Busy, now: i
             .actions(format!("queued:{}", d.id), vec![cancel]),
         broadcast: false,
         response_url: Some(d.response_url.clone()),
+        ephemeral_to: None,
     };
     Outcome {
         posts: vec![(MessageKind::Response, post)],
@@ -217,6 +218,7 @@ fn expire(d: &mut DeployRow, left_at: i64, now: i64) -> Outcome {
         message: Message::text(text.clone()).section(text),
         broadcast: false,
         response_url: None,
+        ephemeral_to: None,
     };
     Outcome {
         posts: vec![(MessageKind::Parent, post)],
@@ -239,6 +241,7 @@ pub(super) fn turn_came(d: &DeployRow) -> Option<Post> {
         message: Message::text(text.clone()).section(text),
         broadcast: false,
         response_url: None,
+        ephemeral_to: None,
     })
 }
 
@@ -252,6 +255,7 @@ fn offer(d: &DeployRow, refusal: &str) -> Post {
             .actions(format!("busy:{}", d.id), vec![queue_it]),
         broadcast: false,
         response_url: Some(d.response_url.clone()),
+        ephemeral_to: None,
     }
 }
 

@@ -1,5 +1,5 @@
 //! The HTTP edge: every handler the router serves (slash commands, button presses,
-//! Heroku's webhooks, health, metrics), the signed-form extractor they share, and the
+//! Slack events, Heroku's webhooks, health, metrics), the signed-form extractor they share, and the
 //! error type they return. Handlers check the request and hand it to the dispatcher or
 //! a feature; they hold no feature's logic. `connections` accepts the connections they
 //! are served on, under limits against slow and greedy clients.
@@ -9,6 +9,7 @@
 //! shown to the caller only as "internal error".
 
 pub mod connections;
+pub mod events;
 pub mod heroku_webhooks;
 pub mod interactions;
 pub mod metrics;
@@ -25,8 +26,8 @@ use crate::slack::verify::SignatureError;
 /// Why a request was refused. The text is safe to show: no secret, no signature.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
-    #[error("expected Content-Type: application/x-www-form-urlencoded")]
-    UnsupportedMediaType,
+    #[error("expected Content-Type: {0}")]
+    UnsupportedMediaType(&'static str),
     #[error("missing {0} header")]
     MissingHeader(&'static str),
     #[error("the {0} header was sent more than once")]
@@ -43,6 +44,8 @@ pub enum RequestError {
     NotUtf8,
     #[error("request body is not a valid form: {0}")]
     MalformedForm(String),
+    #[error("request body is not valid JSON: {0}")]
+    MalformedJson(String),
     #[error("the response_url is not Slack's (it points at {0}); nothing was done")]
     ForeignResponseUrl(String),
     #[error("internal error")]
@@ -53,12 +56,13 @@ impl RequestError {
     fn status(&self) -> StatusCode {
         use RequestError::*;
         match self {
-            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             MissingHeader(_) | Signature(_) | Replayed => StatusCode::UNAUTHORIZED,
             DuplicateHeader(_)
             | MalformedHeader(_)
             | NotUtf8
             | MalformedForm(_)
+            | MalformedJson(_)
             | ForeignResponseUrl(_) => StatusCode::BAD_REQUEST,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

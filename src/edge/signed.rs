@@ -1,9 +1,10 @@
 //! The axum extractor that admits only genuine, fresh, first-seen Slack requests.
 //!
-//! Used by every endpoint Slack calls (`/slack/commands`, `/slack/interactions`). It
-//! checks the content type, caps the body, verifies the v0 signature on the raw bytes,
-//! and only then decodes the form and claims the signature in the store, so a request
-//! that fails any check writes nothing. [`Verified`] leaves the claim to the handler,
+//! Used by every endpoint Slack calls (`/slack/commands`, `/slack/interactions`,
+//! `/slack/events`). It checks the content type, caps the body, verifies the v0
+//! signature on the raw bytes, and only then decodes the body (a form, or the Events
+//! API's JSON) and claims the signature in the store, so a request that fails any
+//! check writes nothing. [`Verified`] leaves the claim to the handler,
 //! which makes it part of its own write.
 
 use axum::body::to_bytes;
@@ -22,10 +23,40 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const TIMESTAMP_HEADER: &str = "x-slack-request-timestamp";
 const SIGNATURE_HEADER: &str = "x-slack-signature";
 const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+const JSON_CONTENT_TYPE: &str = "application/json";
 
-/// A form Slack sends. `validate` runs before the signature is claimed, so a form that
+/// How Slack encodes a body: commands and interactions are forms, events are JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Form,
+    Json,
+}
+
+impl Encoding {
+    fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Form => FORM_CONTENT_TYPE,
+            Encoding::Json => JSON_CONTENT_TYPE,
+        }
+    }
+
+    /// `text` decoded as the extractor decodes it (public for the fuzz targets).
+    pub fn decode<T: DeserializeOwned>(self, text: &str) -> Result<T, RequestError> {
+        match self {
+            Encoding::Form => serde_urlencoded::from_str(text)
+                .map_err(|e| RequestError::MalformedForm(e.to_string())),
+            Encoding::Json => {
+                serde_json::from_str(text).map_err(|e| RequestError::MalformedJson(e.to_string()))
+            }
+        }
+    }
+}
+
+/// A body Slack sends. `validate` runs before the signature is claimed, so a body that
 /// decodes but lacks what the handler needs is refused without writing anything.
 pub trait SlackForm: DeserializeOwned + Send {
+    /// Forms, unless said otherwise.
+    const ENCODING: Encoding = Encoding::Form;
     fn validate(&self) -> Result<(), RequestError>;
 }
 
@@ -66,7 +97,7 @@ impl<T: SlackForm> FromRequest<BotState> for Verified<T> {
 
     async fn from_request(request: Request, state: &BotState) -> Result<Self, RequestError> {
         let (parts, body) = request.into_parts();
-        require_form_content_type(&parts.headers)?;
+        require_content_type(&parts.headers, T::ENCODING.content_type())?;
         let timestamp = single_header(&parts.headers, TIMESTAMP_HEADER)?.to_owned();
         let signature = single_header(&parts.headers, SIGNATURE_HEADER)?.to_owned();
         if declared_length(&parts.headers).is_some_and(|len| len > MAX_BODY_BYTES) {
@@ -81,8 +112,7 @@ impl<T: SlackForm> FromRequest<BotState> for Verified<T> {
         verify(secret, &timestamp, &signature, &body, now)?;
 
         let text = std::str::from_utf8(&body).map_err(|_| RequestError::NotUtf8)?;
-        let form: T = serde_urlencoded::from_str(text)
-            .map_err(|e| RequestError::MalformedForm(e.to_string()))?;
+        let form: T = T::ENCODING.decode(text)?;
         form.validate()?;
         Ok(Verified {
             form,
@@ -92,14 +122,14 @@ impl<T: SlackForm> FromRequest<BotState> for Verified<T> {
     }
 }
 
-fn require_form_content_type(headers: &HeaderMap) -> Result<(), RequestError> {
+fn require_content_type(headers: &HeaderMap, expected: &'static str) -> Result<(), RequestError> {
     let content_type = single_header(headers, header::CONTENT_TYPE.as_str())
-        .map_err(|_| RequestError::UnsupportedMediaType)?;
+        .map_err(|_| RequestError::UnsupportedMediaType(expected))?;
     let essence = content_type.split(';').next().unwrap_or_default().trim();
-    if essence.eq_ignore_ascii_case(FORM_CONTENT_TYPE) {
+    if essence.eq_ignore_ascii_case(expected) {
         Ok(())
     } else {
-        Err(RequestError::UnsupportedMediaType)
+        Err(RequestError::UnsupportedMediaType(expected))
     }
 }
 

@@ -123,15 +123,15 @@ async fn send(
     post: &Post,
 ) -> Result<Option<String>, Failure> {
     let message = &queued.message;
-    if message.kind == MessageKind::Response {
-        let stored = post
-            .response_url
-            .as_deref()
-            .ok_or_else(|| Failure::Invalid("a response without a response_url".into()))?;
-        let url =
+    let url = match (message.kind, post.response_url.as_deref()) {
+        (MessageKind::Response, Some(stored)) => Some(
             super::open_response_url(&state.vault, &message.team_id, stored).map_err(|error| {
                 Failure::Invalid(format!("the response_url does not open: {error}"))
-            })?;
+            })?,
+        ),
+        _ => None,
+    };
+    if let Some(url) = url.filter(|url| !url.is_empty()) {
         state
             .slack
             .respond(&url, &post.message, ResponseType::Ephemeral)
@@ -145,6 +145,16 @@ async fn send(
             message.team_id
         )));
     };
+    if message.kind == MessageKind::Response {
+        // Asked from the App Home tab, which has no response_url.
+        let user = (post.ephemeral_to.as_deref())
+            .ok_or_else(|| Failure::Invalid("a response without a response_url".into()))?;
+        (state.slack)
+            .post_ephemeral(&token, &message.channel_id, user, &post.message)
+            .await
+            .map_err(Failure::Slack)?;
+        return Ok(None);
+    }
     let parent = || async {
         match state.store.thread_parent(&message.thread_key).await {
             Ok(Some((_, ts))) => Ok(ts),

@@ -26,6 +26,11 @@ pub struct Post {
     /// ([`seal_response_url`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_url: Option<String>,
+    /// Who an ephemeral answer is for. Slack gives a press in the App Home tab no
+    /// `response_url`; such an answer is shown to this person alone in the message's
+    /// channel with `chat.postEphemeral` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral_to: Option<String>,
 }
 
 /// A `response_url` as the outbox and the deploys table keep it: sealed for its team,
@@ -82,6 +87,7 @@ pub fn notice(
         message: Message::text(text).section(text),
         broadcast: false,
         response_url: None,
+        ephemeral_to: None,
     };
     queued(team_id, channel, thread_key, MessageKind::Parent, &post)
 }

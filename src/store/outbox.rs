@@ -195,7 +195,7 @@ impl Store {
     ) -> anyhow::Result<()> {
         let thread_key = &queued.message.thread_key;
         let mut tx = self.pool.begin().await.context("cannot begin")?;
-        lock_thread(&mut *tx, thread_key).await?;
+        lock_thread(&mut tx, thread_key).await?;
         sqlx::query(
             "UPDATE outbox SET state = 'sent', sent_ts = $1, lease_until = NULL WHERE id = $2",
         )
@@ -216,7 +216,7 @@ impl Store {
             .await
             .context("cannot remember the thread's parent")?;
         }
-        mark_ready(&mut *tx, thread_key).await?;
+        mark_ready(&mut tx, thread_key).await?;
         tx.commit().await.context("cannot commit a sent message")
     }
 
@@ -284,7 +284,7 @@ impl Store {
     ) -> anyhow::Result<()> {
         let thread_key = &queued.message.thread_key;
         let mut tx = self.pool.begin().await.context("cannot begin")?;
-        lock_thread(&mut *tx, thread_key).await?;
+        lock_thread(&mut tx, thread_key).await?;
         sqlx::query("UPDATE outbox SET state = $1, error = $2, lease_until = NULL WHERE id = $3")
             .bind(state)
             .bind(error)
@@ -292,7 +292,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .context("cannot abandon a Slack message")?;
-        mark_ready(&mut *tx, thread_key).await?;
+        mark_ready(&mut tx, thread_key).await?;
         tx.commit()
             .await
             .context("cannot commit an abandoned message")

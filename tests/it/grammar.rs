@@ -284,6 +284,7 @@ const HELP_INDEX: &str = "\
 `/h rollback` — Roll an app back to its previous release, or to a version. _(extension)_
 `/h unlock` — Remove your lock on a stage; `unlock!` removes anyone's. _(extension)_
 `/h whoami` — Show which Heroku and GitHub accounts you are linked to. _(extension)_
+Open the bot's *Home* tab in Slack for your pipelines at a glance: what each stage runs, locks, running deploys, and Deploy and Promote buttons. _(extension)_
 Run `/h help <command>` for its usage and examples, like `/h help deploy`.";
 
 /// What `/h help deploy` shows, verbatim.

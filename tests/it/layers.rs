@@ -18,7 +18,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("shared parts", &["bot"]),
     ("services", &["outbox", "sweeps", "webhooks", "workspaces"]),
     ("shared features", &["accounts", "locks", "channels"]),
-    ("features", &["deploy", "pipelines", "history", "doctor"]),
+    (
+        "features",
+        &["deploy", "pipelines", "history", "doctor", "home"],
+    ),
     (
         "wiring",
         &["dispatch", "edge", "app", "cli", "rekey", "telemetry"],

@@ -19,7 +19,8 @@ use chatops_fakes::{Fakes, SANDBOX_TEAM};
 pub const SANDBOX_SIGNING_SECRET: &str = "sandbox-signing-secret";
 
 /// The bot's configuration wired to `fakes`: their URLs, OAuth clients registered with
-/// each (redirecting to `base_url`), and the sandbox team's bot token.
+/// each (redirecting to `base_url`), the fake Slack's events sent to `base_url`, and
+/// the sandbox team's bot token.
 pub fn bot_config(fakes: &Fakes, port: u16, base_url: &str, database_url: &str) -> Config {
     let heroku_oauth = OAuthApp {
         client_id: "sandbox-heroku-client".into(),
@@ -31,6 +32,9 @@ pub fn bot_config(fakes: &Fakes, port: u16, base_url: &str, database_url: &str) 
         &format!("{base_url}/auth/heroku/callback"),
     );
     let slack_app = fakes.slack.app();
+    fakes
+        .slack
+        .set_events_endpoint(&format!("{base_url}/slack/events"), SANDBOX_SIGNING_SECRET);
     Config {
         port,
         base_url: base_url.into(),

@@ -54,7 +54,7 @@ pub struct Installation {
 #[derive(Clone)]
 pub struct SlackApi {
     pub(super) client: SlackClient<SlackClientHyperHttpsConnector>,
-    slack_url: String,
+    pub(super) slack_url: String,
     timeout: Duration,
     retry: Retrier,
 }

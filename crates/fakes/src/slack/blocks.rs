@@ -32,11 +32,16 @@ pub(super) fn content(params: &Params) -> Result<Content, Refusal> {
         return Err(Refusal::Error("msg_too_long"));
     }
     if let Some(blocks) = &blocks {
-        if blocks.len() > MAX_BLOCKS || !blocks.iter().all(block) {
+        if !valid_blocks(blocks, MAX_BLOCKS) {
             return Err(Refusal::Error("invalid_blocks"));
         }
     }
     Ok(Content { text, blocks })
+}
+
+/// At most `most` blocks (50 in a message, 100 in a view), each well formed.
+pub(super) fn valid_blocks(blocks: &[Value], most: usize) -> bool {
+    blocks.len() <= most && blocks.iter().all(block)
 }
 
 fn block(block: &Value) -> bool {

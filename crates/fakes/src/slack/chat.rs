@@ -141,7 +141,7 @@ fn metadata(params: &Params) -> Result<Option<Value>, Refusal> {
 }
 
 /// Takes a token from a bucket, or answers 429.
-fn pace(state: &mut State, key: String, bucket: Option<Bucket>) -> Result<(), Refusal> {
+pub(super) fn pace(state: &mut State, key: String, bucket: Option<Bucket>) -> Result<(), Refusal> {
     state
         .buckets
         .take(key, bucket, Instant::now())

@@ -1,9 +1,10 @@
 //! The fake Slack: the Web API methods the bot calls (`chat.postMessage` with threads
 //! and metadata, `chat.update`, `chat.postEphemeral`, `conversations.replies`,
-//! `conversations.history`, `oauth.v2.access`), `response_url`s, the
+//! `conversations.history`, `oauth.v2.access`, `views.publish`), `response_url`s, the
 //! OAuth v2 install page, and Sign in with Slack (`openid/connect/authorize`,
-//! `openid.connect.token`, `openid.connect.userInfo`, the JWKS), over a seeded
-//! in-memory world of two workspaces.
+//! `openid.connect.token`, `openid.connect.userInfo`, the JWKS), and the Events API
+//! it sends the app (`app_home_opened`, signed), over a seeded in-memory world of two
+//! workspaces.
 //!
 //! It answers as Slack does: HTTP 200 with `ok: false` and Slack's error code for
 //! refusals (`invalid_auth`, `channel_not_found`, `not_in_channel`, `no_text`,
@@ -13,6 +14,7 @@
 
 mod blocks;
 mod chat;
+mod events;
 mod history;
 mod oauth;
 mod openid;
@@ -23,6 +25,7 @@ mod respond;
 mod routes;
 mod signing;
 mod state;
+mod views;
 mod world;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -33,7 +36,7 @@ use tokio::sync::broadcast;
 
 pub use pacing::{Bucket, Pacing};
 pub use records::{
-    ApiCall, ChannelMessage, Edit, Ephemeral, ResponsePost, ResponseType, SlackEvent,
+    ApiCall, ChannelMessage, Edit, Ephemeral, HomeView, ResponsePost, ResponseType, SlackEvent,
 };
 pub use world::AppCredentials;
 
@@ -168,6 +171,11 @@ impl FakeSlack {
     /// What each `chat.update` of the message at `ts` set, in order.
     pub fn updates_of(&self, channel: &str, ts: &str) -> Vec<Edit> {
         self.lock().records.updates_of(channel, ts)
+    }
+
+    /// `user`'s Home tab in `team` as last published, if any.
+    pub fn home(&self, team: &str, user: &str) -> Option<HomeView> {
+        self.lock().records.home(team, user)
     }
 
     /// Every Web API call that reached the fake (faults injected before it did not),

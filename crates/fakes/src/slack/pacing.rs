@@ -1,5 +1,6 @@
 //! Slack's pacing, as token buckets: `chat.postMessage` about one message per second
-//! per channel with short bursts, `chat.update` Tier 3 (50+ a minute) per workspace.
+//! per channel with short bursts, `chat.update` Tier 3 (50+ a minute) per workspace,
+//! `views.publish` Tier 4 (100+ a minute) per workspace.
 //! Over the pace, Slack answers 429 with `Retry-After`; so does the fake.
 
 use std::collections::HashMap;
@@ -19,6 +20,8 @@ pub struct Pacing {
     pub post_message: Option<Bucket>,
     /// Per workspace.
     pub update: Option<Bucket>,
+    /// Per workspace.
+    pub views_publish: Option<Bucket>,
 }
 
 impl Default for Pacing {
@@ -33,6 +36,10 @@ impl Default for Pacing {
                 burst: 20,
                 per_second: 50.0 / 60.0,
             }),
+            views_publish: Some(Bucket {
+                burst: 20,
+                per_second: 100.0 / 60.0,
+            }),
         }
     }
 }
@@ -43,6 +50,7 @@ impl Pacing {
         Pacing {
             post_message: None,
             update: None,
+            views_publish: None,
         }
     }
 }

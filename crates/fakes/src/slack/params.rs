@@ -14,6 +14,8 @@ use serde_json::{Map, Value, json};
 pub(super) enum Refusal {
     /// `{"ok": false, "error": code}` with HTTP 200.
     Error(&'static str),
+    /// The same, with Slack's explanation in `response_metadata.messages`.
+    Explained(&'static str, &'static str),
     /// HTTP 429 with `Retry-After` in seconds.
     RateLimited { retry_after_secs: u64 },
 }
@@ -147,6 +149,10 @@ pub(super) fn reply(answer: Answer) -> Response {
             Json(Value::Object(fields)).into_response()
         }
         Err(Refusal::Error(code)) => refusal_body(code).into_response(),
+        Err(Refusal::Explained(code, message)) => Json(json!({
+            "ok": false, "error": code, "response_metadata": {"messages": [message]}
+        }))
+        .into_response(),
         Err(Refusal::RateLimited { retry_after_secs }) => (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, retry_after_secs.to_string())],
@@ -173,7 +179,7 @@ pub(super) fn object(value: Value) -> Map<String, Value> {
 pub(super) fn outcome(answer: &Answer) -> (u16, Option<&'static str>) {
     match answer {
         Ok(_) => (200, None),
-        Err(Refusal::Error(code)) => (200, Some(code)),
+        Err(Refusal::Error(code) | Refusal::Explained(code, _)) => (200, Some(code)),
         Err(Refusal::RateLimited { .. }) => (429, Some("ratelimited")),
     }
 }

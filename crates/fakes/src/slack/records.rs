@@ -1,5 +1,6 @@
 //! Everything the fake Slack was asked to show, in order: channel messages (with
-//! their threads and edit history), ephemerals, `response_url` posts, and a log of
+//! their threads and edit history), ephemerals, `response_url` posts, each person's
+//! Home tab, and a log of
 //! every Web API call with its outcome. Each change is also broadcast as a
 //! [`SlackEvent`] for whoever watches live (the sandbox page).
 
@@ -63,6 +64,15 @@ pub struct ResponsePost {
     pub blocks: Vec<Value>,
 }
 
+/// The Home tab a `views.publish` set for `user` of `team`: the view as Slack stores it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HomeView {
+    pub team: String,
+    pub user: String,
+    /// The view object, as `views.publish` answered it (`id`, `hash`, `blocks`, ...).
+    pub view: Value,
+}
+
 /// One Web API call that reached the fake, and how it was answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApiCall {
@@ -85,6 +95,8 @@ pub enum SlackEvent {
     Installed {
         team: String,
     },
+    /// A Home tab was published.
+    HomePublished(HomeView),
 }
 
 #[derive(Debug)]
@@ -94,6 +106,8 @@ pub(super) struct Records {
     metadata: HashMap<String, Value>,
     ephemerals: Vec<Ephemeral>,
     responses: Vec<ResponsePost>,
+    /// The last Home view per `(team, user)`.
+    homes: HashMap<(String, String), HomeView>,
     calls: Vec<ApiCall>,
     events: broadcast::Sender<SlackEvent>,
 }
@@ -105,6 +119,7 @@ impl Records {
             metadata: HashMap::new(),
             ephemerals: Vec::new(),
             responses: Vec::new(),
+            homes: HashMap::new(),
             calls: Vec::new(),
             events,
         }
@@ -147,6 +162,18 @@ impl Records {
     pub fn respond(&mut self, response: ResponsePost) {
         self.responses.push(response.clone());
         self.emit(SlackEvent::Responded(response));
+    }
+
+    /// Keeps `home` as its person's Home tab, replacing the one before.
+    pub fn publish_home(&mut self, home: HomeView) {
+        let key = (home.team.clone(), home.user.clone());
+        self.homes.insert(key, home.clone());
+        self.emit(SlackEvent::HomePublished(home));
+    }
+
+    /// `user`'s Home tab in `team`, if one was published.
+    pub fn home(&self, team: &str, user: &str) -> Option<HomeView> {
+        self.homes.get(&(team.to_owned(), user.to_owned())).cloned()
     }
 
     pub fn installed(&mut self, team: &str) {

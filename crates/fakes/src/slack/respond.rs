@@ -66,7 +66,7 @@ fn respond(
     let params = Params::parse(headers, None, body)
         .map_err(|_| (StatusCode::BAD_REQUEST, "invalid_payload"))?;
     let content = content(&params).map_err(|refusal| match refusal {
-        Refusal::Error(code) => (StatusCode::BAD_REQUEST, code),
+        Refusal::Error(code) | Refusal::Explained(code, _) => (StatusCode::BAD_REQUEST, code),
         Refusal::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
     })?;
     let url = state.response_urls.get_mut(id).expect("looked up above");

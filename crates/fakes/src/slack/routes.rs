@@ -12,7 +12,7 @@ use axum::routing::{any, get, post};
 
 use super::params::{Answer, Params, Refusal, outcome, refusal_body, reply};
 use super::state::State;
-use super::{FakeSlack, chat, history, oauth, openid, respond};
+use super::{FakeSlack, chat, history, oauth, openid, respond, views};
 use crate::faults;
 
 pub(super) fn router(fake: FakeSlack) -> Router {
@@ -70,6 +70,7 @@ fn call(state: &mut State, method: &str, params: &Params, base_url: &str) -> Ans
         "conversations.replies" => history::replies(state, params),
         "conversations.history" => history::history(state, params),
         "oauth.v2.access" => oauth::access(state, params),
+        "views.publish" => views::publish(state, params),
         "openid.connect.token" => openid::token(state, params, base_url),
         "openid.connect.userInfo" => openid::user_info(state, params),
         _ => Err(Refusal::Error("unknown_method")),

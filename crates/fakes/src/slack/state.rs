@@ -1,11 +1,13 @@
 //! The fake's whole mutable state, behind one lock: the world, the records, pacing,
-//! pending OAuth and sign-in codes, what to do to the next ID token, and minted `response_url`s, and the `ts` clock.
+//! pending OAuth and sign-in codes, what to do to the next ID token, minted
+//! `response_url`s, where the app's events go, and the `ts` clock.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::broadcast;
 
+use super::events::EventsEndpoint;
 use super::pacing::{Buckets, Pacing};
 use super::records::Records;
 use super::world::World;
@@ -63,6 +65,8 @@ pub(super) struct State {
     /// What to do wrong with the next ID token.
     pub tamper: Option<Tamper>,
     pub response_urls: HashMap<String, ResponseUrl>,
+    /// Where the app's events go, once the app said.
+    pub events_endpoint: Option<EventsEndpoint>,
     /// The last `ts` handed out, in Unix microseconds.
     last_ts: u64,
 }
@@ -81,6 +85,7 @@ impl State {
             last_id_token: None,
             tamper: None,
             response_urls: HashMap::new(),
+            events_endpoint: None,
             last_ts: 0,
         }
     }

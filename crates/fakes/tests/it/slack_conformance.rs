@@ -254,7 +254,7 @@ async fn chat_post_message_answers_match_the_spec() {
             burst: 1,
             per_second: 0.1,
         }),
-        update: None,
+        ..Pacing::unlimited()
     });
     slack
         .ok(
@@ -492,4 +492,123 @@ async fn conversations_replies_and_history_answers_match_the_spec() {
         )
         .await;
     spec.check("get", "/conversations.history", "default", &answer);
+}
+
+/// The JSON type of a value, to compare a view with the spec's example view.
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+#[tokio::test]
+async fn views_publish_answers_match_the_spec() {
+    let (spec, slack) = (Spec::load(), Fake::start().await);
+    let view = json!({"type": "home", "blocks": section("*Pipelines*")});
+    let answer = slack
+        .ok("views.publish", json!({"user_id": "U0ALICE", "view": view}))
+        .await;
+    spec.check("get", "/views.publish", "200", &answer);
+    // The schema only says `ok`; the example shows the view object Slack returns: the
+    // fake's has the same fields, each of the same JSON type.
+    let example = &spec.0["paths"]["/views.publish"]["get"]["responses"]["200"]["examples"]["application/json"]
+        ["view"];
+    let shown = &answer["view"];
+    let fields = |view: &Value| -> Vec<(String, &'static str)> {
+        let mut fields: Vec<_> = (view.as_object().unwrap().iter())
+            .map(|(name, value)| (name.clone(), json_type(value)))
+            .collect();
+        fields.sort();
+        fields
+    };
+    assert_eq!(fields(shown), fields(example), "{shown}");
+    assert_eq!(
+        (&shown["type"], &shown["team_id"], &shown["root_view_id"]),
+        (&json!("home"), &json!("T0SANDBOX"), &shown["id"])
+    );
+    assert_eq!(
+        shown["blocks"][0]["text"],
+        json!({"type": "mrkdwn", "text": "*Pipelines*", "verbatim": false})
+    );
+    assert_eq!(
+        slack.fake.home("T0SANDBOX", "U0ALICE").unwrap().view,
+        *shown
+    );
+
+    // As the spec describes the call: form fields, the view as JSON text; it replaces
+    // the person's view.
+    let form = [
+        ("user_id", "U0ALICE".to_owned()),
+        (
+            "view",
+            json!({"type": "home", "blocks": section("second")}).to_string(),
+        ),
+    ];
+    let response = (slack.http.post(format!("{}/api/views.publish", slack.url)))
+        .bearer_auth(&slack.token)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let answer: Value = response.json().await.unwrap();
+    spec.check("get", "/views.publish", "200", &answer);
+    let kept = slack.fake.home("T0SANDBOX", "U0ALICE").unwrap().view;
+    assert_eq!(kept["blocks"][0]["text"]["text"], "second");
+
+    let too_many: Vec<Value> = (0..101).map(|_| json!({"type": "divider"})).collect();
+    let refusals = [
+        (
+            json!({"user_id": "U0DAVE", "view": view}),
+            "invalid `user_id`",
+        ),
+        (json!({"view": view}), "invalid `user_id`"),
+        (
+            json!({"user_id": "U0ALICE"}),
+            "[ERROR] missing required field: view",
+        ),
+        (
+            json!({"user_id": "U0ALICE", "view": {"type": "modal", "blocks": []}}),
+            "[ERROR] must be a valid enum value [json-pointer:/view/type]",
+        ),
+        (
+            json!({"user_id": "U0ALICE", "view": {"type": "home"}}),
+            "[ERROR] missing required field: blocks [json-pointer:/view]",
+        ),
+        (
+            json!({"user_id": "U0ALICE", "view": {"type": "home", "blocks": too_many}}),
+            "[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]",
+        ),
+        (
+            json!({"user_id": "U0ALICE", "view": {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x".repeat(3001)}}]}}),
+            "[ERROR] invalid blocks [json-pointer:/view/blocks]",
+        ),
+    ];
+    for (body, message) in refusals {
+        let (status, answer) = slack.call("views.publish", Some(&slack.token), body).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            answer,
+            json!({"ok": false, "error": "invalid_arguments", "response_metadata": {"messages": [message]}})
+        );
+        spec.check("get", "/views.publish", "default", &answer);
+    }
+    let (_, answer) = slack
+        .refused(
+            "views.publish",
+            None,
+            json!({"user_id": "U0ALICE", "view": view}),
+            "not_authed",
+        )
+        .await;
+    spec.check("get", "/views.publish", "default", &answer);
+    assert_eq!(
+        slack.fake.home("T0SANDBOX", "U0ALICE").unwrap().view,
+        kept,
+        "a refused publish leaves the view as it was"
+    );
 }

@@ -1,6 +1,6 @@
 //! `GET /api/events?user=U…`: the channel as one person sees it, live. The stream
-//! opens with a `snapshot` (channel messages, threads, that person's ephemerals and
-//! the bot's immediate answers to them), then sends each fake Slack event as it
+//! opens with a `snapshot` (channel messages, threads, that person's ephemerals, the
+//! bot's immediate answers to them, and their app Home view), then sends each fake Slack event as it
 //! happens. The snapshot is taken after subscribing, so nothing falls between the
 //! two; an event may repeat what the snapshot showed, and the page applies both
 //! idempotently, by `ts`.
@@ -16,7 +16,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::typing::{self, Said};
 use super::{CHANNEL, Page, PageError, person};
+use chatops_fakes::SANDBOX_TEAM;
 use chatops_fakes::slack::{ChannelMessage, Ephemeral, SlackEvent};
+use serde_json::Value;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct Viewer {
@@ -31,6 +33,8 @@ struct Snapshot {
     threads: BTreeMap<String, Vec<ChannelMessage>>,
     ephemerals: Vec<Ephemeral>,
     said: Vec<Said>,
+    /// Their app Home view, once the bot published one.
+    home: Option<Value>,
 }
 
 pub(super) async fn events(
@@ -56,12 +60,13 @@ pub(super) async fn events(
     Ok(Sse::new(all.map(Ok)).keep_alive(KeepAlive::default()))
 }
 
-/// Whether `user` looking at #deploys sees `change`. `response_url` answers are left
-/// out: the fake Slack also records each as the message or ephemeral it became.
+/// Whether `user` looking at #deploys (or at their Home tab) sees `change`.
+/// `response_url` answers are left out: the fake Slack also records each as the message or ephemeral it became.
 fn seen_by(change: &SlackEvent, user: &str) -> bool {
     match change {
         SlackEvent::Posted(message) | SlackEvent::Updated(message) => message.channel == CHANNEL,
         SlackEvent::Ephemeral(ephemeral) => ephemeral.channel == CHANNEL && ephemeral.user == user,
+        SlackEvent::HomePublished(home) => home.team == SANDBOX_TEAM && home.user == user,
         SlackEvent::Responded(_) | SlackEvent::Installed { .. } => false,
     }
 }
@@ -79,6 +84,7 @@ fn snapshot(page: &Page, user: &str) -> Snapshot {
         threads,
         ephemerals: page.slack.ephemerals(CHANNEL, user),
         said: typing::said_to(page, user),
+        home: page.slack.home(SANDBOX_TEAM, user).map(|home| home.view),
     }
 }
 

@@ -1,13 +1,14 @@
-//! The sandbox's Slack-like page: #deploys of the Sandbox workspace in a browser.
-//! It shows what the fake Slack records, live over server-sent events; sends typed
-//! `/h` commands and button clicks to the real bot, signed as Slack signs them; and
-//! has a panel that plays the fakes' world (CI, failures, crashes, pace, who you are).
+//! The sandbox's Slack-like page: #deploys of the Sandbox workspace in a browser, and
+//! the app's Home tab. It shows what the fake Slack records, live over server-sent
+//! events; sends typed `/h` commands, button clicks and Home openings to the real bot,
+//! signed as Slack signs them; and has a panel that plays the fakes' world (CI, failures, crashes, pace, who you are).
 //!
 //! Plain HTML, CSS and JavaScript compiled into the binary ([`assets`]); the page
 //! never puts message text into HTML, it builds DOM text nodes.
 
 mod assets;
 mod feed;
+mod home;
 mod typing;
 mod world;
 
@@ -103,6 +104,7 @@ impl Page {
             .route("/api/events", get(feed::events))
             .route("/api/commands", post(typing::command))
             .route("/api/clicks", post(typing::click))
+            .route("/api/home", post(home::open))
             .route("/api/world", post(world::play))
             .with_state(self)
     }

@@ -103,6 +103,9 @@ pub(super) struct Click {
     value: Option<String>,
     /// The button's label.
     text: String,
+    /// The Home view the button is in, instead of a message.
+    #[serde(default)]
+    view_id: Option<String>,
 }
 
 /// `POST /api/clicks`: a button without a `url` was clicked. Answers a `note` to
@@ -112,13 +115,18 @@ pub(super) async fn click(
     Json(click): Json<Click>,
 ) -> Result<Json<Value>, PageError> {
     let who = person(&click.user)?;
-    let message = if click.ephemeral {
-        None
-    } else {
-        Some(find_message(&page, &click.message_ts)?)
+    let payload = match &click.view_id {
+        Some(view_id) => super::home::block_actions(who, view_id, action(&click)),
+        None => {
+            let message = if click.ephemeral {
+                None
+            } else {
+                Some(find_message(&page, &click.message_ts)?)
+            };
+            let response_url = page.slack.response_url(SANDBOX_TEAM, CHANNEL, who.id);
+            block_actions(who, &click, message.as_ref(), &response_url)
+        }
     };
-    let response_url = page.slack.response_url(SANDBOX_TEAM, CHANNEL, who.id);
-    let payload = block_actions(who, &click, message.as_ref(), &response_url);
     let (status, body) = page
         .bot
         .interact(&page.interactions_url, &payload)
@@ -148,6 +156,22 @@ fn find_message(page: &Page, ts: &str) -> Result<ChannelMessage, PageError> {
         .ok_or_else(|| PageError::BadRequest(format!("there is no message {ts} in #deploys")))
 }
 
+/// The button clicked, as a `block_actions` payload names it.
+fn action(click: &Click) -> Value {
+    let mut action = json!({
+        "type": "button",
+        "action_id": click.action_id,
+        "block_id": click.block_id,
+        "text": {"type": "plain_text", "text": click.text, "emoji": true},
+        "action_ts": now_ts(),
+    });
+    // Slack leaves `value` out for a button that has none (a link button).
+    if let Some(value) = &click.value {
+        action["value"] = json!(value);
+    }
+    action
+}
+
 /// The `block_actions` payload Slack sends for a click on a message's button.
 fn block_actions(
     who: &super::Person,
@@ -169,18 +193,8 @@ fn block_actions(
         "trigger_id": trigger_id(),
         "channel": {"id": CHANNEL, "name": "deploys"},
         "response_url": response_url,
-        "actions": [{
-            "type": "button",
-            "action_id": click.action_id,
-            "block_id": click.block_id,
-            "text": {"type": "plain_text", "text": click.text, "emoji": true},
-            "action_ts": now_ts(),
-        }],
+        "actions": [action(click)],
     });
-    // Slack leaves `value` out for a button that has none (a link button).
-    if let Some(value) = &click.value {
-        payload["actions"][0]["value"] = json!(value);
-    }
     // Slack sends the message only for messages in the channel, not for ephemerals.
     if let Some(message) = message {
         payload["message"] = json!({

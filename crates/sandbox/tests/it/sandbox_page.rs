@@ -22,7 +22,7 @@ fn screenshots() -> PathBuf {
 }
 
 /// Saves a screenshot and says where.
-fn save(name: &str, png: &[u8]) {
+pub(crate) fn save(name: &str, png: &[u8]) {
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is not a PNG");
     let dir = screenshots();
     std::fs::create_dir_all(&dir).unwrap();

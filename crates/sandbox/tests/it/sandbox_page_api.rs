@@ -85,7 +85,7 @@ async fn the_event_stream_opens_with_a_snapshot_then_sends_what_the_bot_posts() 
         assert_eq!(event, "snapshot");
         assert_eq!(
             snapshot,
-            json!({"messages": [], "threads": {}, "ephemerals": [], "said": []})
+            json!({"messages": [], "threads": {}, "ephemerals": [], "said": [], "home": null})
         );
         let mut bob = EventStream::open(&page, "U0BOB").await;
         assert_eq!(bob.next().await.0, "snapshot");

@@ -209,11 +209,11 @@ async fn setup_md_names_every_callback_and_every_variable_to_set() {
             "/slack/oauth/callback"
         ]
     );
-    for path in callbacks
-        .iter()
-        .map(String::as_str)
-        .chain(["/slack/commands"])
-    {
+    for path in callbacks.iter().map(String::as_str).chain([
+        "/slack/commands",
+        "/slack/interactions",
+        "/slack/events",
+    ]) {
         let url = format!("{PLACEHOLDER}{path}");
         assert!(setup.contains(&url), "SETUP.md does not mention {url}");
     }

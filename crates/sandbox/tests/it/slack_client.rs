@@ -400,7 +400,7 @@ async fn ten_posts_at_once_past_the_pace_hand_their_429_back_unrepeated() {
     };
     slack.fake.set_pacing(Pacing {
         post_message: Some(per_channel),
-        update: None,
+        ..Pacing::unlimited()
     });
     let messages: Vec<_> = (0..10).map(|n| Message::text(n.to_string())).collect();
     let posts = messages.iter().map(|message| slack.post(DEPLOYS, message));

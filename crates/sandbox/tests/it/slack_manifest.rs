@@ -16,7 +16,7 @@ use serde_json::Value;
 /// reference): `conversations.*` read back the bot's own posts in public
 /// (`channels:`) and private (`groups:`) channels. A method missing here fails the
 /// test, so a new call cannot ship without its scope.
-const METHOD_SCOPES: [(&str, &[&str]); 6] = [
+const METHOD_SCOPES: [(&str, &[&str]); 7] = [
     ("chat.postMessage", &["chat:write"]),
     ("chat.update", &["chat:write"]),
     ("chat.postEphemeral", &["chat:write"]),
@@ -29,6 +29,8 @@ const METHOD_SCOPES: [(&str, &[&str]); 6] = [
         &["channels:history", "groups:history"],
     ),
     ("oauth.v2.access", &[]),
+    // The Home tab; Slack asks no scope for it (the OpenAPI document says `none`).
+    ("views.publish", &[]),
 ];
 
 /// The manifest's keys, per section, from Slack's app manifest reference (see
@@ -70,6 +72,18 @@ fn the_manifest_uses_only_slack_manifest_fields() {
     assert_keys_within(&manifest["features"], &features, "features");
     let bot_user = ["display_name", "always_online"];
     assert_keys_within(&manifest["features"]["bot_user"], &bot_user, "bot_user");
+    let app_home = [
+        "home_tab_enabled",
+        "messages_tab_enabled",
+        "messages_tab_read_only_enabled",
+    ];
+    assert_keys_within(&manifest["features"]["app_home"], &app_home, "app_home");
+    let events = ["request_url", "bot_events", "user_events"];
+    assert_keys_within(
+        &manifest["settings"]["event_subscriptions"],
+        &events,
+        "event_subscriptions",
+    );
     let command = [
         "command",
         "description",
@@ -186,6 +200,28 @@ fn the_manifest_asks_for_exactly_the_scopes_the_code_needs() {
     string(&commands[0]["description"], "description");
 }
 
+/// The bot subscribes to exactly the events its `/slack/events` acts on, with the
+/// Home tab on for `app_home_opened`; and those events need no scope beyond the ones
+/// the methods need (checked above).
+#[test]
+fn the_manifest_subscribes_to_exactly_the_events_the_code_handles() {
+    let manifest = manifest();
+    let events = &manifest["settings"]["event_subscriptions"];
+    let subscribed: Vec<&str> = events["bot_events"]
+        .as_array()
+        .expect("bot_events is a list")
+        .iter()
+        .map(|event| string(event, "an event"))
+        .collect();
+    assert_eq!(subscribed, chatops::edge::events::HANDLED_EVENTS);
+    assert_eq!(
+        events.get("user_events"),
+        None,
+        "no user events are handled"
+    );
+    assert_eq!(manifest["features"]["app_home"]["home_tab_enabled"], true);
+}
+
 /// `https://YOUR-APP.herokuapp.com/x` -> `/x`, failing on any other host.
 fn placeholder_path(url: &str) -> &str {
     url.strip_prefix(PLACEHOLDER)
@@ -222,6 +258,11 @@ async fn every_url_in_the_manifest_and_app_json_is_a_route_the_bot_serves() {
         let answer = status(&app, reqwest::Method::POST, path).await;
         assert!(![404, 405].contains(&answer), "{path}: {answer}");
     }
+    let events = &manifest["settings"]["event_subscriptions"];
+    let path = placeholder_path(string(&events["request_url"], "request_url"));
+    assert_eq!(path, "/slack/events");
+    let answer = status(&app, reqwest::Method::POST, path).await;
+    assert!(![404, 405].contains(&answer), "{path}: {answer}");
     let success = string(&app_json()["success_url"], "success_url").to_owned();
     assert_eq!(status(&app, reqwest::Method::GET, &success).await, 200);
     app.finish().await;

@@ -14,6 +14,8 @@ const state = {
   threads: new Map(),
   // The thread pane's parent ts, when open.
   open: null,
+  // Whether the Home tab is shown instead of #deploys.
+  home: false,
 };
 
 const el = (tag, className, text) => {
@@ -177,9 +179,14 @@ function applySnapshot(snapshot) {
     showInChannel({ ...ephemeral, ts: ephemeral.message_ts }, "ephemeral"));
   snapshot.said.forEach((said) => showInChannel(said, "said"));
   if (state.open) drawThread();
+  drawHome(snapshot.home);
 }
 
 function applyChange(change) {
+  if (change.event === "home_published") {
+    drawHome(change.view);
+    return;
+  }
   if (change.event === "ephemeral") {
     showInChannel({ ...change, ts: change.message_ts }, "ephemeral");
     return;
@@ -200,6 +207,63 @@ function connect() {
   feed.addEventListener("slack", (event) => applyChange(JSON.parse(event.data)));
   feed.addEventListener("resync", connect);
 }
+
+// --- The app's Home tab ----------------------------------------------------
+
+// The Home view the bot last published for you; its buttons click like any other,
+// as a click in a view.
+function drawHome(view) {
+  const into = $("home-view");
+  if (!view) {
+    into.replaceChildren(el("p", "hint", "The bot has not published your Home tab yet."));
+    return;
+  }
+  const ctx = { userName, onButton: (button, block) => clickHome(view, button, block) };
+  into.replaceChildren(Blocks.render(view.blocks, "", ctx));
+}
+
+async function clickHome(view, button, block) {
+  $("home-status").textContent = "";
+  try {
+    const answer = await api("/api/clicks", {
+      user: state.user,
+      view_id: view.id,
+      message_ts: "",
+      ephemeral: false,
+      block_id: block.block_id || block.type,
+      action_id: button.action_id || "",
+      value: button.value ?? null,
+      text: (button.text && button.text.text) || "",
+    });
+    $("home-status").textContent = answer.note || "Sent: the answer shows in #deploys.";
+  } catch (error) {
+    $("home-status").textContent = error.message;
+  }
+}
+
+// Shows #deploys or the Home tab; opening Home sends the bot app_home_opened.
+async function show(home) {
+  state.home = home;
+  $("channel").hidden = home;
+  $("home").hidden = !home;
+  $("thread").hidden = home || !state.open;
+  const current = (node, on) =>
+    on ? node.setAttribute("aria-current", "page") : node.removeAttribute("aria-current");
+  current($("channel-link"), !home);
+  current($("home-link"), home);
+  if (!home) return;
+  $("home-status").textContent = "opening…";
+  try {
+    const answer = await api("/api/home", { user: state.user });
+    if (answer.view) drawHome(answer.view);
+    $("home-status").textContent = answer.note || "live";
+  } catch (error) {
+    $("home-status").textContent = error.message;
+  }
+}
+
+$("channel-link").addEventListener("click", () => show(false));
+$("home-link").addEventListener("click", () => show(true));
 
 // --- The composer -----------------------------------------------------------
 
@@ -251,6 +315,7 @@ function becomes(id) {
   const person = state.setup.people.find((known) => known.id === id);
   $("user-about").textContent = person.about;
   connect();
+  if (state.home) show(true);
 }
 
 async function start() {

@@ -1,0 +1,109 @@
+//! The sandbox page's Home tab in headless Chromium, started as `chatops-sandbox
+//! sandbox` starts it: opening it sends the bot a signed `app_home_opened` and shows
+//! the view it publishes; after a deploy typed in #deploys the view has its buttons,
+//! and Deploy to staging presses through the same path as the page's other buttons.
+//! Screenshots go to `$CARGO_TARGET_DIR/screenshots/` (or `target/screenshots/`).
+
+use std::time::{Duration, Instant};
+
+use crate::common;
+use crate::sandbox_page::save;
+
+use chatops_fakes::slack::FakeSlack;
+use common::browser::Browser;
+use common::databases;
+use common::sandbox::{CHANNEL, Started};
+
+const ACK: &str = "On it: deploying paipu to staging. Progress will show in this channel.";
+
+/// Waits until #deploys has `count` parents that say the deploy is done, each with its
+/// four replies: the machine's speed is not the page's business.
+async fn deployed(slack: &FakeSlack, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done = (slack.channel_messages(CHANNEL).iter())
+            .filter(|m| m.thread_ts.is_none() && m.text == "Deployed paipu-app-staging")
+            .filter(|m| slack.thread(CHANNEL, &m.ts).len() == 4)
+            .count();
+        if done == count {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{done} deploys done, not {count}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_home_tab_shows_the_published_view_and_its_buttons_deploy() {
+    let browser = Browser::start().await;
+    for db in databases().await {
+        let backend = db.backend_name();
+        let sandbox = Started::new(db).await;
+        let slack = &sandbox.running.fakes.slack;
+        browser.goto(&sandbox.running.page_url).await;
+        browser.wait_for_text("#connection", "live").await;
+
+        browser.click(&browser.find("#home-link").await).await;
+        browser
+            .wait_for_text("#home-view .section", "Pipelines alice@example.com can see")
+            .await;
+        let notes = browser
+            .wait_for_texts("#home-view .context", |texts| texts.len() == 4)
+            .await;
+        assert_eq!(
+            notes,
+            [
+                "Deploy it once with /h deploy atlas in a channel; its buttons then post there.",
+                "Deploy it once with /h deploy paipu in a channel; its buttons then post there.",
+                "Deploy it once with /h deploy vault in a channel; its buttons then post there.",
+                "Kept up to date while you look at it. /h help lists every command.",
+            ]
+        );
+        save(
+            &format!("sandbox-home-{backend}.png"),
+            &browser.screenshot().await,
+        );
+
+        browser.click(&browser.find("#channel-link").await).await;
+        let input = browser.find("#message-input").await;
+        browser
+            .type_and_enter(&input, "/h deploy paipu to staging")
+            .await;
+        deployed(slack, 1).await;
+        browser.click(&browser.find("#home-link").await).await;
+        let buttons = "#home-view .actions button";
+        let labels = browser
+            .wait_for_texts(buttons, |texts| texts.len() == 3)
+            .await;
+        assert_eq!(
+            labels,
+            [
+                "Deploy to staging",
+                "Promote to production",
+                "Deploy to production"
+            ],
+            "paipu, deployed in #deploys, has buttons; atlas and vault have none yet"
+        );
+        browser.click(&browser.find_all(buttons).await[0]).await;
+        browser
+            .wait_for_text("#home-status", "Sent: the answer shows in #deploys.")
+            .await;
+        deployed(slack, 2).await;
+        save(
+            &format!("sandbox-home-buttons-{backend}.png"),
+            &browser.screenshot().await,
+        );
+
+        browser.click(&browser.find("#channel-link").await).await;
+        browser
+            .wait_for_texts("#messages li.ephemeral .content", |texts| {
+                texts.iter().filter(|text| *text == ACK).count() == 2
+            })
+            .await;
+        sandbox.finish().await;
+    }
+    browser.quit().await;
+}
