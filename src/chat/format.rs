@@ -19,3 +19,15 @@ pub fn duration(from_ms: i64, to_ms: i64) -> String {
         _ => format!("{}m {}s", secs / 60, secs % 60),
     }
 }
+
+/// `1st`, `2nd`, `3rd`, `4th`, ..., `11th`, `21st`.
+pub fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}

@@ -11,7 +11,7 @@ mod press;
 mod reply;
 
 pub use crate::slack::api::ResponseType;
-pub use format::{clock_time, duration, short_sha};
+pub use format::{clock_time, duration, ordinal, short_sha};
 pub use invocation::Invocation;
 pub use mrkdwn::{code_block, escape};
 pub use press::{

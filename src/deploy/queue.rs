@@ -12,7 +12,7 @@ use super::gate::{self, Place};
 use super::start::{deploying, request};
 use super::steps::{Outcome, enter, fail};
 use crate::bot::BotState;
-use crate::chat::{DEQUEUE_ACTION, QUEUE_ACTION, clock_time, escape, short_sha};
+use crate::chat::{DEQUEUE_ACTION, QUEUE_ACTION, clock_time, escape, ordinal, short_sha};
 use crate::locks::{self, Change};
 use crate::outbox::Post;
 use crate::slack::api::{Button, ButtonStyle, Message};
@@ -295,21 +295,10 @@ pub(super) fn what(pipeline: &str, branch: Option<&str>) -> String {
     }
 }
 
-/// `1st`, `2nd`, `3rd`, `4th`, ..., `11th`, `21st`.
-pub(super) fn ordinal(n: usize) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{deploying, holder_words, ordinal};
+    use super::{deploying, holder_words};
+    use crate::chat::ordinal;
     use crate::store::AppLock;
 
     #[test]

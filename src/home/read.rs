@@ -11,11 +11,11 @@ use super::press;
 use super::view::{Dashboard, Part, PipelineView};
 use crate::accounts::{LinkError, Linked};
 use crate::bot::{Bot, BotState};
-use crate::chat::{escape, short_sha};
+use crate::chat::{escape, ordinal, short_sha};
 use crate::pipelines::{current_release, release_sha};
 use crate::resolver::{Asking, ResolveError, Resolver, StageApps};
 use crate::slack::api::Button;
-use crate::store::{DeployRow, StageLock};
+use crate::store::{DeployRow, DeployState, QueueEntry, StageLock};
 use crate::when;
 
 const HOME: Asking = Asking {
@@ -148,7 +148,13 @@ async fn stage_part(
     let locks = (app.store.stage_locks(team_id, pipeline, stage_name).await).unwrap_or_default();
     lines.extend(locks.iter().map(lock_line));
     lines.extend(running.iter().map(|deploy| running_line(deploy, now)));
-    if let Some(link) = last_thread(app, deploys.first()).await {
+    for heroku_app in &stage.apps {
+        let line = (app.store.queue_of_app(team_id, &heroku_app.id).await).unwrap_or_default();
+        lines.extend(line.iter().map(|entry| queued_line(entry, now)));
+    }
+    // A deploy waiting in line has no thread yet: the link is to the last one that ran.
+    let last = deploys.iter().find(|d| d.state != DeployState::Queued);
+    if let Some(link) = last_thread(app, last).await {
         lines.push(link);
     }
     Part::Stage {
@@ -220,6 +226,21 @@ fn running_line(deploy: &DeployRow, now: i64) -> String {
         verb(deploy),
         deploy.state,
         when::ago(deploy.created_at, now)
+    )
+}
+
+/// `:busstop: 1st in line for paipu-app-staging: <@U0BOB>'s deploy of paipu/feature-x, queued 2m ago`
+fn queued_line(entry: &QueueEntry, now: i64) -> String {
+    let what = match &entry.branch {
+        Some(branch) => format!("{}/{}", escape(&entry.pipeline), escape(branch)),
+        None => escape(&entry.pipeline),
+    };
+    format!(
+        ":busstop: {} in line for {}: <@{}>'s deploy of {what}, queued {}",
+        ordinal(entry.position),
+        escape(entry.app_name.as_deref().unwrap_or("the app")),
+        entry.user_id,
+        when::ago(entry.queued_at, now)
     )
 }
 

@@ -163,11 +163,12 @@ impl Store {
         Ok(known > 0)
     }
 
-    /// A team's deploys that have not finished, oldest first.
+    /// A team's deploys that have started and not finished (those waiting in line are
+    /// the queue's), oldest first.
     pub async fn running_deploys(&self, team_id: &str) -> anyhow::Result<Vec<DeployRow>> {
         sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM deploys WHERE team_id = $1 AND finished_at IS NULL \
-             ORDER BY created_at, id"
+             AND state <> 'queued' ORDER BY created_at, id"
         ))
         .bind(team_id)
         .fetch_all(&self.pool)

@@ -243,7 +243,7 @@ async fn home_is_republished_with_locks_and_the_last_deploy_when_they_change() {
 }
 
 #[tokio::test]
-async fn a_running_deploy_shows_in_its_stage_with_who_what_and_its_step() {
+async fn a_running_deploy_and_the_line_behind_it_show_in_their_stage() {
     for (world, _) in worlds(NOW).await {
         let heroku = &world.app.sandbox.heroku;
         heroku.set_timings(chatops_fakes::heroku::Timings {
@@ -252,8 +252,15 @@ async fn a_running_deploy_shows_in_its_stage_with_who_what_and_its_step() {
         });
         say(&world, ALICE, "deploy paipu to staging").await;
         let building = world.wait_for_state(1, DeployState::Building).await;
+        let queued = say(&world, BRUNO, "deploy paipu/feature-x to staging queue").await;
+        assert_eq!(
+            queued.text,
+            "On it: deploying paipu/feature-x to staging, waiting in line if the app is busy. \
+             Progress will show in this channel."
+        );
+        world.wait_for_state(2, DeployState::Queued).await;
         open_home(&world, SANDBOX_TEAM, ALICE).await;
-        let running = |texts: &[String]| texts.iter().any(|t| t.contains(":hourglass:"));
+        let running = |texts: &[String]| texts.iter().any(|t| t.contains(":busstop:"));
         let texts = home_until(&world, SANDBOX_TEAM, ALICE, running).await;
         let staging = texts.iter().find(|t| t.contains(":hourglass:")).unwrap();
         let parent = world.app.sandbox.slack.channel_messages(CHANNEL)[0].clone();
@@ -265,7 +272,9 @@ async fn a_running_deploy_shows_in_its_stage_with_who_what_and_its_step() {
         assert_eq!(
             *staging,
             format!(
-                "_staging_\n{}\n:hourglass: <@U0ALICE> is deploying master ({}): building, started just now\n<{link}|Last deploy's thread>",
+                "_staging_\n{}\n:hourglass: <@U0ALICE> is deploying master ({}): building, started just now\n\
+                 :busstop: 1st in line for paipu-app-staging: <@U0BRUNO>'s deploy of paipu/feature-x, queued just now\n\
+                 <{link}|Last deploy's thread>",
                 app_line(
                     &world,
                     "paipu-app-staging",
