@@ -107,3 +107,58 @@ async fn the_home_tab_shows_the_published_view_and_its_buttons_deploy() {
     }
     browser.quit().await;
 }
+
+/// A deploy typed while another runs waits in line: its requester sees where, with a
+/// Cancel button, in #deploys, and the Home tab lists it under its stage.
+#[tokio::test]
+async fn a_queued_deploy_shows_in_the_channel_and_on_the_home_tab() {
+    let browser = Browser::start().await;
+    for db in databases().await {
+        let backend = db.backend_name();
+        let sandbox = Started::new(db).await;
+        // The first deploy builds for the whole test, so the second stays in line.
+        let heroku = &sandbox.running.fakes.heroku;
+        heroku.set_timings(chatops_fakes::heroku::Timings {
+            build: Duration::from_secs(120),
+            ..chatops_fakes::heroku::Timings::SANDBOX
+        });
+        browser.goto(&sandbox.running.page_url).await;
+        browser.wait_for_text("#connection", "live").await;
+        let input = browser.find("#message-input").await;
+        browser
+            .type_and_enter(&input, "/h deploy paipu to staging")
+            .await;
+        browser
+            .type_and_enter(&input, "/h deploy paipu/feature-x to staging queue")
+            .await;
+        let in_line = |texts: &[String]| texts.iter().any(|t| t.starts_with("1st in line for"));
+        browser
+            .wait_for_texts("#messages li.ephemeral .content", in_line)
+            .await;
+        save(
+            &format!("sandbox-queued-{backend}.png"),
+            &browser.screenshot().await,
+        );
+
+        browser.click(&browser.find("#home-link").await).await;
+        let queued = browser
+            .wait_for_texts("#home-view .section", |texts| {
+                texts
+                    .iter()
+                    .any(|t| t.contains("in line for paipu-app-staging"))
+            })
+            .await;
+        let staging = queued.iter().find(|t| t.contains("in line for")).unwrap();
+        assert!(
+            staging
+                .contains("1st in line for paipu-app-staging: @alice's deploy of paipu/feature-x"),
+            "{staging}"
+        );
+        save(
+            &format!("sandbox-home-queue-{backend}.png"),
+            &browser.screenshot().await,
+        );
+        sandbox.finish().await;
+    }
+    browser.quit().await;
+}
