@@ -79,11 +79,18 @@ impl Figures {
         self.busiest_channel_posts.saturating_sub(3) as f64
     }
 
+    /// The least time the bot's own pace (a burst of 2, then a post every 1.1 s per
+    /// channel: Slack's with a margin, `src/slack/pacer.rs`) takes for them.
+    fn seconds_bot_pace_takes(&self) -> f64 {
+        self.busiest_channel_posts.saturating_sub(2) as f64 * 1.1
+    }
+
     fn print(&self) {
         eprintln!(
             "chaos run: {} deploys and {} promotions, 3 bots, {} kills, {} fault rules armed; \
              all finished after {:.1}s, outbox drained after {:.1}s ({} posts into the \
-             busiest channel, which Slack's pace allows in {:.0}s at the least: {:+.1}%); \
+             busiest channel, which Slack's pace allows in {:.0}s at the least: {:+.1}%; \
+             the bot's pace in {:.0}s: {:+.1}%); \
              {} Slack calls answered 429 by its pacing, {} messages retried after a failure",
             self.deploys,
             self.promotions,
@@ -94,6 +101,8 @@ impl Figures {
             self.busiest_channel_posts,
             self.seconds_slack_allows(),
             (self.seconds_to_drain / self.seconds_slack_allows() - 1.0) * 100.0,
+            self.seconds_bot_pace_takes(),
+            (self.seconds_to_drain / self.seconds_bot_pace_takes() - 1.0) * 100.0,
             self.slack_pacing_429s,
             self.retried_messages
         );
