@@ -77,9 +77,10 @@ fn print_header(deploys: usize) -> anyhow::Result<()> {
         load_average()?
     );
     println!(
-        "lag: from a Heroku change (build succeeded, release succeeded, dynos up) reaching \
-         a webhook recorder subscribed before the bot, to the bot's state transition (its \
-         `deploy moved` log line), both on the wall clock"
+        "lag: from a Heroku change (build succeeded, release succeeded, dynos up) as the fake \
+         Heroku published it, to the bot's state transition (its `deploy moved` log line), \
+         both on the wall clock; webhooks: from the change to its delivery reaching a \
+         recorder subscribed before the bot (the fake sends one delivery at a time)"
     );
     println!(
         "{:<8} {:>5} {:>7} {:>10} {:>9} {:>8} {:>8} {:>8} {:>8} {:>5} {:>10} {:>11} {:>17}",
@@ -121,11 +122,14 @@ fn print_row(row: &Row, load_before: &str, load_after: &str) {
         peaks.join("/")
     );
     println!(
-        "      {} lag samples ({} acted on before the webhook came, counted as 0); per deploy: \
+        "      {} lag samples, {} of the steps taken before their webhook reached the recorder; \
+         webhook delivery p50/p99 {:.0}/{:.0} ms; per deploy: \
          {:.1} Heroku and {:.1} GitHub requests, {:.1} chat.postMessage and {:.1} chat.update; \
          load average {load_before} before, {load_after} after",
         lags.len(),
         row.lags.before_webhook,
+        rank(&row.lags.delivery_ms, 0.5),
+        rank(&row.lags.delivery_ms, 0.99),
         row.heroku_requests as f64 / n,
         row.github_requests as f64 / n,
         row.slack_posts as f64 / n,

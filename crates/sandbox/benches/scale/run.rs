@@ -13,7 +13,7 @@ use chatops_sandbox::slash::{SlashSender, Typist};
 use futures_util::StreamExt;
 
 use crate::database::Database;
-use crate::moves::{self, Lags};
+use crate::moves::{self, Clocks, Lags};
 use crate::procfs::{cpu_time, memory_mib, reset_peak_memory};
 use crate::world::{ALICE, World};
 
@@ -96,7 +96,17 @@ pub async fn run(server: Option<&str>, processes: usize, deploys: usize) -> anyh
         app_ids.insert(deploy.id, deploy.app_id.unwrap_or_default());
     }
     let lines: Vec<String> = bots.iter().flat_map(BotProcess::log_lines).collect();
-    let lags = moves::measure(&lines, &app_ids, &world.recorded.snapshot(), origin)?;
+    let published: HashMap<String, Instant> = sandbox
+        .heroku
+        .deliveries()
+        .into_iter()
+        .map(|delivery| (delivery.id, delivery.published))
+        .collect();
+    let clocks = Clocks {
+        origin,
+        published: &published,
+    };
+    let lags = moves::measure(&lines, &app_ids, &world.recorded.snapshot(), &clocks)?;
     let calls = sandbox.slack.api_calls();
     let count = |method: &str| calls.iter().filter(|call| call.method == method).count();
     let row = Row {
