@@ -11,16 +11,25 @@
 
 #[path = "deploys/bot.rs"]
 mod bot;
+#[path = "shared/database.rs"]
+mod database;
 #[path = "deploys/lag.rs"]
 mod lag;
+#[path = "shared/percentile.rs"]
+mod percentile;
+#[path = "shared/procfs.rs"]
+mod procfs;
+#[path = "shared/recorder.rs"]
+mod recorder;
 #[path = "deploys/throughput.rs"]
 mod throughput;
 
 use std::time::Duration;
 
-use bot::{Bot, Database};
+use bot::Bot;
 use chatops_fakes::Fakes;
 use chatops_fakes::slack::Pacing;
+use database::Database;
 
 /// Production's `POLL_INTERVAL_MS` default.
 const PRODUCTION_POLL: Duration = Duration::from_secs(5);

@@ -1,6 +1,8 @@
 //! What happens to the fake's apps: builds, releases, slugs, dynos, promotions,
 //! webhook subscriptions and deliveries, and the requests that asked for them.
 
+use std::time::Instant;
+
 /// The status builds, releases and promotion targets share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -160,6 +162,9 @@ pub struct Delivery {
     /// The receiver's status code on the last attempt; `None` if it could not be reached.
     pub last_status: Option<u16>,
     pub succeeded: bool,
+    /// When the event happened (and the delivery was queued): the sender posts one
+    /// delivery at a time, so a receiver may hear of it much later.
+    pub published: Instant,
 }
 
 /// A request the fake received, before faults and authentication.

@@ -320,6 +320,12 @@ impl FakeHeroku {
         self.with_world(|world| world.requests.iter().cloned().collect())
     }
 
+    /// How many requests arrived in all, failed or not (the log of [`Self::requests`]
+    /// keeps only the latest 10,000).
+    pub fn requests_total(&self) -> u64 {
+        self.with_world(|world| world.requests_total)
+    }
+
     /// Every request let through, with the account it acted for, in order.
     pub fn admitted(&self) -> Vec<ActedRequest> {
         self.with_world(|world| world.admitted.iter().cloned().collect())

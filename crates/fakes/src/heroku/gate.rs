@@ -38,7 +38,10 @@ pub(super) async fn record(
         method: request.method().to_string(),
         path: request.uri().path().to_owned(),
     };
-    fake.with_world(|world| keep(&mut world.requests, seen));
+    fake.with_world(|world| {
+        world.requests_total += 1;
+        keep(&mut world.requests, seen);
+    });
     next.run(request).await
 }
 

@@ -4,7 +4,7 @@
 //! and retried for `sync`.
 
 use std::sync::Weak;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -190,7 +190,7 @@ impl World {
         previous_data: Value,
     ) {
         let resource = include.trim_start_matches("api:");
-        let (event_id, stamp) = (new_id(), rfc3339(now()));
+        let (event_id, stamp, published) = (new_id(), rfc3339(now()), Instant::now());
         let user = self.user(actor_id);
         let actor = json!({"email": user.email, "id": user.id});
         let subscribed = self.webhooks.iter().filter(|webhook| {
@@ -221,6 +221,7 @@ impl World {
                 attempts: 0,
                 last_status: None,
                 succeeded: false,
+                published,
             };
             let outgoing = Outgoing {
                 delivery_id,

@@ -191,6 +191,8 @@ pub(super) struct World {
     pub oauth_clients: Vec<OAuthClient>,
     pub token_lifetime: Duration,
     pub requests: VecDeque<SeenRequest>,
+    /// Every request ever received: `requests` keeps only the latest.
+    pub requests_total: u64,
     /// The account each admitted request acted for, in order (email, method, path).
     pub admitted: VecDeque<ActedRequest>,
     /// Output streams by build or release id.

@@ -113,6 +113,22 @@ impl FakeSlack {
             .unwrap_or_else(|| panic!("no live bot token for team {team}"))
     }
 
+    /// Adds workspace `team` named `name`, with `people` and `channels` (each as
+    /// `(id, name)`; everyone, the bot included, is in every channel), and installs the
+    /// app there, as a bot serving many workspaces sees; returns its bot token. Pacing
+    /// applies to it as to any workspace.
+    pub fn add_workspace(
+        &self,
+        team: &str,
+        name: &str,
+        people: &[(&str, &str)],
+        channels: &[(&str, &str)],
+    ) -> String {
+        self.lock()
+            .world
+            .add_workspace(team, name, people, channels)
+    }
+
     /// Revokes a token, as uninstalling the app does; calls with it then answer
     /// `token_revoked`, and the next install mints a new one. False if unknown.
     pub fn revoke_token(&self, token: &str) -> bool {

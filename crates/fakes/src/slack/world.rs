@@ -92,6 +92,31 @@ impl World {
         world
     }
 
+    /// Adds workspace `id` with `people` (`(id, name)`) and `channels` (`(id, name)`,
+    /// every person in each, the bot too), and installs the app there; returns the bot
+    /// token. Channel ids must be new: Slack's are unique across workspaces.
+    pub fn add_workspace(
+        &mut self,
+        id: &str,
+        name: &str,
+        people_: &[(&str, &str)],
+        channels: &[(&str, &str)],
+    ) -> String {
+        let members: Vec<&str> = people_.iter().map(|(user, _)| *user).collect();
+        self.workspaces.push(Workspace {
+            id: id.into(),
+            name: name.into(),
+            bot_user_id: format!("U0BOT{id}"),
+            bot_id: format!("B0BOT{id}"),
+            users: people(people_),
+            channels: channels
+                .iter()
+                .map(|(channel_id, name)| channel(channel_id, name, true, &members))
+                .collect(),
+        });
+        self.install(id)
+    }
+
     pub fn workspace(&self, team: &str) -> Option<&Workspace> {
         self.workspaces
             .iter()
@@ -190,4 +215,34 @@ fn digits(count: usize) -> String {
 /// Random letters and digits, for secrets nobody can guess.
 pub(super) fn random_alphanumeric(count: usize) -> String {
     (0..count).map(|_| fastrand::alphanumeric()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_added_workspace_is_installed_and_its_channels_postable_with_its_token_only() {
+        let mut world = World::seeded();
+        let token = world.add_workspace(
+            "T0ADDED",
+            "Added",
+            &[("U0EVE", "eve")],
+            &[("C0ADDED", "ops")],
+        );
+        let added = world.authenticate(Some(&token)).expect("its token works");
+        assert_eq!(added.id, "T0ADDED");
+        assert_eq!(
+            added.postable_channel(Some("C0ADDED")).unwrap().members,
+            ["U0EVE"]
+        );
+        let sandbox = world
+            .authenticate(Some(&world.bot_token("T0SANDBOX").unwrap()))
+            .unwrap();
+        assert_eq!(
+            sandbox.postable_channel(Some("C0ADDED")).unwrap_err(),
+            Refusal::Error("channel_not_found"),
+            "another workspace's token cannot post there"
+        );
+    }
 }

@@ -1,7 +1,6 @@
 //! The bench's bot: the real app served in this process against a sandbox (as
 //! `serve` runs it: deploy worker, outbox, webhook receiver), alice linked, commands
-//! typed as Slack sends them; a fresh database per run; and this process's CPU time
-//! and memory from `/proc`.
+//! typed as Slack sends them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -13,9 +12,10 @@ use chatops::clock::Clock;
 use chatops::store::Store;
 use chatops_fakes::{Fakes, SANDBOX_TEAM};
 use chatops_sandbox::SANDBOX_SIGNING_SECRET;
-use sqlx::Executor;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+use crate::database::Database;
 
 /// The sandbox user every deploy is typed by.
 pub const ALICE: &str = "U0ALICE";
@@ -157,115 +157,4 @@ impl Bot {
         self.state.store.close().await;
         Ok(())
     }
-}
-
-/// A fresh, empty database: a SQLite file, or a new database on the PostgreSQL
-/// server of `BENCH_DATABASE_URL`, dropped afterwards.
-pub struct Database {
-    pub url: String,
-    pub backend: &'static str,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    /// The temp dir is deleted when dropped.
-    Sqlite {
-        _dir: tempfile::TempDir,
-    },
-    Postgres {
-        server: String,
-        name: String,
-    },
-}
-
-impl Database {
-    pub fn sqlite() -> anyhow::Result<Database> {
-        let dir = tempfile::tempdir()?;
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        );
-        Ok(Database {
-            url,
-            backend: "sqlite",
-            cleanup: Cleanup::Sqlite { _dir: dir },
-        })
-    }
-
-    pub async fn postgres(server: &str) -> anyhow::Result<Database> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let name = format!(
-            "chatops_bench_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        admin(server, &format!("CREATE DATABASE {name}")).await?;
-        let url = chatops_testdb::with_database(server, &name);
-        Ok(Database {
-            url,
-            backend: "postgres",
-            cleanup: Cleanup::Postgres {
-                server: server.into(),
-                name,
-            },
-        })
-    }
-
-    pub async fn drop_it(self) -> anyhow::Result<()> {
-        if let Cleanup::Postgres { server, name } = &self.cleanup {
-            admin(
-                server,
-                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            )
-            .await?;
-        }
-        Ok(())
-    }
-}
-
-async fn admin(server: &str, statement: &str) -> anyhow::Result<()> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(server)
-        .await
-        .context("cannot connect to BENCH_DATABASE_URL")?;
-    pool.execute(statement).await?;
-    pool.close().await;
-    Ok(())
-}
-
-/// User plus system CPU time of this process (every thread, fakes included).
-pub fn cpu_time() -> anyhow::Result<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat")?;
-    // Fields after the parenthesised command name; utime and stime are fields 14, 15.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .context("malformed /proc/self/stat")?
-        .1
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
-    // /proc counts in USER_HZ, which Linux fixes at 100 for user space.
-    Ok(Duration::from_millis(ticks * 10))
-}
-
-/// A `/proc/self/status` figure in MiB (`VmRSS` now, `VmHWM` the peak).
-pub fn memory_mib(field: &str) -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let line = status
-        .lines()
-        .find(|line| line.starts_with(field))
-        .with_context(|| format!("no {field} in /proc/self/status"))?;
-    let kib: f64 = line
-        .split_whitespace()
-        .nth(1)
-        .context("malformed /proc/self/status")?
-        .parse()?;
-    Ok(kib / 1024.0)
-}
-
-/// Starts `VmHWM` again from the current resident size.
-pub fn reset_peak_memory() -> anyhow::Result<()> {
-    std::fs::write("/proc/self/clear_refs", "5").context("cannot reset VmHWM")
 }

@@ -17,16 +17,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use axum::Json;
-use axum::extract::State;
 use axum::http::Method;
-use chatops::heroku::{NewWebhook, WebhookLevel};
 use chatops_fakes::slack::SlackEvent;
 use chatops_fakes::{Failure, Fakes, FaultRule};
 use secrecy::SecretString;
-use serde_json::Value;
 
-use super::bot::{Bot, CHANNELS};
+use crate::bot::{Bot, CHANNELS};
+use crate::percentile::rank;
+use crate::recorder::{self, Recorded};
 
 /// Each lane starts deploys until this much time has passed.
 const WINDOW: Duration = Duration::from_secs(40);
@@ -73,9 +71,9 @@ struct Seen<T> {
 }
 
 /// What the recorder and the Slack watcher saw, in arrival order.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Log {
-    heroku: Arc<Mutex<Vec<Seen<Value>>>>,
+    heroku: Recorded,
     slack: Arc<Mutex<Vec<Seen<SlackEvent>>>>,
 }
 
@@ -91,8 +89,11 @@ struct Lane {
 
 /// Runs `mode` on `bot`; returns one sample per told change.
 pub async fn measure(sandbox: &Fakes, bot: &Bot, mode: Mode) -> anyhow::Result<Vec<Sample>> {
-    let log = Log::default();
-    let recorder = start_recorder(log.clone()).await?;
+    let (recorder, heroku) = recorder::start().await?;
+    let log = Log {
+        heroku,
+        slack: Arc::default(),
+    };
     let watcher = tokio::spawn(watch_slack(sandbox.slack.subscribe(), log.clone()));
     let lanes = add_lanes(sandbox, bot, mode, &recorder).await?;
     let started = Instant::now();
@@ -133,19 +134,7 @@ async fn add_lanes(
                 .set_release_command(&app, Some(RELEASE_COMMAND));
         }
         bot.connect(&pipeline).await?;
-        let hook = NewWebhook {
-            include: ["api:build", "api:release", "dyno"]
-                .map(String::from)
-                .to_vec(),
-            level: WebhookLevel::Notify,
-            url: recorder.to_owned(),
-            secret: None,
-            authorization: None,
-        };
-        bot.state
-            .heroku
-            .create_webhook(&token, &app, &hook, None)
-            .await?;
+        recorder::subscribe(&bot.state.heroku, &token, &app, recorder).await?;
         if !mode.webhooks {
             let path = format!("/apps/{app}/webhooks");
             let refuse = FaultRule::failing(Method::POST, &path, Failure::Status(403), 1);
@@ -233,7 +222,7 @@ fn samples_of(
     lane: &Lane,
     (from, to): (Instant, Instant),
 ) -> anyhow::Result<Vec<Sample>> {
-    let heroku = log.heroku.lock().expect("log lock").clone();
+    let heroku = log.heroku.snapshot();
     let slack = log.slack.lock().expect("log lock").clone();
     let mut samples = Vec::new();
     for (chapter, (entity, field, value)) in CHANGES.iter().enumerate() {
@@ -241,9 +230,9 @@ fn samples_of(
             .iter()
             .find(|seen| {
                 seen.at >= from
-                    && seen.what["resource"] == *entity
-                    && seen.what["data"]["app"]["id"] == lane.app_id.as_str()
-                    && seen.what["data"][field] == *value
+                    && seen.event["resource"] == *entity
+                    && seen.event["data"]["app"]["id"] == lane.app_id.as_str()
+                    && seen.event["data"][field] == *value
             })
             .with_context(|| format!("no {entity} {value} event for {}", lane.app))?
             .at;
@@ -309,34 +298,6 @@ fn sorted_ms<'a>(samples: impl Iterator<Item = &'a Sample>) -> Vec<f64> {
     let mut lags: Vec<f64> = samples.map(|s| s.lag.as_secs_f64() * 1e3).collect();
     lags.sort_by(f64::total_cmp);
     lags
-}
-
-/// Nearest rank: below 100 samples, p99 is the largest.
-fn rank(sorted: &[f64], q: f64) -> f64 {
-    let at = (sorted.len() as f64 * q).ceil() as usize;
-    sorted
-        .get(at.clamp(1, sorted.len().max(1)) - 1)
-        .copied()
-        .unwrap_or(f64::NAN)
-}
-
-/// Serves the recorder; returns the URL to subscribe.
-async fn start_recorder(log: Log) -> anyhow::Result<String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/events", listener.local_addr()?);
-    let router = axum::Router::new()
-        .route("/events", axum::routing::post(record))
-        .with_state(log);
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    Ok(url)
-}
-
-async fn record(State(log): State<Log>, Json(event): Json<Value>) {
-    let seen = Seen {
-        at: Instant::now(),
-        what: event,
-    };
-    log.heroku.lock().expect("log lock").push(seen);
 }
 
 async fn watch_slack(mut events: tokio::sync::broadcast::Receiver<SlackEvent>, log: Log) {

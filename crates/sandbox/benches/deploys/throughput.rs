@@ -16,7 +16,9 @@ use chatops_fakes::heroku::Timings;
 use chatops_fakes::slack::Pacing;
 use futures_util::StreamExt;
 
-use super::bot::{Bot, CHANNELS, Database, cpu_time, memory_mib, reset_peak_memory};
+use crate::bot::{Bot, CHANNELS};
+use crate::database::Database;
+use crate::procfs::{cpu_time, memory_mib, reset_peak_memory};
 use chatops_sandbox::budgets::keep_budgets_full;
 
 /// Concurrent deploys, one app each.
@@ -120,21 +122,21 @@ pub async fn run(database: &Database, poll: Duration) -> anyhow::Result<Run> {
         sandbox.github.clone(),
     ));
     let github_before = sandbox.github.requests().len();
-    let rss_before = memory_mib("VmRSS:")?;
+    let rss_before = memory_mib("self", "VmRSS:")?;
     reset_peak_memory()?;
-    let cpu_before = cpu_time()?;
+    let cpu_before = cpu_time("self")?;
     let started = Instant::now();
     type_all(&bot, &sandbox, &names).await?;
     bot.wait_finished(DEPLOYS).await?;
     let (wall, cpu, peak) = (
         started.elapsed(),
-        cpu_time()? - cpu_before,
-        memory_mib("VmHWM:")?,
+        cpu_time("self")? - cpu_before,
+        memory_mib("self", "VmHWM:")?,
     );
     let deliveries = sandbox.heroku.deliveries();
-    let idle_from = cpu_time()?;
+    let idle_from = cpu_time("self")?;
     tokio::time::sleep(AFTERWARDS).await;
-    let afterwards = (cpu_time()? - idle_from).as_secs_f64() / AFTERWARDS.as_secs_f64();
+    let afterwards = (cpu_time("self")? - idle_from).as_secs_f64() / AFTERWARDS.as_secs_f64();
     refill.abort();
     if let Some(failed) = bot
         .state
