@@ -3,6 +3,7 @@
 //! `Heroku-Webhook-Hmac-SHA256: base64(HMAC-SHA256(secret, body))`, once for `notify`
 //! and retried for `sync`.
 
+use std::collections::HashMap;
 use std::sync::Weak;
 use std::time::{Duration, Instant};
 
@@ -48,6 +49,8 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 /// A delivery waiting for the sender.
 pub(super) struct Outgoing {
     delivery_id: String,
+    /// Deliveries of one subscription go out in order, one at a time.
+    webhook_id: String,
     url: String,
     secret: String,
     authorization: Option<String>,
@@ -225,6 +228,7 @@ impl World {
             };
             let outgoing = Outgoing {
                 delivery_id,
+                webhook_id: webhook.id.clone(),
                 url: webhook.url.clone(),
                 secret: webhook.secret.clone(),
                 authorization: webhook.authorization.clone(),
@@ -240,9 +244,27 @@ impl World {
     }
 }
 
-/// Sends deliveries one at a time, in the order the events happened, until the fake
-/// is dropped.
+/// Hands each delivery to its subscription's sender, until the fake is dropped. Heroku
+/// delivers to many subscribers at once; a sender per subscription keeps each one's
+/// deliveries in the order the events happened, and a slow subscriber holds up only
+/// its own.
 pub(super) async fn send_all(inner: Weak<Inner>, mut queue: mpsc::UnboundedReceiver<Outgoing>) {
+    let mut senders: HashMap<String, mpsc::UnboundedSender<Outgoing>> = HashMap::new();
+    while let Some(outgoing) = queue.recv().await {
+        let sender = senders
+            .entry(outgoing.webhook_id.clone())
+            .or_insert_with(|| {
+                let (sender, deliveries) = mpsc::unbounded_channel();
+                tokio::spawn(send_in_order(inner.clone(), deliveries));
+                sender
+            });
+        // The receiver lives as long as the fake does.
+        let _ = sender.send(outgoing);
+    }
+}
+
+/// Sends one subscription's deliveries one at a time, each retried as its level says.
+async fn send_in_order(inner: Weak<Inner>, mut queue: mpsc::UnboundedReceiver<Outgoing>) {
     while let Some(outgoing) = queue.recv().await {
         let Some(inner) = inner.upgrade() else { return };
         for attempt in 1..=outgoing.attempts {

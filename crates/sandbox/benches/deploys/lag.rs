@@ -1,8 +1,9 @@
 //! Lag from a state change in the fake Heroku to the Slack update that tells it.
 //!
 //! The moment of a change is when the fake's webhook delivery of it reaches a recorder
-//! subscribed to every measured app before the bot (deliveries go out in subscription
-//! order, so the bot hears of a change after the recorder). The moment of the update
+//! subscribed to every measured app beside the bot (each subscription is delivered
+//! to on its own, so the two hear of a change at about the same moment; an update
+//! sent before the recorder heard counts as no lag). The moment of the update
 //! is when the fake Slack announces the parent's `chat.update` on its event stream.
 //! Three changes per deploy: build succeeded -> "Releasing", release succeeded ->
 //! "Restarting", dynos up -> "Deployed".

@@ -4,12 +4,11 @@
 //! since Slack's pace delays the messages themselves.
 //!
 //! The moment of a change is when the fake Heroku published it (the `published` of
-//! its deliveries, found through the recorder's copy of the event). Not when the
-//! recorder received it: the fake posts deliveries one at a time, and with 1,000
-//! deploys at once that queue falls seconds behind, so the bot's own 5 s poll finds
-//! most changes before their webhooks arrive. How far the deliveries fell behind, and
-//! how many steps the bot took before the webhook reached the recorder, are reported
-//! beside the lag.
+//! its deliveries, found through the recorder's copy of the event), not when the
+//! recorder received it: with 1,000 deploys at once deliveries can fall behind, and
+//! then the bot's own 5 s poll finds changes before their webhooks arrive. How far
+//! the deliveries fell behind, and how many steps the bot took before the webhook
+//! reached the recorder, are reported beside the lag.
 //!
 //! Three changes per deploy: build succeeded (building -> releasing), release
 //! succeeded (releasing -> restarting), dynos up (restarting -> deployed).

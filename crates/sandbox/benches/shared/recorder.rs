@@ -1,6 +1,7 @@
-//! A webhook recorder: an HTTP endpoint subscribed to an app's Heroku changes before
-//! the bot is (the fake delivers in subscription order, so it hears of each change
-//! first), keeping every event with when it arrived. Its receipt times are the moment
+//! A webhook recorder: an HTTP endpoint subscribed to an app's Heroku changes beside
+//! the bot (the fake, like Heroku, delivers to each subscription on its own, so the
+//! recorder and the bot hear of a change at about the same moment), keeping every
+//! event with when it arrived. Its receipt times are the moment
 //! of a change when a benchmark measures how long the bot took to act on it. Shared by
 //! the benchmarks that include it (`deploys`, `scale`).
 

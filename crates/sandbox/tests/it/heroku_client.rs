@@ -897,6 +897,67 @@ fn verified(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
         == Some(expected.as_str())
 }
 
+/// A subscriber that takes 2 s to answer each delivery holds up only its own: another
+/// app's subscriber hears of its build at once, and each gets its events in order.
+#[tokio::test]
+async fn each_subscription_is_delivered_to_on_its_own_and_in_order() {
+    let h = start().await;
+    let alice = h.token(ALICE);
+    let (fast_url, fast) = webhook_receiver().await;
+    let slow = Deliveries::default();
+    let sink = slow.clone();
+    let slow_router = Router::new().route(
+        "/hooks",
+        post(move |headers: HeaderMap, body: Bytes| async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            sink.lock().unwrap().push((headers, body))
+        }),
+    );
+    let slow_url = format!("{}/hooks", serve(slow_router).await);
+    for (app, url) in [("paipu-app-staging", slow_url), ("atlas-staging", fast_url)] {
+        let request = NewWebhook {
+            include: vec!["api:build".into()],
+            level: WebhookLevel::Notify,
+            url,
+            secret: Some("whsec-order".to_owned().into()),
+            authorization: None,
+        };
+        h.client
+            .create_webhook(&alice, app, &request, None)
+            .await
+            .unwrap();
+    }
+    for (app, repo) in [("paipu-app-staging", "paipu"), ("atlas-staging", "atlas")] {
+        let build = (h.client)
+            .create_build(&alice, app, &h.source_blob(repo), None)
+            .await
+            .unwrap();
+        h.settled_build(&alice, app, &build.id).await;
+    }
+    let actions = |deliveries: &Deliveries| -> Vec<String> {
+        let deliveries = deliveries.lock().unwrap().clone();
+        let events = deliveries.iter().map(|(_, body)| {
+            let event: serde_json::Value = serde_json::from_slice(body).unwrap();
+            format!("{} {}", event["action"], event["data"]["status"])
+        });
+        events.collect()
+    };
+    let both = eventually("the fast subscriber's two deliveries", || async {
+        Some(actions(&fast)).filter(|fast| fast.len() == 2)
+    })
+    .await;
+    assert_eq!(both, [r#""create" "pending""#, r#""update" "succeeded""#]);
+    assert!(
+        actions(&slow).len() < 2,
+        "the slow one is still on its first"
+    );
+    let slow_ones = eventually("the slow subscriber's two deliveries", || async {
+        Some(actions(&slow)).filter(|slow| slow.len() == 2)
+    })
+    .await;
+    assert_eq!(slow_ones, both, "in the order the events happened");
+}
+
 #[tokio::test]
 async fn webhooks_deliver_signed_events_for_builds_releases_and_dynos() {
     let h = start().await;
