@@ -1,0 +1,439 @@
+//! Release notes: what a deploy or promotion ships, and what a rollback takes out.
+//! GitHub's compare between what the app ran before (read once, before anything is
+//! created, and kept in the row as `replaced_version`/`replaced_sha`) and what it will
+//! run gives the commits. The notes are the first reply of the deploy's thread, queued
+//! with the step that starts the deploy, so once; in short they are also the GitHub
+//! deployment's description and payload and part of the Heroku build's source
+//! description. With nothing to compare with, or a compare GitHub cannot make, they
+//! say so in one line, and the deploy goes on.
+
+use serde_json::{Value, json};
+
+use super::StepError;
+use super::gate::Tokens;
+use super::promote::{current_release, slug_commit};
+use crate::bot::BotState;
+use crate::chat::{escape, short_sha};
+use crate::github::{Comparison, RepoName};
+use crate::outbox::Post;
+use crate::slack::api::Message;
+use crate::store::DeployRow;
+
+/// Commits listed; the rest are counted.
+const LISTED_COMMITS: usize = 10;
+/// Characters of a commit's first line shown: ten long ones must still fit in one
+/// Slack section (3,000 characters).
+const SUBJECT_CHARS: usize = 100;
+/// GitHub caps a deployment status description at 140 characters; the short notes
+/// keep to it wherever they go.
+pub(super) const SHORT_CHARS: usize = 140;
+
+/// Which way the commits go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Direction {
+    /// A deploy or promotion: the commits from what ran to what will run.
+    Ships,
+    /// A rollback: the commits from the restored release to what ran.
+    TakesOut,
+}
+
+/// The notes of one deploy, promotion or rollback.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Notes {
+    /// The thread reply, mrkdwn with every outside piece escaped.
+    pub text: String,
+    /// Plain text for GitHub and Heroku, which show it as typed; at most
+    /// [`SHORT_CHARS`].
+    pub short: String,
+    /// What the GitHub deployment's payload says of them.
+    pub payload: Value,
+}
+
+impl Notes {
+    /// The thread reply.
+    pub fn post(&self) -> Post {
+        Post {
+            message: Message::text(self.text.clone()).section(self.text.clone()),
+            broadcast: false,
+            response_url: None,
+        }
+    }
+
+    fn said(direction: Direction, app: &str, line: &str, short: String, payload: Value) -> Notes {
+        let title = match direction {
+            Direction::Ships => format!("*What this ships to {}:*", escape(app)),
+            Direction::TakesOut => format!("*What this takes out of {}:*", escape(app)),
+        };
+        Notes {
+            text: format!("{title} {line}"),
+            short: capped(&short, SHORT_CHARS),
+            payload,
+        }
+    }
+}
+
+/// Reads and records, once, what `app_name` runs before deploy `d` changes it: before
+/// the deploy creates anything, so a step repeated after a crash compares with what
+/// ran before, not with what the interrupted run already released.
+pub(super) async fn record_base(
+    app: &BotState,
+    d: &mut DeployRow,
+    tokens: &Tokens<'_>,
+    app_name: &str,
+) -> Result<(), StepError> {
+    if d.replaced_version.is_some() {
+        return Ok(());
+    }
+    let (version, sha) = running(app, tokens, app_name).await?;
+    app.store
+        .record_replaced(d.id, version, sha.as_deref())
+        .await?;
+    (d.replaced_version, d.replaced_sha) = (Some(version), sha);
+    Ok(())
+}
+
+/// The version `app_name` runs (0: none yet) and its commit, when its slug says.
+pub(super) async fn running(
+    app: &BotState,
+    tokens: &Tokens<'_>,
+    app_name: &str,
+) -> Result<(i64, Option<String>), StepError> {
+    let Some(release) = current_release(app, tokens, app_name).await? else {
+        return Ok((0, None));
+    };
+    let sha = slug_commit(app, tokens, app_name, &release).await?;
+    Ok((release.version as i64, sha))
+}
+
+/// What deploy or promotion `d` ships to `app_name` (for a promotion to several
+/// apps, the first one's, whose release was recorded) when it releases `sha`.
+pub(super) async fn ships(
+    app: &BotState,
+    tokens: &Tokens<'_>,
+    d: &DeployRow,
+    repo: &RepoName,
+    app_name: &str,
+    sha: &str,
+) -> Notes {
+    let shipping = short_sha(sha);
+    let unknown = |line: String, short: String| {
+        let payload = json!({"summary": short, "from": null, "to": sha});
+        Notes::said(Direction::Ships, app_name, &line, short, payload)
+    };
+    let version = d.replaced_version.unwrap_or_default();
+    match d.replaced_sha.as_deref() {
+        _ if version == 0 => unknown(
+            format!("{shipping}, its first release: there is nothing earlier to compare with."),
+            format!("{shipping}, the first release"),
+        ),
+        None => unknown(
+            format!(
+                "{shipping}. It runs v{version} now, which has no known commit (made outside \
+                 a build from a commit), so I can't tell what changes."
+            ),
+            format!("{shipping}; the release it replaces (v{version}) has no known commit"),
+        ),
+        Some(ran) => {
+            let span = Span {
+                repo,
+                from: ran,
+                to: sha,
+                direction: Direction::Ships,
+                app: app_name,
+            };
+            span.notes(app, tokens).await
+        }
+    }
+}
+
+/// What rollback `d` takes out of its app: the commits between the restored release
+/// and the one it replaces.
+pub(super) async fn takes_out(
+    app: &BotState,
+    tokens: &Tokens<'_>,
+    d: &DeployRow,
+    repo: Option<&RepoName>,
+) -> Notes {
+    let app_name = d.app_name.as_deref().unwrap_or_default();
+    let (restored, replaced) = (
+        d.source_version.unwrap_or_default(),
+        d.replaced_version.unwrap_or_default(),
+    );
+    let unknown = |line: String, short: String| {
+        let payload = json!({"summary": short, "from": d.sha, "to": d.replaced_sha});
+        Notes::said(Direction::TakesOut, app_name, &line, short, payload)
+    };
+    let Some(repo) = repo else {
+        return unknown(
+            "unknown: the pipeline is not connected to a GitHub repository (`/h connect`).".into(),
+            "unknown: no repository connected".into(),
+        );
+    };
+    match (d.sha.as_deref(), d.replaced_sha.as_deref()) {
+        (None, _) => unknown(
+            format!("unknown: v{restored}, which this restores, has no known commit."),
+            format!("unknown: v{restored} has no known commit"),
+        ),
+        (_, None) => unknown(
+            format!("unknown: v{replaced}, which runs now, has no known commit."),
+            format!("unknown: v{replaced} has no known commit"),
+        ),
+        (Some(from), Some(to)) => {
+            let span = Span {
+                repo,
+                from,
+                to,
+                direction: Direction::TakesOut,
+                app: app_name,
+            };
+            span.notes(app, tokens).await
+        }
+    }
+}
+
+/// Two known commits to compare.
+struct Span<'a> {
+    repo: &'a RepoName,
+    /// The older end: what ran (a rollback: what it restores).
+    from: &'a str,
+    /// The newer end: what will run (a rollback: what ran).
+    to: &'a str,
+    direction: Direction,
+    app: &'a str,
+}
+
+impl Span<'_> {
+    async fn notes(&self, app: &BotState, tokens: &Tokens<'_>) -> Notes {
+        let (from, to) = (short_sha(self.from), short_sha(self.to));
+        let payload = |short: &str, compared: Option<&Comparison>| {
+            json!({
+                "summary": short,
+                "from": self.from,
+                "to": self.to,
+                "total_commits": compared.map(|c| c.total_commits),
+                "compare_url": compared.map(|c| c.html_url.as_str()),
+            })
+        };
+        let say = |line: String, short: String, compared: Option<&Comparison>| {
+            let payload = payload(&short, compared);
+            Notes::said(self.direction, self.app, &line, short, payload)
+        };
+        if self.from == self.to {
+            return say(
+                format!("nothing: the release it replaces runs the same commit, {to}."),
+                format!("no new commits ({to})"),
+                None,
+            );
+        }
+        let compared = app
+            .github
+            .compare(tokens.github, self.repo, self.from, self.to)
+            .await;
+        match compared {
+            Ok(comparison) => {
+                let (line, short) = described(&comparison, from, to);
+                say(line, short, Some(&comparison))
+            }
+            // A service being down is no reason to hold a deploy: the notes say why.
+            Err(error) => say(
+                format!(
+                    "release notes unavailable: GitHub could not compare {from} with {to} ({}).",
+                    escape(&error.to_string())
+                ),
+                format!("release notes unavailable: GitHub could not compare {from} with {to}"),
+                None,
+            ),
+        }
+    }
+}
+
+/// The reply's line and the short form of a comparison.
+fn described(comparison: &Comparison, from: &str, to: &str) -> (String, String) {
+    let total = comparison.total_commits;
+    let mut line = if total == 0 {
+        format!("no new commits from {from} to {to}.")
+    } else {
+        listed(comparison, from, to)
+    };
+    let behind = comparison.behind_by;
+    if behind > 0 {
+        let plural = if behind == 1 { "" } else { "s" };
+        line.push_str(&format!(
+            "\nIt also leaves out {behind} commit{plural} that ran before, not in {to}."
+        ));
+    }
+    line.push_str(&format!("\n{}", compare_link(&comparison.html_url)));
+    let plural = if total == 1 { "" } else { "s" };
+    let short = match total {
+        0 => format!("no new commits ({from}...{to})"),
+        _ => format!(
+            "{total} commit{plural} by {} ({from}...{to})",
+            authors(comparison).join(", ")
+        ),
+    };
+    (line, short)
+}
+
+/// `<url|Compare on GitHub>`, for a URL that can be a Slack link target as it is;
+/// otherwise (it comes from outside) the URL shown as text.
+fn compare_link(url: &str) -> String {
+    let plain = url.starts_with("https://")
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>|&\"'".contains(c));
+    if plain {
+        format!("<{url}|Compare on GitHub>")
+    } else {
+        format!("Compare on GitHub: {}", escape(url))
+    }
+}
+
+/// The commits' authors, each once, in the order they first appear, as GitHub names
+/// them (not escaped).
+fn authors(comparison: &Comparison) -> Vec<&str> {
+    let mut authors: Vec<&str> = Vec::new();
+    for commit in &comparison.commits {
+        let author = commit
+            .commit
+            .author
+            .as_ref()
+            .map_or("someone", |a| a.name.as_str());
+        if !authors.contains(&author) {
+            authors.push(author);
+        }
+    }
+    authors
+}
+
+/// `2 commits from 1a2b3c4d to 5e6f7a8b, by Alice Anders:` and a line per commit (its
+/// first line and author), at most [`LISTED_COMMITS`]; messages and names are the
+/// committers' words, escaped.
+pub(super) fn listed(comparison: &Comparison, from: &str, to: &str) -> String {
+    let mut lines: Vec<String> = comparison
+        .commits
+        .iter()
+        .take(LISTED_COMMITS)
+        .map(|commit| {
+            let author = commit
+                .commit
+                .author
+                .as_ref()
+                .map_or("someone", |a| a.name.as_str());
+            let first = commit.commit.message.lines().next().unwrap_or_default();
+            format!(
+                "• {} ({})",
+                escape(&capped(first, SUBJECT_CHARS)),
+                escape(author)
+            )
+        })
+        .collect();
+    let total = comparison.total_commits as usize;
+    if total > lines.len() {
+        lines.push(format!("• … and {} more", total - lines.len()));
+    }
+    let authors: Vec<String> = authors(comparison).into_iter().map(escape).collect();
+    let plural = if total == 1 { "" } else { "s" };
+    format!(
+        "{total} commit{plural} from {from} to {to}, by {}:\n{}",
+        authors.join(", "),
+        lines.join("\n")
+    )
+}
+
+/// `text`, cut to `max` characters with an ellipsis when longer.
+pub(super) fn capped(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A comparison of `commits` (message, author), as GitHub answers it.
+    fn comparison(commits: &[(&str, &str)], behind_by: u64) -> Comparison {
+        let commits: Vec<Value> = commits
+            .iter()
+            .enumerate()
+            .map(|(i, (message, author))| {
+                json!({"sha": format!("{i:040}"), "author": null, "commit": {
+                    "message": message,
+                    "author": {"name": author, "email": "a@example.com", "date": "2026-12-06T09:00:00Z"},
+                }})
+            })
+            .collect();
+        serde_json::from_value(json!({
+            "html_url": "https://github.com/heroku/paipu-repo/compare/1a2b3c4d...576d16a9",
+            "status": "ahead", "ahead_by": commits.len(), "behind_by": behind_by,
+            "total_commits": commits.len(), "commits": commits,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn ten_commits_are_listed_and_the_rest_counted_with_a_link_to_all() {
+        let messages: Vec<String> = (1..=12).map(|i| format!("Change {i}")).collect();
+        let commits: Vec<(&str, &str)> = messages
+            .iter()
+            .map(|m| (m.as_str(), "Alice Admin"))
+            .collect();
+        let (line, short) = described(&comparison(&commits, 0), "1a2b3c4d", "576d16a9");
+        let listed: Vec<String> = (1..=10)
+            .map(|i| format!("• Change {i} (Alice Admin)"))
+            .collect();
+        assert_eq!(
+            line,
+            format!(
+                "12 commits from 1a2b3c4d to 576d16a9, by Alice Admin:\n{}\n• … and 2 more\n\
+                 <https://github.com/heroku/paipu-repo/compare/1a2b3c4d...576d16a9|Compare on GitHub>",
+                listed.join("\n")
+            )
+        );
+        assert_eq!(short, "12 commits by Alice Admin (1a2b3c4d...576d16a9)");
+    }
+
+    #[test]
+    fn a_commit_shows_its_first_line_escaped_and_its_author_escaped() {
+        let commits = [(
+            "Fix <!channel> <https://evil.example|x>\n\n<@U0ALICE> body",
+            "Mallory <!here>",
+        )];
+        let (line, short) = described(&comparison(&commits, 1), "1a2b3c4d", "576d16a9");
+        assert_eq!(
+            line,
+            "1 commit from 1a2b3c4d to 576d16a9, by Mallory &lt;!here&gt;:\n\
+             • Fix &lt;!channel&gt; &lt;https://evil.example|x&gt; (Mallory &lt;!here&gt;)\n\
+             It also leaves out 1 commit that ran before, not in 576d16a9.\n\
+             <https://github.com/heroku/paipu-repo/compare/1a2b3c4d...576d16a9|Compare on GitHub>"
+        );
+        // GitHub and Heroku show the short form as typed: no Slack escaping there.
+        assert_eq!(short, "1 commit by Mallory <!here> (1a2b3c4d...576d16a9)");
+    }
+
+    #[test]
+    fn a_long_first_line_is_cut_and_a_strange_compare_url_is_only_shown() {
+        let long = "x".repeat(150);
+        let mut compared = comparison(&[(&long, "Al")], 0);
+        compared.html_url = "https://github.com/a|<!channel>".into();
+        let (line, _) = described(&compared, "1a2b3c4d", "576d16a9");
+        assert_eq!(
+            line,
+            format!(
+                "1 commit from 1a2b3c4d to 576d16a9, by Al:\n• {}… (Al)\n\
+                 Compare on GitHub: https://github.com/a|&lt;!channel&gt;",
+                "x".repeat(99)
+            )
+        );
+    }
+
+    #[test]
+    fn capped_counts_characters_not_bytes() {
+        assert_eq!(capped("déjà vu", 7), "déjà vu");
+        assert_eq!(capped("déjà vu", 5), "déjà…");
+        assert_eq!(capped(&"é".repeat(200), SHORT_CHARS).chars().count(), 140);
+    }
+}
