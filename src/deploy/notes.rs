@@ -14,7 +14,7 @@ use super::gate::Tokens;
 use super::promote::{current_release, slug_commit};
 use crate::bot::BotState;
 use crate::chat::{escape, short_sha};
-use crate::github::{Comparison, RepoName};
+use crate::github::{Comparison, GitHubError, RepoName};
 use crate::outbox::Post;
 use crate::slack::api::Message;
 use crate::store::DeployRow;
@@ -237,13 +237,28 @@ impl Span<'_> {
             // A service being down is no reason to hold a deploy: the notes say why.
             Err(error) => say(
                 format!(
-                    "release notes unavailable: GitHub could not compare {from} with {to} ({}).",
-                    escape(&error.to_string())
+                    "release notes unavailable: GitHub can't compare {from} with {to} in {} ({}).",
+                    escape(&self.repo.to_string()),
+                    escape(&why(&error))
                 ),
-                format!("release notes unavailable: GitHub could not compare {from} with {to}"),
+                format!("release notes unavailable: GitHub can't compare {from} with {to}"),
                 None,
             ),
         }
+    }
+}
+
+/// Why GitHub could not answer, in a few words: its status and its own message when
+/// that says more, or what went wrong on the way.
+fn why(error: &GitHubError) -> String {
+    let Some(status) = error.status() else {
+        return error.to_string();
+    };
+    let message = error.body().map_or("", |body| body.message.trim());
+    if message.is_empty() || Some(message) == status.canonical_reason() {
+        status.to_string()
+    } else {
+        format!("{status}: {message}")
     }
 }
 

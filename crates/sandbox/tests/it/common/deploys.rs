@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chatops::store::{DeployRow, DeployState};
-use chatops_fakes::SANDBOX_TEAM;
+use chatops_fakes::{Fakes, SANDBOX_TEAM};
 use chatops_fakes::slack::ChannelMessage;
 
 use super::{SECRET, TestApp, now, signed_headers};
@@ -179,6 +179,37 @@ pub fn normalized(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The release notes that open the thread of `deploy` (or promotion) to `app`, in the
+/// cases the sandbox's world gives without a test pushing commits: an app the test
+/// added runs nothing before its first deploy; a seeded app runs a commit of the
+/// Heroku seed's own history, which the GitHub fake does not have, so GitHub can't
+/// compare (404); a deploy of what already runs ships nothing. A deploy that ships
+/// commits must check its notes itself.
+pub fn expected_notes(sandbox: &Fakes, deploy: &DeployRow, app: &str) -> String {
+    let sha = deploy.sha.as_deref().expect("a deploy with a sha");
+    let repo = deploy.repo.as_deref().expect("a deploy with a repo");
+    let ships = format!("*What this ships to {app}:*");
+    match deploy.replaced_sha.as_deref() {
+        None if deploy.replaced_version == Some(0) => format!(
+            "{ships} {}, its first release: there is nothing earlier to compare with.",
+            &sha[..8]
+        ),
+        Some(ran) if ran == sha => format!(
+            "{ships} nothing: the release it replaces runs the same commit, {}.",
+            &sha[..8]
+        ),
+        Some(ran) if !sandbox.github.has_commit(repo, ran).unwrap() => format!(
+            "{ships} release notes unavailable: GitHub can't compare {} with {} in {repo} (404 Not Found).",
+            &ran[..8],
+            &sha[..8]
+        ),
+        other => panic!(
+            "deploy {} replaced {other:?} (v{:?}) with {sha}: check its notes in the test",
+            deploy.id, deploy.replaced_version
+        ),
+    }
 }
 
 /// Asserts that `deploy` is in `state`, showing why it failed otherwise.
