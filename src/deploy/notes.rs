@@ -115,24 +115,8 @@ pub(super) async fn ships(
     app_name: &str,
     sha: &str,
 ) -> Notes {
-    let shipping = short_sha(sha);
-    let unknown = |line: String, short: String| {
-        let payload = json!({"summary": short, "from": null, "to": sha});
-        Notes::said(Direction::Ships, app_name, &line, short, payload)
-    };
-    let version = d.replaced_version.unwrap_or_default();
     match d.replaced_sha.as_deref() {
-        _ if version == 0 => unknown(
-            format!("{shipping}, its first release: there is nothing earlier to compare with."),
-            format!("{shipping}, the first release"),
-        ),
-        None => unknown(
-            format!(
-                "{shipping}. It runs v{version} now, which has no known commit (made outside \
-                 a build from a commit), so I can't tell what changes."
-            ),
-            format!("{shipping}; the release it replaces (v{version}) has no known commit"),
-        ),
+        None => untraceable(d.replaced_version.unwrap_or_default(), app_name, sha),
         Some(ran) => {
             let span = Span {
                 repo,
@@ -144,6 +128,28 @@ pub(super) async fn ships(
             span.notes(app, tokens).await
         }
     }
+}
+
+/// The notes of a deploy of `sha` into an app whose release `version` (0: none yet)
+/// has no known commit: said plainly, not guessed.
+fn untraceable(version: i64, app_name: &str, sha: &str) -> Notes {
+    let shipping = short_sha(sha);
+    let (line, short) = if version == 0 {
+        (
+            format!("{shipping}, its first release: there is nothing earlier to compare with."),
+            format!("{shipping}, the first release"),
+        )
+    } else {
+        (
+            format!(
+                "{shipping}. It runs v{version} now, which has no known commit (made outside \
+                 a build from a commit), so I can't tell what changes."
+            ),
+            format!("{shipping}; the release it replaces (v{version}) has no known commit"),
+        )
+    };
+    let payload = json!({"summary": short, "from": null, "to": sha});
+    Notes::said(Direction::Ships, app_name, &line, short, payload)
 }
 
 /// What rollback `d` takes out of its app: the commits between the restored release
@@ -442,6 +448,28 @@ mod tests {
                  Compare on GitHub: https://github.com/a|&lt;!channel&gt;",
                 "x".repeat(99)
             )
+        );
+    }
+
+    #[test]
+    fn an_app_with_no_known_commit_is_said_so_not_guessed() {
+        let sha = "576d16a9e0c4b3f7a8d2e1c0b9a8f7e6d5c4b3a2";
+        let first = untraceable(0, "paipu-app-staging", sha);
+        assert_eq!(
+            first.text,
+            "*What this ships to paipu-app-staging:* 576d16a9, its first release: there is \
+             nothing earlier to compare with."
+        );
+        assert_eq!(first.short, "576d16a9, the first release");
+        let outside = untraceable(12, "paipu-app-staging", sha);
+        assert_eq!(
+            outside.text,
+            "*What this ships to paipu-app-staging:* 576d16a9. It runs v12 now, which has no \
+             known commit (made outside a build from a commit), so I can't tell what changes."
+        );
+        assert_eq!(
+            outside.payload,
+            json!({"summary": "576d16a9; the release it replaces (v12) has no known commit", "from": null, "to": sha})
         );
     }
 

@@ -15,9 +15,7 @@ use chatops::outbox::deploy_thread;
 use chatops::store::{DeployRow, DeployState};
 use chatops_fakes::heroku::Timings;
 use chatops_fakes::{Failure, Fakes, FaultRule, SANDBOX_TEAM};
-use common::deploys::{
-    ALICE, DeployWorld, expected_notes, settle_outbox, thread_of_last_deploy,
-};
+use common::deploys::{ALICE, DeployWorld, expected_notes, settle_outbox, thread_of_last_deploy};
 use common::{TestApp, TestDb};
 use fault_plan::{TARGETS, Target, arm_faults, armed};
 use outcomes::{Before, Peek, all_finished, assert_deployed_once, outbox_drained};

@@ -29,6 +29,7 @@ mod pacing;
 mod promote;
 mod promote_crash;
 mod rekey;
+mod release_notes;
 mod response_urls;
 mod rollback;
 mod routes;

@@ -61,7 +61,8 @@ async fn fifty_deploys_in_one_channel_keep_slacks_pace_and_deliver_every_message
             );
         });
         futures_util::future::join_all(typed).await;
-        // Five posts a deploy at one a second, and some room on a loaded machine.
+        // Six posts a deploy (the parent, the release notes and four stages) at one a
+        // second, and some room on a loaded machine.
         let deadline = Duration::from_secs(60 + 10 * count as u64);
         let deploys = all_finished(&app.db.store, count, deadline).await;
         outbox_drained(&app.db.store, deadline).await;

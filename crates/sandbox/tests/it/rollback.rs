@@ -71,7 +71,11 @@ async fn a_rollback_restores_the_previous_release_and_tells_the_story() {
             )
         );
         let heroku = &world.app.sandbox.heroku;
-        let replaced_sha = heroku.slug(before.slug_id.as_deref().unwrap()).unwrap().commit.unwrap();
+        let replaced_sha = heroku
+            .slug(before.slug_id.as_deref().unwrap())
+            .unwrap()
+            .commit
+            .unwrap();
         assert_eq!(
             replies
                 .iter()

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use chatops::store::{DeployRow, DeployState};
-use chatops_fakes::{Fakes, SANDBOX_TEAM};
 use chatops_fakes::slack::ChannelMessage;
+use chatops_fakes::{Fakes, SANDBOX_TEAM};
 
 use super::{SECRET, TestApp, now, signed_headers};
 
@@ -187,7 +187,12 @@ pub fn normalized(text: &str) -> String {
 /// Heroku seed's own history, which the GitHub fake does not have, so GitHub can't
 /// compare (404); a deploy of what already runs ships nothing. A deploy that ships
 /// commits must check its notes itself.
+///
+/// What the bot recorded as the app's release before the deploy is checked against
+/// the Heroku fake's history first: the release right after it is the deploy's own,
+/// so a step repeated after a crash did not take the deploy's release for the base.
 pub fn expected_notes(sandbox: &Fakes, deploy: &DeployRow, app: &str) -> String {
+    assert_base(sandbox, deploy, app);
     let sha = deploy.sha.as_deref().expect("a deploy with a sha");
     let repo = deploy.repo.as_deref().expect("a deploy with a repo");
     let ships = format!("*What this ships to {app}:*");
@@ -209,6 +214,31 @@ pub fn expected_notes(sandbox: &Fakes, deploy: &DeployRow, app: &str) -> String 
             "deploy {} replaced {other:?} (v{:?}) with {sha}: check its notes in the test",
             deploy.id, deploy.replaced_version
         ),
+    }
+}
+
+/// Checks `deploy`'s recorded base (`replaced_version`, `replaced_sha`) against the
+/// releases of `app` in the Heroku fake.
+fn assert_base(sandbox: &Fakes, deploy: &DeployRow, app: &str) {
+    let heroku = &sandbox.heroku;
+    let releases = heroku.releases(app);
+    let commit = |version: i64| {
+        let release = releases.iter().find(|r| r.version as i64 == version)?;
+        heroku.slug(release.slug_id.as_deref()?)?.commit
+    };
+    let (id, before) = (deploy.id, deploy.replaced_version);
+    let before = before.unwrap_or_else(|| panic!("deploy {id} recorded no base"));
+    assert_eq!(
+        commit(before + 1).as_deref(),
+        deploy.sha.as_deref(),
+        "deploy {id}: the release after v{before} on {app} is its own"
+    );
+    if before > 0 {
+        assert_eq!(
+            commit(before),
+            deploy.replaced_sha,
+            "deploy {id}: the commit {app} ran"
+        );
     }
 }
 
