@@ -2,12 +2,12 @@
 //! the source app's current release and its commit, gates that commit, and saves the
 //! target apps with the version each runs (and the first one's commit, for the release
 //! notes), without creating anything. Launching then tells the release notes, records
-//! the GitHub deployment and creates the Heroku promotion, unless an
-//! interrupted launch already did: its releases on the targets are found by their
-//! description (`Promote <source> v<N>`) and a version newer than the planned one.
-//! They appear a little after the promotion is created and Heroku lists no
-//! promotions, so the time of each request is saved before it is sent, and a launch
-//! that finds no release within a minute of a request waits for them.
+//! the GitHub deployment and creates the Heroku promotion, unless an interrupted
+//! launch already did: its releases on the targets are found by their description
+//! (`Promote <source> v<N>`) and a version newer than the planned one. They appear a
+//! little after the promotion is created and Heroku lists no promotions, so the time
+//! of each request is saved before it is sent, and a launch that finds no release
+//! within a minute of a request waits for them.
 
 use super::gate::{self, Tokens};
 use super::messages::{self, Chapter};
@@ -262,6 +262,8 @@ async fn launch(
         required_contexts: Vec::new(),
     };
     let first = targets.first().map_or("", |t| t.app_name.as_str());
+    // Planned before release notes were: what the first target runs is read now.
+    notes::record_base(app, d, tokens, first).await?;
     let notes = notes::ships(app, tokens, d, &shipped.repo, first, &shipped.sha).await;
     let (deployment_id, _) = github_deployment(app, d, tokens, &shipped, &notes).await?;
     d.github_deployment_id = Some(deployment_id as i64);

@@ -1,7 +1,7 @@
 //! requested -> building: resolve and gate the request, refuse a locked stage, take
 //! the app's lock, record what the app runs, record the GitHub deployment, start the
-//! Heroku build, then tell the channel, release notes first. Each creating call first looks for what an interrupted attempt already
-//! created.
+//! Heroku build, then tell the channel, release notes first. Each creating call first
+//! looks for what an interrupted attempt already created.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
