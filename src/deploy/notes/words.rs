@@ -7,13 +7,20 @@ use serde_json::json;
 
 use super::{Direction, Notes};
 use crate::chat::{escape, short_sha};
-use crate::github::{Comparison, GitHubError};
+use crate::github::{CommitSummary, Comparison, GitHubError};
 
 /// Commits listed; the rest are counted.
 const LISTED_COMMITS: usize = 10;
-/// Characters of a commit's first line shown: ten long ones must still fit in one
-/// Slack section (3,000 characters).
+/// Characters of a commit's first line shown.
 const SUBJECT_CHARS: usize = 100;
+/// Characters of the listed lines, escaped, at most: with the title and the authors
+/// they must fit in one Slack section (3,000 characters), however many `&`s the
+/// messages hold (each is five once escaped).
+const LISTED_CHARS: usize = 2_000;
+/// Authors named; the rest are counted.
+const NAMED_AUTHORS: usize = 5;
+/// Characters of an author's name shown.
+const AUTHOR_CHARS: usize = 40;
 
 /// The notes of a deploy of `sha` into an app whose release `version` (0: none yet)
 /// has no known commit: said plainly, not guessed.
@@ -72,7 +79,7 @@ pub(super) fn described(comparison: &Comparison, from: &str, to: &str) -> (Strin
         0 => format!("no new commits ({from}...{to})"),
         _ => format!(
             "{total} commit{plural} by {} ({from}...{to})",
-            authors(comparison).join(", ")
+            named(comparison, str::to_owned)
         ),
     };
     (line, short)
@@ -93,53 +100,70 @@ fn compare_link(url: &str) -> String {
 }
 
 /// The commits' authors, each once, in the order they first appear, as GitHub names
-/// them (not escaped).
-fn authors(comparison: &Comparison) -> Vec<&str> {
-    let mut authors: Vec<&str> = Vec::new();
+/// them (not escaped), at most [`NAMED_AUTHORS`]; and how many more there are.
+fn authors(comparison: &Comparison) -> (Vec<String>, usize) {
+    let mut authors: Vec<String> = Vec::new();
     for commit in &comparison.commits {
-        let author = commit
-            .commit
-            .author
-            .as_ref()
-            .map_or("someone", |a| a.name.as_str());
+        let author = author(commit);
         if !authors.contains(&author) {
             authors.push(author);
         }
     }
-    authors
+    let others = authors.len().saturating_sub(NAMED_AUTHORS);
+    authors.truncate(NAMED_AUTHORS);
+    (authors, others)
+}
+
+/// `Alice Admin, Erin Engineer` (and `and 3 others`), each name through `name`.
+fn named(comparison: &Comparison, name: impl Fn(&str) -> String) -> String {
+    let (authors, others) = authors(comparison);
+    let mut named: Vec<String> = authors.iter().map(|a| name(a)).collect();
+    if others > 0 {
+        named.push(format!(
+            "and {others} other{}",
+            if others == 1 { "" } else { "s" }
+        ));
+    }
+    named.join(", ")
+}
+
+/// Who wrote `commit`, as git says, cut to [`AUTHOR_CHARS`].
+fn author(commit: &CommitSummary) -> String {
+    let name = commit
+        .commit
+        .author
+        .as_ref()
+        .map_or("someone", |a| a.name.as_str());
+    capped(name, AUTHOR_CHARS)
 }
 
 /// `2 commits from 1a2b3c4d to 5e6f7a8b, by Alice Anders:` and a line per commit (its
-/// first line and author), at most [`LISTED_COMMITS`]; messages and names are the
-/// committers' words, escaped.
+/// first line and author), at most [`LISTED_COMMITS`] and [`LISTED_CHARS`], the rest
+/// counted; messages and names are the committers' words, escaped.
 pub(in crate::deploy) fn listed(comparison: &Comparison, from: &str, to: &str) -> String {
-    let mut lines: Vec<String> = comparison
-        .commits
-        .iter()
-        .take(LISTED_COMMITS)
-        .map(|commit| {
-            let author = commit
-                .commit
-                .author
-                .as_ref()
-                .map_or("someone", |a| a.name.as_str());
-            let first = commit.commit.message.lines().next().unwrap_or_default();
-            format!(
-                "• {} ({})",
-                escape(&capped(first, SUBJECT_CHARS)),
-                escape(author)
-            )
-        })
-        .collect();
+    let mut lines: Vec<String> = Vec::new();
+    let mut length = 0;
+    for commit in comparison.commits.iter().take(LISTED_COMMITS) {
+        let first = commit.commit.message.lines().next().unwrap_or_default();
+        let line = format!(
+            "• {} ({})",
+            escape(&capped(first, SUBJECT_CHARS)),
+            escape(&author(commit))
+        );
+        length += line.chars().count();
+        if length > LISTED_CHARS {
+            break;
+        }
+        lines.push(line);
+    }
     let total = comparison.total_commits as usize;
     if total > lines.len() {
         lines.push(format!("• … and {} more", total - lines.len()));
     }
-    let authors: Vec<String> = authors(comparison).into_iter().map(escape).collect();
     let plural = if total == 1 { "" } else { "s" };
     format!(
         "{total} commit{plural} from {from} to {to}, by {}:\n{}",
-        authors.join(", "),
+        named(comparison, escape),
         lines.join("\n")
     )
 }
@@ -256,6 +280,29 @@ mod tests {
             outside.payload,
             json!({"summary": "576d16a9; the release it replaces (v12) has no known commit", "from": null, "to": sha})
         );
+    }
+
+    #[test]
+    fn escaped_lines_stay_within_one_section_and_many_authors_are_counted() {
+        let ampersands = "&".repeat(100);
+        let names: Vec<String> = (1..=7).map(|n| format!("Dev {n}")).collect();
+        let commits: Vec<(&str, &str)> = names
+            .iter()
+            .map(|name| (ampersands.as_str(), name.as_str()))
+            .collect();
+        let text = listed(&comparison(&commits, 0), "1a2b3c4d", "576d16a9");
+        let line = |n: usize| format!("• {} (Dev {n})", "&amp;".repeat(100));
+        assert_eq!(
+            text,
+            format!(
+                "7 commits from 1a2b3c4d to 576d16a9, by Dev 1, Dev 2, Dev 3, Dev 4, Dev 5, \
+                 and 2 others:\n{}\n{}\n{}\n• … and 4 more",
+                line(1),
+                line(2),
+                line(3)
+            )
+        );
+        assert!(text.chars().count() < 3_000);
     }
 
     #[test]
