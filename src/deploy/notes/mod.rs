@@ -22,7 +22,7 @@ use crate::github::{Comparison, RepoName};
 use crate::outbox::Post;
 use crate::slack::api::Message;
 use crate::store::DeployRow;
-use words::{described, untraceable, why};
+use words::{described, missing_commit, not_connected, same_commit, unavailable, untraceable};
 
 /// GitHub caps a deployment status description at 140 characters; the short notes
 /// keep to it wherever they go.
@@ -116,7 +116,11 @@ pub(super) async fn ships(
     sha: &str,
 ) -> Notes {
     match d.replaced_sha.as_deref() {
-        None => untraceable(d.replaced_version.unwrap_or_default(), app_name, sha),
+        None => {
+            let (line, short) = untraceable(d.replaced_version.unwrap_or_default(), sha);
+            let payload = json!({"summary": short, "from": null, "to": sha});
+            Notes::said(Direction::Ships, app_name, &line, short, payload)
+        }
         Some(ran) => {
             let span = Span {
                 repo,
@@ -143,25 +147,16 @@ pub(super) async fn takes_out(
         d.source_version.unwrap_or_default(),
         d.replaced_version.unwrap_or_default(),
     );
-    let unknown = |line: String, short: String| {
+    let unknown = |(line, short): (String, String)| {
         let payload = json!({"summary": short, "from": d.sha, "to": d.replaced_sha});
         Notes::said(Direction::TakesOut, app_name, &line, short, payload)
     };
     let Some(repo) = repo else {
-        return unknown(
-            "unknown: the pipeline is not connected to a GitHub repository (`/h connect`).".into(),
-            "unknown: no repository connected".into(),
-        );
+        return unknown(not_connected());
     };
     match (d.sha.as_deref(), d.replaced_sha.as_deref()) {
-        (None, _) => unknown(
-            format!("unknown: v{restored}, which this restores, has no known commit."),
-            format!("unknown: v{restored} has no known commit"),
-        ),
-        (_, None) => unknown(
-            format!("unknown: v{replaced}, which runs now, has no known commit."),
-            format!("unknown: v{replaced} has no known commit"),
-        ),
+        (None, _) => unknown(missing_commit(restored, "which this restores")),
+        (_, None) => unknown(missing_commit(replaced, "which runs now")),
         (Some(from), Some(to)) => {
             let span = Span {
                 repo,
@@ -198,36 +193,21 @@ impl Span<'_> {
                 "compare_url": compared.map(|c| c.html_url.as_str()),
             })
         };
-        let say = |line: String, short: String, compared: Option<&Comparison>| {
+        let say = |(line, short): (String, String), compared: Option<&Comparison>| {
             let payload = payload(&short, compared);
             Notes::said(self.direction, self.app, &line, short, payload)
         };
         if self.from == self.to {
-            return say(
-                format!("nothing: the release it replaces runs the same commit, {to}."),
-                format!("no new commits ({to})"),
-                None,
-            );
+            return say(same_commit(to), None);
         }
         let compared = app
             .github
             .compare(tokens.github, self.repo, self.from, self.to)
             .await;
         match compared {
-            Ok(comparison) => {
-                let (line, short) = described(&comparison, from, to);
-                say(line, short, Some(&comparison))
-            }
+            Ok(comparison) => say(described(&comparison, from, to), Some(&comparison)),
             // A service being down is no reason to hold a deploy: the notes say why.
-            Err(error) => say(
-                format!(
-                    "release notes unavailable: GitHub can't compare {from} with {to} in {} ({}).",
-                    escape(&self.repo.to_string()),
-                    escape(&why(&error))
-                ),
-                format!("release notes unavailable: GitHub can't compare {from} with {to}"),
-                None,
-            ),
+            Err(error) => say(unavailable((from, to), self.repo, &error), None),
         }
     }
 }

@@ -3,11 +3,8 @@
 //! list. Pure functions, so every text is tested exactly; outside text (messages,
 //! names, GitHub's answers) is escaped for Slack and left as typed for the others.
 
-use serde_json::json;
-
-use super::{Direction, Notes};
 use crate::chat::{escape, short_sha};
-use crate::github::{CommitSummary, Comparison, GitHubError};
+use crate::github::{CommitSummary, Comparison, GitHubError, RepoName};
 
 /// Commits listed; the rest are counted.
 const LISTED_COMMITS: usize = 10;
@@ -22,11 +19,11 @@ const NAMED_AUTHORS: usize = 5;
 /// Characters of an author's name shown.
 const AUTHOR_CHARS: usize = 40;
 
-/// The notes of a deploy of `sha` into an app whose release `version` (0: none yet)
-/// has no known commit: said plainly, not guessed.
-pub(super) fn untraceable(version: i64, app_name: &str, sha: &str) -> Notes {
+/// The line and short form of a deploy of `sha` into an app whose release `version`
+/// (0: none yet) has no known commit: said plainly, not guessed.
+pub(super) fn untraceable(version: i64, sha: &str) -> (String, String) {
     let shipping = short_sha(sha);
-    let (line, short) = if version == 0 {
+    if version == 0 {
         (
             format!("{shipping}, its first release: there is nothing earlier to compare with."),
             format!("{shipping}, the first release"),
@@ -39,14 +36,52 @@ pub(super) fn untraceable(version: i64, app_name: &str, sha: &str) -> Notes {
             ),
             format!("{shipping}; the release it replaces (v{version}) has no known commit"),
         )
-    };
-    let payload = json!({"summary": short, "from": null, "to": sha});
-    Notes::said(Direction::Ships, app_name, &line, short, payload)
+    }
+}
+
+/// A rollback's release `version` (`which` one it is) has no known commit.
+pub(super) fn missing_commit(version: i64, which: &str) -> (String, String) {
+    (
+        format!("unknown: v{version}, {which}, has no known commit."),
+        format!("unknown: v{version} has no known commit"),
+    )
+}
+
+/// A rollback in a pipeline with no repository to compare in.
+pub(super) fn not_connected() -> (String, String) {
+    (
+        "unknown: the pipeline is not connected to a GitHub repository (`/h connect`).".into(),
+        "unknown: no repository connected".into(),
+    )
+}
+
+/// Both ends are the same commit (`to`, short).
+pub(super) fn same_commit(to: &str) -> (String, String) {
+    (
+        format!("nothing: the release it replaces runs the same commit, {to}."),
+        format!("no new commits ({to})"),
+    )
+}
+
+/// GitHub could not compare `from` with `to` (short) in `repo`: why, in one line.
+pub(super) fn unavailable(
+    (from, to): (&str, &str),
+    repo: &RepoName,
+    error: &GitHubError,
+) -> (String, String) {
+    (
+        format!(
+            "release notes unavailable: GitHub can't compare {from} with {to} in {} ({}).",
+            escape(&repo.to_string()),
+            escape(&why(error))
+        ),
+        format!("release notes unavailable: GitHub can't compare {from} with {to}"),
+    )
 }
 
 /// Why GitHub could not answer, in a few words: its status and its own message when
 /// that says more, or what went wrong on the way.
-pub(super) fn why(error: &GitHubError) -> String {
+fn why(error: &GitHubError) -> String {
     let Some(status) = error.status() else {
         return error.to_string();
     };
@@ -182,7 +217,7 @@ pub(in crate::deploy) fn capped(text: &str, max: usize) -> String {
 mod tests {
     use super::*;
     use crate::deploy::notes::SHORT_CHARS;
-    use serde_json::Value;
+    use serde_json::{Value, json};
 
     /// A comparison of `commits` (message, author), as GitHub answers it.
     fn comparison(commits: &[(&str, &str)], behind_by: u64) -> Comparison {
@@ -263,22 +298,21 @@ mod tests {
     #[test]
     fn an_app_with_no_known_commit_is_said_so_not_guessed() {
         let sha = "576d16a9e0c4b3f7a8d2e1c0b9a8f7e6d5c4b3a2";
-        let first = untraceable(0, "paipu-app-staging", sha);
         assert_eq!(
-            first.text,
-            "*What this ships to paipu-app-staging:* 576d16a9, its first release: there is \
-             nothing earlier to compare with."
-        );
-        assert_eq!(first.short, "576d16a9, the first release");
-        let outside = untraceable(12, "paipu-app-staging", sha);
-        assert_eq!(
-            outside.text,
-            "*What this ships to paipu-app-staging:* 576d16a9. It runs v12 now, which has no \
-             known commit (made outside a build from a commit), so I can't tell what changes."
+            untraceable(0, sha),
+            (
+                "576d16a9, its first release: there is nothing earlier to compare with.".into(),
+                "576d16a9, the first release".into()
+            )
         );
         assert_eq!(
-            outside.payload,
-            json!({"summary": "576d16a9; the release it replaces (v12) has no known commit", "from": null, "to": sha})
+            untraceable(12, sha),
+            (
+                "576d16a9. It runs v12 now, which has no known commit (made outside a build \
+                 from a commit), so I can't tell what changes."
+                    .into(),
+                "576d16a9; the release it replaces (v12) has no known commit".into()
+            )
         );
     }
 
