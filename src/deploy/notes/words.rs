@@ -10,10 +10,10 @@ use crate::github::{CommitSummary, Comparison, GitHubError, RepoName};
 const LISTED_COMMITS: usize = 10;
 /// Characters of a commit's first line shown.
 const SUBJECT_CHARS: usize = 100;
-/// Characters of the listed lines, escaped, at most: with the title and the authors
-/// they must fit in one Slack section (3,000 characters), however many `&`s the
-/// messages hold (each is five once escaped).
-const LISTED_CHARS: usize = 2_000;
+/// Characters of the listed lines, escaped, at most: they must fit in one Slack
+/// section (3,000 characters) beside the title and five authors' names (up to 200
+/// characters each once escaped: `&` is five), however many `&`s the messages hold.
+const LISTED_CHARS: usize = 1_600;
 /// Authors named; the rest are counted.
 const NAMED_AUTHORS: usize = 5;
 /// Characters of an author's name shown.
