@@ -12,18 +12,17 @@ use std::time::Duration;
 use super::StepError;
 use super::gate::Tokens;
 use super::messages::subject;
+use super::notes;
 use super::steps::Outcome;
 use crate::bot::BotState;
-use crate::chat::{CANCEL_ACTION, CONFIRM_ACTION, Press, clock_time, escape, short_sha};
-use crate::github::{Comparison, RepoName};
+use crate::chat::{CANCEL_ACTION, CONFIRM_ACTION, Press, clock_time, short_sha};
+use crate::github::RepoName;
 use crate::outbox::{self, Post};
 use crate::slack::api::{Button, ButtonStyle, Message};
 use crate::store::{DeployKind, DeployRow, DeployState, MessageKind, NewMessage};
 
 /// How long the buttons work.
 pub const CONFIRM_WINDOW: Duration = Duration::from_secs(5 * 60);
-/// Commits listed in the summary; the rest are counted.
-const LISTED_COMMITS: usize = 10;
 
 /// What production runs now and what would run instead.
 pub struct Change<'a> {
@@ -109,46 +108,13 @@ async fn commits(
         .compare(tokens.github, change.repo, running, change.shipping)
         .await;
     match compared {
-        Ok(comparison) => Ok(listed(&comparison, short_sha(running), shipping)),
+        Ok(comparison) => Ok(notes::listed(&comparison, short_sha(running), shipping)),
         Err(error) if error.is_transient() => Err(StepError::from_github("compare commits", error)),
         Err(_) => Ok(format!(
             "GitHub can't compare what production runs ({}) with {shipping}, so I can't list the commits.",
             short_sha(running)
         )),
     }
-}
-
-/// `2 commits from 1a2b3c4d to 5e6f7a8b, by Alice Anders:` and a line per commit;
-/// messages and names are the committers' words, escaped.
-fn listed(comparison: &Comparison, running: &str, shipping: &str) -> String {
-    let mut authors: Vec<String> = Vec::new();
-    let mut lines = Vec::new();
-    for commit in &comparison.commits {
-        let author = escape(
-            commit
-                .commit
-                .author
-                .as_ref()
-                .map_or("someone", |a| a.name.as_str()),
-        );
-        let first = escape(commit.commit.message.lines().next().unwrap_or_default());
-        lines.push(format!("• {first} ({author})"));
-        if !authors.contains(&author) {
-            authors.push(author);
-        }
-    }
-    let total = comparison.total_commits as usize;
-    let shown = lines.len().min(LISTED_COMMITS);
-    lines.truncate(shown);
-    if total > shown {
-        lines.push(format!("• … and {} more", total - shown));
-    }
-    let plural = if total == 1 { "" } else { "s" };
-    format!(
-        "{total} commit{plural} from {running} to {shipping}, by {}:\n{}",
-        authors.join(", "),
-        lines.join("\n")
-    )
 }
 
 /// A confirming row whose time ran out: it ends, having done nothing. Woken before

@@ -240,6 +240,7 @@ mod tests {
             source_app: None,
             source_version: None,
             replaced_version: None,
+            replaced_sha: None,
             promotion_id: None,
             confirmed: false,
             confirm_expires_at: None,

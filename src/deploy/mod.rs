@@ -8,7 +8,8 @@
 //! releasing -> restarting -> deployed, or failed. External ids are saved before the
 //! next step can observe them, and creating calls first look for what an interrupted
 //! attempt may already have created, so a crash never builds twice. Every Slack post
-//! goes through the outbox in the same transaction as the state change it tells.
+//! goes through the outbox in the same transaction as the state change it tells, the
+//! release notes ([`notes`]) first.
 //! A promotion follows each of its target apps ([`targets`]); a rollback is a deploy
 //! whose release is an earlier one's slug ([`rollback`]). Into production, each
 //! first waits for the requester's confirmation ([`confirm`]). Which repository a
@@ -22,6 +23,7 @@ pub mod connect;
 mod gate;
 pub mod line;
 pub mod messages;
+mod notes;
 mod promote;
 mod queue;
 pub mod requested;

@@ -1,15 +1,17 @@
 //! A promotion's first steps, both while `requested`. Planning resolves the pipeline,
 //! the source app's current release and its commit, gates that commit, and saves the
-//! target apps with the version each runs, without creating anything. Launching then
-//! records the GitHub deployment and creates the Heroku promotion, unless an
-//! interrupted launch already did: its releases on the targets are found by their
-//! description (`Promote <source> v<N>`) and a version newer than the planned one.
-//! They appear a little after the promotion is created and Heroku lists no
-//! promotions, so the time of each request is saved before it is sent, and a launch
-//! that finds no release within a minute of a request waits for them.
+//! target apps with the version each runs (and the first one's commit, for the release
+//! notes), without creating anything. Launching then tells the release notes, records
+//! the GitHub deployment and creates the Heroku promotion, unless an interrupted
+//! launch already did: its releases on the targets are found by their description
+//! (`Promote <source> v<N>`) and a version newer than the planned one. They appear a
+//! little after the promotion is created and Heroku lists no promotions, so the time
+//! of each request is saved before it is sent, and a launch that finds no release
+//! within a minute of a request waits for them.
 
 use super::gate::{self, Tokens};
 use super::messages::{self, Chapter};
+use super::notes;
 use super::start::{github_deployment, two_factor_code, two_factor_refusal};
 use super::steps::{Outcome, enter, github_status, refuse_if_locked, wait};
 use super::{StepError, confirm};
@@ -105,6 +107,14 @@ async fn plan(
     let mut planned = Vec::new();
     for target in targets {
         let previous = current_release(app, tokens, &target.name).await?;
+        if planned.is_empty() {
+            // What the first target runs is what the release notes compare with.
+            d.replaced_sha = match &previous {
+                Some(release) => slug_commit(app, tokens, &target.name, release).await?,
+                None => None,
+            };
+            d.replaced_version = Some(previous.as_ref().map_or(0, |r| r.version as i64));
+        }
         planned.push(DeployTarget {
             deploy_id: d.id,
             app_id: target.id,
@@ -116,10 +126,9 @@ async fn plan(
         });
     }
     if confirm::needed(app, d, target_stage.as_str()) {
-        let running = current_commit(app, tokens, &planned[0].app_name).await?;
         let change = confirm::Change {
             repo: &repo,
-            running: running.as_deref(),
+            running: d.replaced_sha.as_deref(),
             shipping: &sha,
         };
         let summary = confirm::changes(app, tokens, &change).await?;
@@ -252,7 +261,11 @@ async fn launch(
         sha: d.sha.clone().unwrap_or_default(),
         required_contexts: Vec::new(),
     };
-    let (deployment_id, _) = github_deployment(app, d, tokens, &shipped).await?;
+    let first = targets.first().map_or("", |t| t.app_name.as_str());
+    // Planned before release notes were: what the first target runs is read now.
+    notes::record_base(app, d, tokens, first).await?;
+    let notes = notes::ships(app, tokens, d, &shipped.repo, first, &shipped.sha).await;
+    let (deployment_id, _) = github_deployment(app, d, tokens, &shipped, &notes).await?;
     d.github_deployment_id = Some(deployment_id as i64);
     let mut found_any = false;
     for target in &mut targets {
@@ -286,6 +299,7 @@ async fn launch(
             MessageKind::Parent,
             messages::parent(d, Chapter::Started, now),
         ),
+        (MessageKind::Reply, notes.post()),
         (
             MessageKind::Reply,
             messages::reply(d, Chapter::Started, now),

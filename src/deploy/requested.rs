@@ -169,6 +169,7 @@ fn new_row(invocation: &Invocation, kind: DeployKind, pipeline: &str, now: i64) 
         source_app: None,
         source_version: None,
         replaced_version: None,
+        replaced_sha: None,
         promotion_id: None,
         confirmed: false,
         confirm_expires_at: None,

@@ -1,20 +1,23 @@
 //! A rollback's first steps, both while `requested`. Planning picks the app and the
 //! version to restore (the one asked for, or the newest earlier release with a slug)
-//! and saves it with the version running now, creating nothing. Launching takes the
-//! app's lock and asks Heroku for the rollback release, unless an interrupted launch
-//! already made it: a release newer than the replaced one, `Rollback to v<N>`. From
-//! there a rollback is watched like a deploy: releasing -> restarting -> rolled back.
+//! and saves it with the version running now (and both commits, for the release notes
+//! of what it takes out), creating nothing. Launching takes the app's lock and asks
+//! Heroku for the rollback release, unless an interrupted launch already made it: a
+//! release newer than the replaced one, `Rollback to v<N>`. From there a rollback is
+//! watched like a deploy: releasing -> restarting -> rolled back.
 
 use secrecy::ExposeSecret;
 
 use super::gate::{self, Tokens};
 use super::messages::{self, Chapter};
+use super::notes;
 use super::promote::slug_commit;
 use super::start::{take_lock, two_factor_code, two_factor_refusal};
 use super::steps::{Outcome, enter, refuse_if_locked};
 use super::{StepError, confirm};
 use crate::bot::BotState;
 use crate::chat::{escape, short_sha};
+use crate::github::RepoName;
 use crate::heroku::Release;
 use crate::resolver::Asking;
 use crate::store::{DeployRow, DeployState, MessageKind};
@@ -61,6 +64,10 @@ async fn plan(
         .map_err(|e| StepError::from_heroku("list releases", e))?;
     let (current, wanted) = versions(d, &app_name, &releases)?;
     d.sha = slug_commit(app, tokens, &app_name, wanted).await?;
+    d.replaced_sha = slug_commit(app, tokens, &app_name, current).await?;
+    // The repository the release notes compare in, when the pipeline has one.
+    d.repo = app.store.pipeline_repo(&d.team_id, &d.pipeline).await?;
+    let current = current.version;
     (d.source_version, d.replaced_version) = (Some(wanted.version as i64), Some(current as i64));
     d.stage = Some(stage.as_str().into());
     d.next_check_at = now;
@@ -77,12 +84,12 @@ async fn plan(
     Ok(Outcome::default())
 }
 
-/// The version running now and the release to restore, or why there is none.
+/// The release running now and the one to restore, or why there is none.
 fn versions<'r>(
     d: &DeployRow,
     app_name: &str,
     releases: &'r [Release],
-) -> Result<(u64, &'r Release), StepError> {
+) -> Result<(&'r Release, &'r Release), StepError> {
     let current = releases
         .iter()
         .find(|release| release.current)
@@ -121,7 +128,7 @@ fn versions<'r>(
             wanted.version
         )));
     }
-    Ok((current.version, wanted))
+    Ok((current, wanted))
 }
 
 async fn launch(
@@ -144,6 +151,8 @@ async fn launch(
         None => create(app, d, tokens, &app_name).await?,
     });
     d.two_factor_code = None;
+    let repo = d.repo.as_deref().and_then(|r| r.parse::<RepoName>().ok());
+    let notes = notes::takes_out(app, tokens, d, repo.as_ref()).await;
     enter(d, DeployState::Releasing, now);
     Ok(Outcome {
         posts: vec![
@@ -151,6 +160,7 @@ async fn launch(
                 MessageKind::Parent,
                 messages::parent(d, Chapter::Started, now),
             ),
+            (MessageKind::Reply, notes.post()),
             (
                 MessageKind::Reply,
                 messages::reply(d, Chapter::Started, now),

@@ -1,13 +1,14 @@
 //! requested -> building: find the app, refuse (or queue) a busy one, gate the
-//! request, take the app's lock, record the GitHub deployment, start the Heroku build,
-//! then tell the channel. Each creating call first looks for what an interrupted
-//! attempt already created.
+//! request, take the app's lock, record what the app runs, record the GitHub
+//! deployment, start the Heroku build, then tell the channel, release notes first.
+//! Each creating call first looks for what an interrupted attempt already created.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::gate::{self, Tokens};
 use super::messages::{self, Chapter};
+use super::notes::{self, Notes, SHORT_CHARS, capped};
 use super::promote::current_commit;
 use super::steps::{Outcome, enter, github_status};
 use super::{StepError, confirm, queue};
@@ -54,13 +55,19 @@ pub(super) async fn start(
     let echo = gate::request_echo(request);
     let lock = (resolved.app_id.as_str(), resolved.app_name.as_str());
     take_lock(app, d, lock, &resolved.sha, now).await?;
+    notes::record_base(app, d, tokens, &resolved.app_name).await?;
     let code = two_factor_code(app, d);
     let code = code.as_ref().map(|c| c.expose_secret());
     crate::webhooks::subscribe(app, tokens.heroku, &resolved.app_name, code).await;
+    let ships = |sha| notes::ships(app, tokens, d, &resolved.repo, &resolved.app_name, sha);
+    let mut notes = ships(&resolved.sha).await;
     // The GitHub deployment pins the commit: after a crash it may be an earlier run's,
     // made before someone pushed, and then its sha (not the branch's new head) is what
-    // this deploy builds.
-    let (deployment_id, sha) = github_deployment(app, d, tokens, &resolved).await?;
+    // this deploy builds, and what the notes tell.
+    let (deployment_id, sha) = github_deployment(app, d, tokens, &resolved, &notes).await?;
+    if sha != resolved.sha {
+        notes = ships(&sha).await;
+    }
     (d.stage, d.app_id, d.app_name) = (
         Some(resolved.stage.clone()),
         Some(resolved.app_id.clone()),
@@ -72,7 +79,8 @@ pub(super) async fn start(
         Some(sha),
     );
     d.github_deployment_id = Some(deployment_id as i64);
-    d.build_id = Some(create_build(app, d, tokens, &resolved.repo, &echo).await?);
+    let source = (&resolved.repo, notes.short.as_str());
+    d.build_id = Some(create_build(app, d, tokens, source, &echo).await?);
     d.two_factor_code = None;
     github_status(
         app,
@@ -88,6 +96,7 @@ pub(super) async fn start(
             MessageKind::Parent,
             messages::parent(d, Chapter::Started, now),
         ),
+        (MessageKind::Reply, notes.post()),
         (
             MessageKind::Reply,
             messages::reply(d, Chapter::Started, now),
@@ -153,12 +162,13 @@ pub(super) fn deploying(holder: &AppLock) -> String {
 }
 
 /// The GitHub deployment of this deploy (or promotion): the one an interrupted run
-/// created, or a new one.
+/// created, or a new one, described by its release `notes`.
 pub(super) async fn github_deployment(
     app: &BotState,
     d: &DeployRow,
     tokens: &Tokens<'_>,
     resolved: &gate::Resolved,
+    notes: &Notes,
 ) -> Result<(u64, String), StepError> {
     // Other deploys of the repository may have pushed this one's far down the list,
     // but none can be older than the deploy itself.
@@ -189,16 +199,20 @@ pub(super) async fn github_deployment(
             resolved.required_contexts.clone()
         },
         environment: resolved.stage.clone(),
-        description: format!(
-            "{} from Slack by chatops to {}",
-            if d.kind == DeployKind::Promote {
-                "Promoted"
-            } else {
-                "Deployed"
-            },
-            resolved.app_name
+        description: capped(
+            &format!(
+                "{} from Slack by chatops to {}: {}",
+                if d.kind == DeployKind::Promote {
+                    "Promoted"
+                } else {
+                    "Deployed"
+                },
+                resolved.app_name,
+                notes.short
+            ),
+            SHORT_CHARS,
         ),
-        payload: json!({"chatops_deploy": deploy_key(d), "chatops_deploy_id": d.id, "app": resolved.app_name, "forced": forced}),
+        payload: json!({"chatops_deploy": deploy_key(d), "chatops_deploy_id": d.id, "app": resolved.app_name, "forced": forced, "release_notes": notes.payload}),
         transient_environment: false,
         production_environment: resolved.stage == "production",
     };
@@ -247,12 +261,14 @@ fn deploy_key(d: &DeployRow) -> String {
     format!("{}.{}.{}", d.team_id, d.id, d.created_at)
 }
 
-/// The build of this deploy: found by its marker, or created from the commit's tarball.
+/// The build of this deploy: found by its marker, or created from the commit's
+/// tarball of `repo`, its source described with the short release `notes` (a build
+/// has no description of its own; its source's is what the dashboard shows).
 async fn create_build(
     app: &BotState,
     d: &DeployRow,
     tokens: &Tokens<'_>,
-    repo: &RepoName,
+    (repo, notes): (&RepoName, &str),
     echo: &str,
 ) -> Result<String, StepError> {
     let app_name = d.app_name.as_deref().unwrap_or_default();
@@ -279,7 +295,10 @@ async fn create_build(
     let source = NewSourceBlob {
         url,
         version: sha.clone(),
-        version_description: Some(format!("{repo}@{} {marker}", crate::chat::short_sha(&sha))),
+        version_description: Some(format!(
+            "{repo}@{}: {notes} {marker}",
+            crate::chat::short_sha(&sha)
+        )),
     };
     let code = two_factor_code(app, d);
     match app

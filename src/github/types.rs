@@ -298,6 +298,8 @@ pub enum CompareStatus {
 /// `GET /repos/{owner}/{repo}/compare/{base}...{head}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Comparison {
+    /// The comparison's page on GitHub.
+    pub html_url: String,
     pub status: CompareStatus,
     pub ahead_by: u64,
     pub behind_by: u64,

@@ -84,8 +84,11 @@ pub struct DeployRow {
     pub source_app: Option<String>,
     /// promote: the source release's version; rollback: the version restored.
     pub source_version: Option<i64>,
-    /// rollback: the version current before it.
+    /// The version the app ran before this change, 0 if none (for a promotion, its
+    /// first target's): read once before anything is created, for the release notes.
     pub replaced_version: Option<i64>,
+    /// The commit of `replaced_version`, when its slug says.
+    pub replaced_sha: Option<String>,
     pub promotion_id: Option<String>,
     /// Once the requester pressed Deploy on the production confirmation.
     #[sqlx(try_from = "Flag")]
@@ -104,8 +107,8 @@ pub struct DeployRow {
 pub(super) const COLUMNS: &str = "id, team_id, channel_id, user_id, response_url, pipeline, branch, stage, \
     app_name, forced, two_factor_code, state, app_id, repo, git_ref, sha, github_deployment_id, \
     build_id, release_id, failure, created_at, stage_started_at, finished_at, next_check_at, kind, \
-    source_stage, source_app, source_version, replaced_version, promotion_id, confirmed, \
-    confirm_expires_at, promotion_requested_at, queue_if_busy, queued_at";
+    source_stage, source_app, source_version, replaced_version, replaced_sha, promotion_id, \
+    confirmed, confirm_expires_at, promotion_requested_at, queue_if_busy, queued_at";
 
 /// A step's outcome, written atomically with the messages it announces.
 #[derive(Debug)]
@@ -216,8 +219,8 @@ impl Store {
              app_id = $5, repo = $6, git_ref = $7, sha = $8, github_deployment_id = $9, \
              build_id = $10, release_id = $11, failure = $12, stage_started_at = $13, \
              finished_at = $14, source_app = $18, source_version = $19, \
-             replaced_version = $20, promotion_id = $21, confirm_expires_at = $22, source_stage = $23, queued_at = $24, \
-             lease_owner = NULL, lease_until = NULL, woken_at = NULL, \
+             replaced_version = $20, promotion_id = $21, confirm_expires_at = $22, source_stage = $23, \
+             queued_at = $24, replaced_sha = $25, lease_owner = NULL, lease_until = NULL, woken_at = NULL, \
              next_check_at = CASE WHEN woken_at IS NOT NULL AND woken_at < $15 THEN woken_at ELSE $15 END \
              WHERE id = $16 AND lease_owner = $17",
         )
@@ -245,6 +248,7 @@ impl Store {
         .bind(d.confirm_expires_at)
         .bind(&d.source_stage)
         .bind(d.queued_at)
+        .bind(&d.replaced_sha)
         .execute(&mut *tx)
         .await
         .context("cannot save the deploy")?;
@@ -335,6 +339,24 @@ impl Store {
             .execute(&self.pool)
             .await
             .context("cannot record the promotion request")?;
+        Ok(())
+    }
+
+    /// Records what deploy `id`'s app ran before it (`version` 0: nothing), before the
+    /// deploy creates anything, so a step repeated after a crash still knows.
+    pub async fn record_replaced(
+        &self,
+        id: i64,
+        version: i64,
+        sha: Option<&str>,
+    ) -> anyhow::Result<()> {
+        sqlx::query("UPDATE deploys SET replaced_version = $1, replaced_sha = $2 WHERE id = $3")
+            .bind(version)
+            .bind(sha)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context("cannot record what the app ran before the deploy")?;
         Ok(())
     }
 

@@ -38,6 +38,7 @@ pub fn deploy(now: i64) -> DeployRow {
         source_app: None,
         source_version: None,
         replaced_version: None,
+        replaced_sha: None,
         promotion_id: None,
         confirmed: false,
         confirm_expires_at: None,

@@ -178,6 +178,13 @@ impl FakeGitHub {
         self.locate(repo, branch).map(|(_, sha)| sha)
     }
 
+    /// Whether `repo` (`owner/name`) has commit `sha`.
+    pub fn has_commit(&self, repo: &str, sha: &str) -> anyhow::Result<bool> {
+        let world = self.world();
+        let index = world.repo_named(repo)?;
+        Ok(world.repos[index].commit(sha).is_some())
+    }
+
     /// The default branch of `repo` (`owner/name`).
     pub fn default_branch(&self, repo: &str) -> anyhow::Result<String> {
         let world = self.world();

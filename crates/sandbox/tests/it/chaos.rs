@@ -183,9 +183,10 @@ async fn chaos(count: usize) {
     }
     figures.seconds_to_finish = started.elapsed().as_secs_f64();
     let deploys = all_finished(&world.db.store, total, deadline).await;
-    // Five posts a deploy, at Slack's pace of one a second in each of two channels,
-    // after the 429 storms: the slowest part of the run.
-    let drain = Duration::from_secs(120 + 5 * count as u64);
+    // Six posts a deploy (the parent, the release notes, four stages), at Slack's
+    // pace of one a second in each of two channels, after the 429 storms: the
+    // slowest part of the run.
+    let drain = Duration::from_secs(120 + 6 * count as u64);
     outbox_drained(&world.db.store, drain).await;
     figures.seconds_to_drain = started.elapsed().as_secs_f64();
     for deploy in &deploys {

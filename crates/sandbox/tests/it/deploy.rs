@@ -10,7 +10,7 @@ use chatops_fakes::github::CiState;
 use chatops_fakes::heroku::FakeHeroku;
 use common::TestApp;
 use common::deploys::{
-    ALICE, DeployWorld, assert_state, finished_deploy, normalized, settle_outbox,
+    ALICE, DeployWorld, assert_state, expected_notes, finished_deploy, normalized, settle_outbox,
     thread_of_last_deploy,
 };
 
@@ -42,6 +42,7 @@ async fn a_deploy_tells_its_story_in_one_parent_and_four_replies() {
                 .map(|r| normalized(&r.text))
                 .collect::<Vec<_>>(),
             [
+                expected_notes(&world.app.sandbox, &deploy, "paipu-app-staging").as_str(),
                 "Deploying paipu-app-staging ... duration: Ns",
                 "Releasing paipu-app-staging ... duration: Ns",
                 "Restarting paipu-app-staging ... duration: Ns",

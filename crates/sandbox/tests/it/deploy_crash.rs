@@ -251,14 +251,14 @@ async fn a_push_while_the_bot_is_down_does_not_split_the_deploy_across_two_commi
     .await;
 }
 
-/// Kills the bot while its Deploying reply hangs in chat.postMessage, before Slack
+/// Kills the bot while its first reply (the release notes) hangs in chat.postMessage, before Slack
 /// saw it or (`slack_took_it`) after Slack posted it; the restarted bot must post it
 /// soon, and only if Slack does not have it yet.
 async fn kill_while_a_reply_hangs(slack_took_it: bool) {
     for db in common::databases().await {
         let world = CrashWorld::new(db).await;
         let slack = &world.sandbox.slack;
-        // The parent goes through; the next post, the Deploying reply, never gets an
+        // The parent goes through; the next post, the release notes, never gets an
         // answer. (Armed before the deploy: the reply follows the parent at once.)
         let post = "/api/chat.postMessage";
         slack
@@ -289,7 +289,7 @@ async fn kill_while_a_reply_hangs(slack_took_it: bool) {
         let restarted = BotProcess::start("restarted", &world.config).await;
         let started = Instant::now();
         eventually(
-            "the Deploying reply after the restart",
+            "the release notes after the restart",
             REPLY_DEADLINE,
             async || (replies() > 0 && world.peek.claimed_messages().await == 0).then_some(()),
         )

@@ -15,7 +15,7 @@ use chatops::outbox::deploy_thread;
 use chatops::store::{DeployRow, DeployState};
 use chatops_fakes::heroku::Timings;
 use chatops_fakes::{Failure, Fakes, FaultRule, SANDBOX_TEAM};
-use common::deploys::{ALICE, DeployWorld, settle_outbox, thread_of_last_deploy};
+use common::deploys::{ALICE, DeployWorld, expected_notes, settle_outbox, thread_of_last_deploy};
 use common::{TestApp, TestDb};
 use fault_plan::{TARGETS, Target, arm_faults, armed};
 use outcomes::{Before, Peek, all_finished, assert_deployed_once, outbox_drained};
@@ -218,7 +218,7 @@ async fn a_thread_reply_whose_answer_was_lost_is_not_posted_twice() {
     let lost = FaultRule::failing(Method::POST, "/api/chat.postMessage", Failure::Hang, 1);
     one_deploy(
         |sandbox| {
-            // The parent goes first; the rule then waits for the Deploying reply.
+            // The parent goes first; the rule then waits for the release notes.
             let parent = FaultRule::slow(Method::POST, "/api/chat.postMessage", Duration::ZERO, 1);
             sandbox.slack.faults.inject(parent);
             sandbox.slack.faults.inject(lost.clone().after_handling());
@@ -233,6 +233,7 @@ async fn a_thread_reply_whose_answer_was_lost_is_not_posted_twice() {
             assert_eq!(
                 texts,
                 [
+                    expected_notes(&world.app.sandbox, deploy, "paipu-app-staging").as_str(),
                     "Deploying paipu-app-staging ... duration: Ns",
                     "Releasing paipu-app-staging ... duration: Ns",
                     "Restarting paipu-app-staging ... duration: Ns",

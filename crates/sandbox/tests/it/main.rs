@@ -36,6 +36,7 @@ mod queue;
 mod queue_crash;
 mod queue_start;
 mod rekey;
+mod release_notes;
 mod response_urls;
 mod rollback;
 mod routes;

@@ -242,10 +242,12 @@ async fn a_commit_message_and_author_in_the_confirmation_are_shown_not_obeyed() 
         let responses = world.app.sandbox.slack.responses();
         let question = responses.last().unwrap();
         assert_eq!(question.text, "Deploy paipu-app-production?");
+        // An author's name is cut at 40 characters.
+        let author = "&lt;!channel&gt; &lt;@U0ALICE&gt; &lt;https://evil.exa…";
         assert_eq!(
             question.blocks[0]["text"]["text"].as_str().unwrap(),
             format!(
-                "*Deploy paipu-app-production?*\nRepository: heroku/paipu-repo\n1 commit from {} to {}, by {SHOWN}:\n• {SHOWN} ({SHOWN})",
+                "*Deploy paipu-app-production?*\nRepository: heroku/paipu-repo\n1 commit from {} to {}, by {author}:\n• {SHOWN} ({author})",
                 &running[..8],
                 &head[..8]
             )

@@ -6,8 +6,8 @@
 //! deploys; on PostgreSQL three `chatops serve` processes share them, and must
 //! together keep the pace of one.
 //!
-//! Slack's pace makes this slow by nature: five posts per deploy at one a second is
-//! about four minutes for 50. `PACING_DEPLOYS=<n>` runs another count.
+//! Slack's pace makes this slow by nature: six posts per deploy at one a second is
+//! about five and a half minutes for 50. `PACING_DEPLOYS=<n>` runs another count.
 
 use crate::common::{self, crash_world, outcomes};
 
@@ -120,7 +120,8 @@ fn on_it(pipeline: &str) -> String {
 
 /// Waits for every deploy to finish and every message to be sent.
 async fn delivered(store: &Store, count: usize) -> Vec<DeployRow> {
-    // Five posts a deploy at one a second, and some room on a loaded machine.
+    // Six posts a deploy (the parent, the release notes and four stages) at one a
+    // second, and some room on a loaded machine.
     let deadline = Duration::from_secs(60 + 10 * count as u64);
     let deploys = all_finished(store, count, deadline).await;
     outbox_drained(store, deadline).await;

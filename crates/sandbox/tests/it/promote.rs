@@ -8,7 +8,7 @@ use chatops::store::DeployState;
 use chatops_fakes::github::CiState;
 use common::TestApp;
 use common::deploys::{
-    ALICE, DeployWorld, assert_state, finished_deploy, normalized, settle_outbox,
+    ALICE, DeployWorld, assert_state, expected_notes, finished_deploy, normalized, settle_outbox,
     thread_of_last_deploy,
 };
 
@@ -66,12 +66,15 @@ async fn a_promotion_to_a_two_app_stage_tells_each_targets_story() {
         );
         let texts = texts(&replies);
         assert_eq!(
-            texts[0],
-            "Promoting atlas-staging to production ... duration: Ns"
+            texts[..2],
+            [
+                expected_notes(&world.app.sandbox, &promotion, "atlas-eu"),
+                "Promoting atlas-staging to production ... duration: Ns".into()
+            ]
         );
-        assert_eq!(texts.len(), 7, "{texts:?}");
+        assert_eq!(texts.len(), 8, "{texts:?}");
         for target in ["atlas-eu", "atlas-us"] {
-            let story: Vec<_> = texts.iter().filter(|t| t.contains(target)).collect();
+            let story: Vec<_> = texts[2..].iter().filter(|t| t.contains(target)).collect();
             assert_eq!(
                 story,
                 [
@@ -129,6 +132,7 @@ async fn a_promotion_to_one_named_app_leaves_the_others_alone() {
         assert_eq!(
             texts(&replies),
             [
+                expected_notes(&world.app.sandbox, &promotion, "atlas-eu").as_str(),
                 "Promoting atlas-staging to production/atlas-eu ... duration: Ns",
                 "Releasing atlas-eu ... duration: Ns",
                 "Restarting atlas-eu ... duration: Ns",

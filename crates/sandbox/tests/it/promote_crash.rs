@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::http::Method;
 use chatops::store::DeployState;
 use chatops_fakes::FaultRule;
-use common::deploys::{CHANNEL, assert_state, normalized};
+use common::deploys::{CHANNEL, assert_state, expected_notes, normalized};
 use crash_world::{CrashWorld, DEADLINE};
 use outcomes::eventually;
 use processes::BotProcess;
@@ -78,6 +78,7 @@ async fn crash_and_restart(hold_the_request: bool, kill_in: DeployState) {
         assert_eq!(
             replies,
             [
+                expected_notes(&world.sandbox, &promoted, "paipu-app-production").as_str(),
                 "Promoting paipu-app-staging to production ... duration: Ns",
                 "Releasing paipu-app-production ... duration: Ns",
                 "Restarting paipu-app-production ... duration: Ns",

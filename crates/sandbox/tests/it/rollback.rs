@@ -61,20 +61,35 @@ async fn a_rollback_restores_the_previous_release_and_tells_the_story() {
             .heroku
             .slug(restored.slug_id.as_deref().unwrap())
             .unwrap();
+        let restored_sha = slug.commit.unwrap();
         assert_eq!(
             normalized(context),
             format!(
                 "paipu-app-staging - from v{} to v{previous} - SHA: {} - duration: Ns",
                 before.version,
-                &slug.commit.unwrap()[..8]
+                &restored_sha[..8]
             )
         );
+        let heroku = &world.app.sandbox.heroku;
+        let replaced_sha = heroku
+            .slug(before.slug_id.as_deref().unwrap())
+            .unwrap()
+            .commit
+            .unwrap();
         assert_eq!(
             replies
                 .iter()
                 .map(|r| normalized(&r.text))
                 .collect::<Vec<_>>(),
             [
+                // Both are commits of the Heroku seed's own history, which the GitHub
+                // fake does not have.
+                format!(
+                    "*What this takes out of paipu-app-staging:* release notes unavailable: GitHub \
+                     can't compare {} with {} in heroku/paipu-repo (404 Not Found).",
+                    &restored_sha[..8],
+                    &replaced_sha[..8]
+                ),
                 format!("Rolling back paipu-app-staging to v{previous} ... duration: Ns"),
                 "Releasing paipu-app-staging ... duration: Ns".into(),
                 "Restarting paipu-app-staging ... duration: Ns".into(),

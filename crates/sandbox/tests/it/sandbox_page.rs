@@ -74,6 +74,15 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
         browser.goto(&sandbox.running.page_url).await;
         assert_eq!(browser.title().await, "#deploys · Sandbox · chatops");
         browser.wait_for_text("#connection", "live").await;
+        // The seed's apps run commits of the Heroku seed's own history, which the
+        // GitHub fake does not have: the first deploy's notes can't list commits.
+        let heroku = &sandbox.running.fakes.heroku;
+        let seeded = heroku
+            .releases("paipu-app-staging")
+            .into_iter()
+            .find(|r| r.current)
+            .and_then(|r| heroku.slug(r.slug_id.as_deref()?)?.commit)
+            .expect("the seeded app runs a commit");
 
         type_command(&browser, "/h deploy paipu to staging").await;
         browser
@@ -83,7 +92,7 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
             )
             .await;
         let slack = &sandbox.running.fakes.slack;
-        slack_reaches(slack, &[("Deployed paipu-app-staging", 4)]).await;
+        slack_reaches(slack, &[("Deployed paipu-app-staging", 5)]).await;
         let parents = browser
             .wait_for_texts(&format!("{PARENTS} .section"), |texts| {
                 texts == ["Deployed paipu-app-staging"]
@@ -120,13 +129,13 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
         );
 
         browser
-            .wait_for_text(&format!("{PARENTS} button.replies"), "4 replies")
+            .wait_for_text(&format!("{PARENTS} button.replies"), "5 replies")
             .await;
         browser
             .click(&browser.find(&format!("{PARENTS} button.replies")).await)
             .await;
         let replies = browser
-            .wait_for_texts(REPLIES, |texts| texts.len() == 4)
+            .wait_for_texts(REPLIES, |texts| texts.len() == 5)
             .await;
         assert_eq!(
             replies
@@ -134,6 +143,14 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
                 .map(|reply| normalized(reply))
                 .collect::<Vec<_>>(),
             [
+                // The page shows `*bold*` bold, as Slack does.
+                format!(
+                    "What this ships to paipu-app-staging: release notes unavailable: GitHub \
+                     can't compare {} with {} in heroku/paipu-repo (404 Not Found).",
+                    &seeded[..8],
+                    &sha[..8]
+                )
+                .as_str(),
                 "Deploying paipu-app-staging ... duration: Ns",
                 "Releasing paipu-app-staging ... duration: Ns",
                 "Restarting paipu-app-staging ... duration: Ns",
@@ -156,7 +173,7 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
             .await;
         type_command(&browser, "/h deploy paipu to staging").await;
         let failed = "Failed to deploy paipu-app-staging: the build failed";
-        slack_reaches(slack, &[("Deployed paipu-app-staging", 4), (failed, 2)]).await;
+        slack_reaches(slack, &[("Deployed paipu-app-staging", 5), (failed, 3)]).await;
         browser
             .wait_for_texts(&format!("{PARENTS} .section"), |texts| {
                 texts
@@ -168,20 +185,28 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
             .await;
         browser
             .wait_for_texts(&format!("{PARENTS} button.replies"), |texts| {
-                texts == ["4 replies", "2 replies"]
+                texts == ["5 replies", "3 replies"]
             })
             .await;
         let buttons = browser.find_all(&format!("{PARENTS} button.replies")).await;
         browser.click(&buttons[1]).await;
         let replies = browser
-            .wait_for_texts(REPLIES, |texts| texts.len() == 2)
+            .wait_for_texts(REPLIES, |texts| texts.len() == 3)
             .await;
         assert_eq!(
-            normalized(&replies[0]),
+            replies[0],
+            format!(
+                "What this ships to paipu-app-staging: nothing: the release it replaces runs \
+                 the same commit, {}.",
+                &sha[..8]
+            )
+        );
+        assert_eq!(
+            normalized(&replies[1]),
             "Deploying paipu-app-staging ... duration: Ns"
         );
         assert_eq!(
-            normalized(replies[1].lines().next().unwrap()),
+            normalized(replies[2].lines().next().unwrap()),
             "@alice deploy of paipu-app-staging failed after Ns: the build failed"
         );
         let failed = &slack.channel_messages(CHANNEL)[1];
@@ -206,7 +231,7 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
             .await;
         assert_eq!(
             browser.text(&broadcast).await,
-            replies[1],
+            replies[2],
             "also sent to the channel"
         );
         save(

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use chatops::store::{DeployRow, DeployState};
-use chatops_fakes::SANDBOX_TEAM;
 use chatops_fakes::slack::ChannelMessage;
+use chatops_fakes::{Fakes, SANDBOX_TEAM};
 
 use super::{SECRET, TestApp, now, signed_headers};
 
@@ -179,6 +179,67 @@ pub fn normalized(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The release notes that open the thread of `deploy` (or promotion) to `app`, in the
+/// cases the sandbox's world gives without a test pushing commits: an app the test
+/// added runs nothing before its first deploy; a seeded app runs a commit of the
+/// Heroku seed's own history, which the GitHub fake does not have, so GitHub can't
+/// compare (404); a deploy of what already runs ships nothing. A deploy that ships
+/// commits must check its notes itself.
+///
+/// What the bot recorded as the app's release before the deploy is checked against
+/// the Heroku fake's history first: the release right after it is the deploy's own,
+/// so a step repeated after a crash did not take the deploy's release for the base.
+pub fn expected_notes(sandbox: &Fakes, deploy: &DeployRow, app: &str) -> String {
+    assert_base(sandbox, deploy, app);
+    let sha = deploy.sha.as_deref().expect("a deploy with a sha");
+    let repo = deploy.repo.as_deref().expect("a deploy with a repo");
+    let ships = format!("*What this ships to {app}:*");
+    match deploy.replaced_sha.as_deref() {
+        None if deploy.replaced_version == Some(0) => format!(
+            "{ships} {}, its first release: there is nothing earlier to compare with.",
+            &sha[..8]
+        ),
+        Some(ran) if ran == sha => format!(
+            "{ships} nothing: the release it replaces runs the same commit, {}.",
+            &sha[..8]
+        ),
+        Some(ran) if !sandbox.github.has_commit(repo, ran).unwrap() => format!(
+            "{ships} release notes unavailable: GitHub can't compare {} with {} in {repo} (404 Not Found).",
+            &ran[..8],
+            &sha[..8]
+        ),
+        other => panic!(
+            "deploy {} replaced {other:?} (v{:?}) with {sha}: check its notes in the test",
+            deploy.id, deploy.replaced_version
+        ),
+    }
+}
+
+/// Checks `deploy`'s recorded base (`replaced_version`, `replaced_sha`) against the
+/// releases of `app` in the Heroku fake.
+fn assert_base(sandbox: &Fakes, deploy: &DeployRow, app: &str) {
+    let heroku = &sandbox.heroku;
+    let releases = heroku.releases(app);
+    let commit = |version: i64| {
+        let release = releases.iter().find(|r| r.version as i64 == version)?;
+        heroku.slug(release.slug_id.as_deref()?)?.commit
+    };
+    let (id, before) = (deploy.id, deploy.replaced_version);
+    let before = before.unwrap_or_else(|| panic!("deploy {id} recorded no base"));
+    assert_eq!(
+        commit(before + 1).as_deref(),
+        deploy.sha.as_deref(),
+        "deploy {id}: the release after v{before} on {app} is its own"
+    );
+    if before > 0 {
+        assert_eq!(
+            commit(before),
+            deploy.replaced_sha,
+            "deploy {id}: the commit {app} ran"
+        );
+    }
 }
 
 /// Asserts that `deploy` is in `state`, showing why it failed otherwise.

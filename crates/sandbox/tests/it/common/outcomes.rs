@@ -13,7 +13,7 @@ use chatops_fakes::slack::FakeSlack;
 use chatops_fakes::{Fakes, SANDBOX_TEAM};
 use sqlx::Row;
 
-use crate::common::deploys::{ALICE, normalized};
+use crate::common::deploys::{ALICE, expected_notes, normalized};
 use crate::common::{SECRET, now, signed_headers, slash_body_as};
 
 /// Polls `probe` every 20 ms until it returns something; fails the test after
@@ -273,8 +273,8 @@ fn deployments(sandbox: &Fakes, repo: &str) -> Vec<DeploymentRecord> {
 }
 
 /// Checks that `deploy` went all the way: deployed; its build is of its sha; its
-/// thread's parent reads `Deployed <app>` with exactly the four stage replies, in
-/// order, none twice; its GitHub deployment is of its sha and its statuses end with
+/// thread's parent reads `Deployed <app>` with exactly its release notes and the four
+/// stage replies, in order, none twice; its GitHub deployment is of its sha and its statuses end with
 /// `success` (`inactive` aside: see below). That nothing was created twice is [`Before::assert_one_each`]'s part.
 pub async fn assert_deployed_once(sandbox: &Fakes, store: &Store, deploy: &DeployRow) {
     let id = deploy.id;
@@ -298,7 +298,8 @@ pub async fn assert_deployed_once(sandbox: &Fakes, store: &Store, deploy: &Deplo
         "deploy {id}: the build is of the sha the deploy records and shows"
     );
     let stages = ["Deploying", "Releasing", "Restarting", "Deployed"];
-    let replies = stages.map(|stage| format!("{stage} {app} ... duration: Ns"));
+    let mut replies = vec![expected_notes(sandbox, deploy, app)];
+    replies.extend(stages.map(|stage| format!("{stage} {app} ... duration: Ns")));
     let parent = format!("Deployed {app}");
     assert_thread(&sandbox.slack, store, id, &parent, &replies).await;
     assert_github_deployment(sandbox, deploy, sha);
@@ -307,7 +308,8 @@ pub async fn assert_deployed_once(sandbox: &Fakes, store: &Store, deploy: &Deplo
 /// Checks that promotion `promotion` of `source` into the single app `target` of
 /// the production stage went all the way: promoted; exactly one Heroku promotion
 /// from `source`, whose one new release on `target` runs the promoted slug; its
-/// thread tells the promotion and the target's story once each, in order.
+/// thread tells the release notes, the promotion and the target's story once each,
+/// in order.
 pub async fn assert_promoted_once(
     sandbox: &Fakes,
     store: &Store,
@@ -344,6 +346,7 @@ pub async fn assert_promoted_once(
         "promotion {id}: {target} runs the promoted commit"
     );
     let replies = [
+        expected_notes(sandbox, promotion, target),
         format!("Promoting {source} to production ... duration: Ns"),
         format!("Releasing {target} ... duration: Ns"),
         format!("Restarting {target} ... duration: Ns"),
