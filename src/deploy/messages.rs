@@ -6,7 +6,7 @@ use crate::chat::ROLLBACK_ACTION;
 use crate::chat::{code_block, duration, escape, short_sha};
 use crate::outbox::Post;
 use crate::slack::api::{Button, ButtonStyle, Message};
-use crate::store::{DeployKind, DeployRow};
+use crate::store::{DeployKind, DeployRow, MessageKind};
 
 /// Lines of build or release output shown when a deploy fails.
 pub const LOG_TAIL_LINES: usize = 20;
@@ -124,6 +124,15 @@ pub fn failed_parent(deploy: &DeployRow, reason: &str, now: i64) -> Post {
         response_url: None,
         ephemeral_to: None,
     }
+}
+
+/// A thread's first posts: its parent, what it ships (`notes`), then its first step.
+pub fn opening(deploy: &DeployRow, notes: Post, now: i64) -> Vec<(MessageKind, Post)> {
+    vec![
+        (MessageKind::Parent, parent(deploy, Chapter::Started, now)),
+        (MessageKind::Reply, notes),
+        (MessageKind::Reply, reply(deploy, Chapter::Started, now)),
+    ]
 }
 
 /// The thread reply for `chapter`: the subject when it starts and ends, the app in

@@ -294,17 +294,7 @@ async fn launch(
     )
     .await?;
     enter(d, DeployState::Releasing, now);
-    let mut posts = vec![
-        (
-            MessageKind::Parent,
-            messages::parent(d, Chapter::Started, now),
-        ),
-        (MessageKind::Reply, notes.post()),
-        (
-            MessageKind::Reply,
-            messages::reply(d, Chapter::Started, now),
-        ),
-    ];
+    let mut posts = messages::opening(d, notes.post(), now);
     for target in &mut targets {
         target.state = DeployState::Releasing;
         let told = messages::app_reply(d, &target.app_name, Chapter::Releasing, now);

@@ -75,7 +75,7 @@ async fn busy(
     place: &Place,
     now: i64,
 ) -> Result<Option<Busy>, StepError> {
-    let change = change(d, &place.stage, &place.app_name, now);
+    let change = Change::by(d, &place.stage, &place.app_name, now);
     let blocking = locks::blocking(app, change).await?;
     let line = app.store.queue_of_app(&d.team_id, &place.app_id).await?;
     let ahead = line.iter().filter(|e| is_ahead(e, d)).count();
@@ -94,19 +94,6 @@ async fn busy(
         app_lock,
         stage_lock: blocking.map(|(lock, _)| lock),
     }))
-}
-
-/// A lock check of `d` going to `stage`/`app_name`.
-fn change<'a>(d: &'a DeployRow, stage: &'a str, app_name: &'a str, now: i64) -> Change<'a> {
-    Change {
-        team_id: &d.team_id,
-        pipeline: &d.pipeline,
-        stage,
-        app_name: Some(app_name),
-        user_id: &d.user_id,
-        forced: d.forced,
-        now,
-    }
 }
 
 /// Whether `entry` is ahead of `d` in line (everyone is, until `d` joins it).
@@ -188,7 +175,7 @@ pub(super) async fn turn(
         d.stage.clone().unwrap_or_default(),
         d.app_name.clone().unwrap_or_default(),
     );
-    let locked = locks::blocking(app, change(d, &stage, &app_name, now)).await?;
+    let locked = locks::blocking(app, Change::by(d, &stage, &app_name, now)).await?;
     if locked.is_none() && app.store.take_turn(d, now).await? {
         tracing::info!(deploy = d.id, app = %app_name, "a queued deploy takes its turn");
         enter(d, DeployState::Requested, now);

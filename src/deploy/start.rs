@@ -7,7 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::gate::{self, Tokens};
-use super::messages::{self, Chapter};
+use super::messages;
 use super::notes::{self, Notes, SHORT_CHARS, capped};
 use super::promote::current_commit;
 use super::steps::{Outcome, enter, github_status};
@@ -91,17 +91,7 @@ pub(super) async fn start(
     )
     .await?;
     enter(d, DeployState::Building, now);
-    let mut posts = vec![
-        (
-            MessageKind::Parent,
-            messages::parent(d, Chapter::Started, now),
-        ),
-        (MessageKind::Reply, notes.post()),
-        (
-            MessageKind::Reply,
-            messages::reply(d, Chapter::Started, now),
-        ),
-    ];
+    let mut posts = messages::opening(d, notes.post(), now);
     posts.extend(queue::turn_came(d).map(|post| (MessageKind::Reply, post)));
     Ok(Outcome {
         posts,

@@ -122,15 +122,7 @@ pub(super) async fn refuse_if_locked(
     app_name: &str,
     now: i64,
 ) -> Result<(), StepError> {
-    let change = crate::locks::Change {
-        team_id: &d.team_id,
-        pipeline: &d.pipeline,
-        stage,
-        app_name: Some(app_name),
-        user_id: &d.user_id,
-        forced: d.forced,
-        now,
-    };
+    let change = crate::locks::Change::by(d, stage, app_name, now);
     match crate::locks::refusal(app, change).await? {
         Some(locked) => Err(StepError::Refused(locked)),
         None => Ok(()),

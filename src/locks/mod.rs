@@ -15,7 +15,7 @@ pub mod sweep;
 
 use crate::bot::Bot;
 use crate::chat::clock_time;
-use crate::store::StageLock;
+use crate::store::{DeployRow, StageLock};
 
 pub use lock_unlock::{lock, unlock};
 
@@ -34,6 +34,21 @@ pub struct Change<'a> {
     pub forced: bool,
     /// Unix milliseconds.
     pub now: i64,
+}
+
+impl<'a> Change<'a> {
+    /// What deploy `d` (a deploy, promotion or rollback) changes: `app_name` of `stage`.
+    pub fn by(d: &'a DeployRow, stage: &'a str, app_name: &'a str, now: i64) -> Change<'a> {
+        Change {
+            team_id: &d.team_id,
+            pipeline: &d.pipeline,
+            stage,
+            app_name: Some(app_name),
+            user_id: &d.user_id,
+            forced: d.forced,
+            now,
+        }
+    }
 }
 
 /// Why `change` may not happen, or `None` when no lock stops it. A lock stops
