@@ -80,7 +80,7 @@ fn print_header(deploys: usize) -> anyhow::Result<()> {
         "lag: from a Heroku change (build succeeded, release succeeded, dynos up) as the fake \
          Heroku published it, to the bot's state transition (its `deploy moved` log line), \
          both on the wall clock; webhooks: from the change to its delivery reaching a \
-         recorder subscribed before the bot (the fake sends one delivery at a time)"
+         recorder subscribed beside the bot"
     );
     println!(
         "{:<8} {:>5} {:>7} {:>10} {:>9} {:>8} {:>8} {:>8} {:>8} {:>5} {:>10} {:>11} {:>17}",

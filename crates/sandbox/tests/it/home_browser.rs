@@ -17,13 +17,13 @@ use common::sandbox::{CHANNEL, Started};
 const ACK: &str = "On it: deploying paipu to staging. Progress will show in this channel.";
 
 /// Waits until #deploys has `count` parents that say the deploy is done, each with its
-/// four replies: the machine's speed is not the page's business.
+/// five replies (what it ships, then four steps): the machine's speed is not the page's business.
 async fn deployed(slack: &FakeSlack, count: usize) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let done = (slack.channel_messages(CHANNEL).iter())
             .filter(|m| m.thread_ts.is_none() && m.text == "Deployed paipu-app-staging")
-            .filter(|m| slack.thread(CHANNEL, &m.ts).len() == 4)
+            .filter(|m| slack.thread(CHANNEL, &m.ts).len() == 5)
             .count();
         if done == count {
             return;

@@ -253,8 +253,9 @@ async fn a_deploy_whose_turn_does_not_come_in_time_leaves_the_line_and_its_reque
 async fn a_lock_set_while_a_deploy_runs_holds_the_line_until_it_expires() {
     for (world, clock) in hour_worlds().await {
         let heroku = &world.app.sandbox.heroku;
+        // Long enough for the line and the lock to form while it builds.
         heroku.set_timings(Timings {
-            build: Duration::from_millis(1500),
+            build: Duration::from_millis(5000),
             ..Timings::FAST
         });
         say(&world, ALICE, "deploy paipu to staging").await;
@@ -269,6 +270,14 @@ async fn a_lock_set_while_a_deploy_runs_holds_the_line_until_it_expires() {
             )
         );
         say(&world, BRUNO, "lock paipu staging for 30m release check").await;
+        assert_eq!(
+            world
+                .wait_for_state(1, DeployState::Building)
+                .await
+                .finished_at,
+            None,
+            "the lock came while the deploy ran"
+        );
         assert_state(&world.wait_finished(1).await, DeployState::Deployed);
         heroku.set_timings(Timings::FAST);
         // The app is free but locked: the line waits (several polls of 50 ms).

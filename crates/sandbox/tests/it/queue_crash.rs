@@ -10,7 +10,7 @@ use std::time::Duration;
 use chatops::store::{DeployRow, DeployState};
 use chatops_fakes::heroku::Timings;
 use chatops_sandbox::process::BotProcess;
-use common::deploys::CHANNEL;
+use common::deploys::{CHANNEL, expected_notes};
 use crash_world::CrashWorld;
 
 const APP: &str = "paipu-app-staging";
@@ -29,11 +29,13 @@ async fn two_bots_on_one_postgresql_start_each_queued_deploy_once_in_order_acros
         return;
     };
     let world = CrashWorld::new(db).await;
-    let second = Duration::from_secs(1);
+    // The crash tests' stage: long enough for a deploy's posts (six, at Slack's
+    // pace) to go out while it releases, so the kill lands with the outbox idle.
+    let stage = crash_world::STAGE;
     world.sandbox.heroku.set_timings(Timings {
-        build: second,
-        release_phase: second,
-        restart: second,
+        build: stage,
+        release_phase: stage,
+        restart: stage,
         promotion: Duration::from_millis(10),
     });
     let deploy: &[&str] = &["view", "deploy"];
@@ -104,6 +106,7 @@ async fn assert_started_once_from_the_line(world: &CrashWorld, d: &DeployRow) {
     );
     let sha = d.sha.as_deref().unwrap();
     let replies = [
+        expected_notes(&world.sandbox, d, APP),
         format!("Deploying {APP} ... duration: Ns"),
         format!(
             "<@{}> your turn came: deploying master at {}, its head now.",

@@ -7,7 +7,7 @@ use chatops_fakes::SANDBOX_TEAM;
 
 use super::TestClock;
 use super::commands::{say, worlds_configured};
-use super::deploys::{DeployWorld, assert_state, settle_outbox};
+use super::deploys::{DeployWorld, assert_state, expected_notes, settle_outbox};
 use super::outcomes::assert_thread;
 
 /// 2026-12-02T14:02:10Z.
@@ -94,6 +94,7 @@ pub async fn assert_deployed_from_the_line(world: &DeployWorld, d: &DeployRow, h
         d.id
     );
     let replies = [
+        expected_notes(&world.app.sandbox, d, APP),
         format!("Deploying {APP} ... duration: Ns"),
         format!(
             "<@{}> your turn came: deploying master at {}, its head now.",
