@@ -30,7 +30,7 @@ async fn sign_in_with_slack(browser: &Browser, app: &TestApp, user: &str) {
         app.sandbox.slack_url
     )));
     let button = format!("button[value=\"T0SANDBOX/{user}\"]");
-    browser.click(&browser.find(&button).await).await;
+    browser.click_on(&button).await;
 }
 
 /// The "Connect Heroku" link of `/h login` run by `user`.
@@ -98,9 +98,7 @@ async fn a_browser_goes_from_the_slack_button_to_all_set() {
             .await
             .starts_with(&format!("{}/oauth/authorize?", app.sandbox.heroku_url))
     );
-    browser
-        .click(&browser.find("button[value=allow]").await)
-        .await;
+    browser.click_on("button[value=allow]").await;
     browser
         .wait_for_text("h1", "Heroku connected as alice@example.com")
         .await;

@@ -46,7 +46,7 @@ async fn the_home_tab_shows_the_published_view_and_its_buttons_deploy() {
         browser.goto(&sandbox.running.page_url).await;
         browser.wait_for_text("#connection", "live").await;
 
-        browser.click(&browser.find("#home-link").await).await;
+        browser.click_on("#home-link").await;
         browser
             .wait_for_text("#home-view .section", "Pipelines alice@example.com can see")
             .await;
@@ -67,13 +67,13 @@ async fn the_home_tab_shows_the_published_view_and_its_buttons_deploy() {
             &browser.screenshot().await,
         );
 
-        browser.click(&browser.find("#channel-link").await).await;
+        browser.click_on("#channel-link").await;
         let input = browser.find("#message-input").await;
         browser
             .type_and_enter(&input, "/h deploy paipu to staging")
             .await;
         deployed(slack, 1).await;
-        browser.click(&browser.find("#home-link").await).await;
+        browser.click_on("#home-link").await;
         let buttons = "#home-view .actions button";
         let labels = browser
             .wait_for_texts(buttons, |texts| texts.len() == 3)
@@ -87,7 +87,7 @@ async fn the_home_tab_shows_the_published_view_and_its_buttons_deploy() {
             ],
             "paipu, deployed in #deploys, has buttons; atlas and vault have none yet"
         );
-        browser.click(&browser.find_all(buttons).await[0]).await;
+        browser.click_nth(buttons, 0).await;
         browser
             .wait_for_text("#home-status", "Sent: the answer shows in #deploys.")
             .await;
@@ -97,7 +97,7 @@ async fn the_home_tab_shows_the_published_view_and_its_buttons_deploy() {
             &browser.screenshot().await,
         );
 
-        browser.click(&browser.find("#channel-link").await).await;
+        browser.click_on("#channel-link").await;
         browser
             .wait_for_texts("#messages li.ephemeral .content", |texts| {
                 texts.iter().filter(|text| *text == ACK).count() == 2
@@ -140,7 +140,7 @@ async fn a_queued_deploy_shows_in_the_channel_and_on_the_home_tab() {
             &browser.screenshot().await,
         );
 
-        browser.click(&browser.find("#home-link").await).await;
+        browser.click_on("#home-link").await;
         let queued = browser
             .wait_for_texts("#home-view .section", |texts| {
                 texts

@@ -131,9 +131,7 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
         browser
             .wait_for_text(&format!("{PARENTS} button.replies"), "5 replies")
             .await;
-        browser
-            .click(&browser.find(&format!("{PARENTS} button.replies")).await)
-            .await;
+        browser.click_on(&format!("{PARENTS} button.replies")).await;
         let replies = browser
             .wait_for_texts(REPLIES, |texts| texts.len() == 5)
             .await;
@@ -162,9 +160,7 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
             &browser.screenshot().await,
         );
 
-        browser
-            .click(&browser.find("button[data-play=fail_next_build]").await)
-            .await;
+        browser.click_on("button[data-play=fail_next_build]").await;
         browser
             .wait_for_text(
                 "#world-status",
@@ -188,8 +184,9 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
                 texts == ["5 replies", "3 replies"]
             })
             .await;
-        let buttons = browser.find_all(&format!("{PARENTS} button.replies")).await;
-        browser.click(&buttons[1]).await;
+        browser
+            .click_nth(&format!("{PARENTS} button.replies"), 1)
+            .await;
         let replies = browser
             .wait_for_texts(REPLIES, |texts| texts.len() == 3)
             .await;
@@ -239,7 +236,7 @@ async fn a_deploy_typed_in_the_page_is_watched_to_deployed_then_a_failed_build_s
             &browser.screenshot().await,
         );
 
-        browser.click(&browser.find("#thread-close").await).await;
+        browser.click_on("#thread-close").await;
         type_command(&browser, "/h help").await;
         let help = "#messages li.ephemeral:has(.typed) ";
         let typed = browser

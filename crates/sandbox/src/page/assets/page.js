@@ -16,6 +16,9 @@ const state = {
   open: null,
   // Whether the Home tab is shown instead of #deploys.
   home: false,
+  // The Home view drawn last (its id and blocks, as JSON), so a republish of the same
+  // view is not drawn again.
+  homeDrawn: null,
 };
 
 const el = (tag, className, text) => {
@@ -215,9 +218,16 @@ function connect() {
 function drawHome(view) {
   const into = $("home-view");
   if (!view) {
+    state.homeDrawn = null;
     into.replaceChildren(el("p", "hint", "The bot has not published your Home tab yet."));
     return;
   }
+  // Opening Home draws the view twice (the answer, then its home_published event), and
+  // the bot republishes what may not have changed: redrawing the same blocks would only
+  // flicker and swap the buttons under a click.
+  const drawn = JSON.stringify([view.id, view.blocks]);
+  if (drawn === state.homeDrawn) return;
+  state.homeDrawn = drawn;
   const ctx = { userName, onButton: (button, block) => clickHome(view, button, block) };
   into.replaceChildren(Blocks.render(view.blocks, "", ctx));
 }
@@ -273,11 +283,13 @@ $("composer").addEventListener("submit", async (event) => {
   const text = input.value.trim();
   if (!text) return;
   $("composer-error").textContent = "";
+  // Cleared at once, as Slack's composer is: clearing on the answer would wipe out
+  // whatever was typed while the command was on its way.
+  input.value = "";
   try {
-    const said = await api("/api/commands", { user: state.user, text });
-    input.value = "";
-    showInChannel(said, "said");
+    showInChannel(await api("/api/commands", { user: state.user, text }), "said");
   } catch (error) {
+    if (!input.value) input.value = text;
     $("composer-error").textContent = error.message;
   }
 });

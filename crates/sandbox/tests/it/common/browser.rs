@@ -139,6 +139,36 @@ impl Browser {
             .await;
     }
 
+    /// Clicks the first element matching `css`; see [`Browser::click_nth`].
+    pub async fn click_on(&self, css: &str) {
+        self.click_nth(css, 0).await;
+    }
+
+    /// Clicks the `index`th element matching `css`, waiting up to [`PATIENCE`] for it.
+    /// The page redraws what the bot updates, so an element that went stale between
+    /// finding and clicking it is found again, as a person would click what is there.
+    pub async fn click_nth(&self, css: &str, index: usize) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let found = self.find_all(css).await;
+            if let Some(element) = found.get(index) {
+                let path = format!("{}/element/{}/click", self.session, element.0);
+                let body = Some(json!({}));
+                match try_call(&self.http, reqwest::Method::POST, &path, body).await {
+                    Ok(_) => return,
+                    Err(error) if error.contains("stale element reference") => {}
+                    Err(error) => panic!("{error}"),
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no clickable {css:?} number {index} on {} within {PATIENCE:?}",
+                self.url().await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The visible text of `element`.
     pub async fn text(&self, element: &Element) -> String {
         let path = format!("/element/{}/text", element.0);
