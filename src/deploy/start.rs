@@ -36,7 +36,7 @@ pub(super) async fn start(
         return Ok(held);
     }
     let request = request(d);
-    let resolved = gate::gate(app, request, tokens, place).await?;
+    let resolved = gate::gate(app, request, tokens, place.clone()).await?;
     if confirm::needed(app, d, &resolved.stage) {
         let running = current_commit(app, tokens, &resolved.app_name).await?;
         (d.stage, d.app_id, d.app_name) = (
@@ -54,7 +54,14 @@ pub(super) async fn start(
     }
     let echo = gate::request_echo(request);
     let lock = (resolved.app_id.as_str(), resolved.app_name.as_str());
-    take_lock(app, d, lock, &resolved.sha, now).await?;
+    match take_lock(app, d, lock, &resolved.sha, now).await {
+        // Another deploy took the app after [`queue::hold`] found it free: this one is
+        // held as if it had come a moment later (in line, or refused with Queue it).
+        Err(refused @ StepError::Refused(_)) => {
+            return queue::hold(app, d, &place, now).await?.ok_or(refused);
+        }
+        taken => taken?,
+    }
     notes::record_base(app, d, tokens, &resolved.app_name).await?;
     let code = two_factor_code(app, d);
     let code = code.as_ref().map(|c| c.expose_secret());

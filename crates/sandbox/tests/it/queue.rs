@@ -9,7 +9,9 @@ use crate::common;
 
 use std::time::Duration;
 
+use axum::http::Method;
 use chatops::store::DeployState;
+use chatops_fakes::FaultRule;
 use chatops_fakes::heroku::Timings;
 use common::commands::{BOB, BRUNO, alice, say, wait_for_post};
 use common::deploys::{ALICE, CHANNEL, assert_state, settle_outbox};
@@ -297,6 +299,55 @@ async fn a_lock_set_while_a_deploy_runs_holds_the_line_until_it_expires() {
         let started = world.wait_finished(2).await;
         settle_outbox(&world.app).await;
         assert_deployed_from_the_line(&world, &started, &sha).await;
+        world.finish().await;
+    }
+}
+
+/// Two deploys typed a moment apart are stepped together, and both find the app
+/// free; the first takes it while the second, which asked to wait, still reads its
+/// branch. The second goes in line behind the first, as if it had come a moment
+/// later, rather than being refused.
+#[tokio::test]
+async fn a_deploy_asked_to_wait_that_loses_a_free_app_to_another_goes_in_line() {
+    for (world, _) in hour_worlds().await {
+        let (github, heroku) = (&world.app.sandbox.github, &world.app.sandbox.heroku);
+        heroku.set_timings(Timings {
+            build: Duration::from_millis(3000),
+            ..Timings::FAST
+        });
+        // Bruno's deploy of a branch that is not there holds the worker for 1.5 s, so
+        // alice's and dora's are stepped together after it. Alice's reads its branch
+        // for 1 s, dora's for 2 s: both find the app free, and alice's takes it first.
+        let branches = format!("/repos/{REPO}/branches/");
+        for (branch, millis) in [
+            ("no-such-branch", 1500),
+            ("feature-x", 1000),
+            ("master", 2000),
+        ] {
+            let (path, delay) = (branches.clone() + branch, Duration::from_millis(millis));
+            (github.faults).inject(FaultRule::slow(Method::GET, &path, delay, 1));
+        }
+        say(&world, BRUNO, "deploy paipu/no-such-branch to staging").await;
+        while github.faults.armed() == 3 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        say(&world, ALICE, "deploy paipu/feature-x to staging").await;
+        let typed = say(&world, DORA, "deploy paipu to staging queue").await;
+        assert_eq!(typed.text, WAITS);
+        world.wait_for_state(3, DeployState::Queued).await;
+        let sha = world.wait_for_state(2, DeployState::Building).await.sha;
+        let sha = sha.expect("the running deploy's sha");
+        assert_eq!(
+            told(&world, DORA).await.text,
+            format!(
+                "1st in line for {APP}, behind <@U0ALICE>'s deploy of {}. {UNTIL_15_02}",
+                &sha[..8]
+            )
+        );
+        assert_state(&world.wait_finished(2).await, DeployState::Deployed);
+        let started = world.wait_finished(3).await;
+        assert_state(&started, DeployState::Deployed);
+        assert_eq!(started.sha, Some(github.head(REPO, "master").unwrap()));
         world.finish().await;
     }
 }
