@@ -1,8 +1,8 @@
 //! Leased work, as the deploy worker and the Slack outbox both do it.
 //!
-//! Owns the loop's timing (a pass again at once after a busy one, otherwise on a
-//! wake-up or a tick, none once stopped), claiming due rows under a lease and working
-//! them side by side, and keeping a row's lease while it is worked: renewed every
+//! Owns the loop's timing (a claim whenever a row's work ends, on a wake-up or on a
+//! tick, none once stopped), claiming due rows under a lease and working a bounded
+//! number side by side, and keeping a row's lease while it is worked: renewed every
 //! third of its length, the work dropped unfinished as soon as a renewal fails, so a
 //! process that lost a row (it stalled, another took over) stops acting on it. What is
 //! claimed, the work and the renewal are the caller's: this module knows no table.
@@ -18,28 +18,6 @@ use crate::clock::Clock;
 // The callers' parts are plain closures returning futures, not async closures: the
 // future of an async closure is not provably `Send`, and these loops run in spawned
 // tasks.
-
-/// Runs `pass` until `stop` turns true: again at once when it says it was busy
-/// (`true`), otherwise once `wake` is notified or `interval` passed.
-pub async fn run<P>(
-    wake: &Notify,
-    interval: Duration,
-    mut stop: watch::Receiver<bool>,
-    mut pass: impl FnMut() -> P,
-) where
-    P: Future<Output = bool>,
-{
-    loop {
-        if pass().await {
-            continue;
-        }
-        tokio::select! {
-            () = wake.notified() => {}
-            () = tokio::time::sleep(interval) => {}
-            _ = stop.wait_for(|stopping| *stopping) => return,
-        }
-    }
-}
 
 /// A lease's length, on the clock that times it.
 #[derive(Debug, Clone)]
@@ -58,26 +36,42 @@ impl Lease {
         now + self.length.as_millis() as i64
     }
 
-    /// Claims the due rows with `claim(now, lease_until)` and runs `work` on each, all
-    /// at once; returns how many were claimed once every one is done.
+    /// Works due rows until `stop` turns true, up to `slots` at once. It claims
+    /// `claim(now, lease_until, free slots)` whenever a row's work ends, `wake` is
+    /// notified or `interval` passes, so a slow row holds up no other (as a batch
+    /// worked to its end before the next claim did). Once stopping, it waits for the
+    /// rows in hand.
     pub async fn work_due<T, C, W>(
         &self,
-        claim: impl FnOnce(i64, i64) -> C,
+        (wake, interval): (&Notify, Duration),
+        mut stop: watch::Receiver<bool>,
+        slots: usize,
+        mut claim: impl FnMut(i64, i64, i64) -> C,
         work: impl Fn(T) -> W,
-    ) -> anyhow::Result<usize>
-    where
-        C: Future<Output = anyhow::Result<Vec<T>>>,
+    ) where
+        C: Future<Output = Vec<T>>,
         W: Future<Output = ()> + Send + 'static,
     {
-        let now = self.clock.now_millis();
-        let due = claim(now, self.until(now)).await?;
-        let claimed = due.len();
         let mut running = JoinSet::new();
-        for row in due {
-            running.spawn(work(row));
+        loop {
+            let free = slots.saturating_sub(running.len());
+            if free > 0 {
+                let now = self.clock.now_millis();
+                for row in claim(now, self.until(now), free as i64).await {
+                    running.spawn(work(row));
+                }
+            }
+            tokio::select! {
+                Some(_) = running.join_next(), if !running.is_empty() => {
+                    // Rows that ended together free their slots in one claim.
+                    while running.try_join_next().is_some() {}
+                }
+                () = wake.notified() => {}
+                () = tokio::time::sleep(interval) => {}
+                _ = stop.wait_for(|stopping| *stopping) => break,
+            }
         }
         running.join_all().await;
-        Ok(claimed)
     }
 
     /// Runs `work` while renewing its row's lease every third of the lease's length

@@ -7,33 +7,23 @@ use tokio::sync::watch;
 
 use super::steps;
 use crate::bot::BotState;
-use crate::lease;
 use crate::outbox::{self, Post};
 use crate::store::{MessageKind, NewMessage, StepSave};
 
 /// Deploys advanced at once by one process.
-const BATCH: i64 = 64;
+const SLOTS: usize = 64;
 
 /// Drives deploys until `stop` says so.
 pub async fn run(state: BotState, stop: watch::Receiver<bool>) {
     let owner = format!("{}-{:08x}", std::process::id(), fastrand::u32(..));
-    let (wake, interval) = (&state.wakeups.deploys, state.config.poll_interval);
+    let wake = (&state.wakeups.deploys, state.config.poll_interval);
     let (state, owner) = (&state, &owner);
-    lease::run(wake, interval, stop, move || async move {
-        match tick(state, owner).await {
-            Ok(advanced) => advanced == BATCH as usize,
-            Err(error) => {
-                tracing::error!(error = format!("{error:#}"), "deploy worker tick failed");
-                false
-            }
-        }
-    })
-    .await;
-}
-
-/// Advances every due deploy once; returns how many were advanced.
-pub async fn tick(state: &BotState, owner: &str) -> anyhow::Result<usize> {
-    let claim = |now, until| state.store.claim_due_deploys(owner, now, until, BATCH);
+    let claim = |now, until, free| async move {
+        (state.store.claim_due_deploys(owner, now, until, free).await).unwrap_or_else(|error| {
+            tracing::error!(error = format!("{error:#}"), "claiming due deploys failed");
+            Vec::new()
+        })
+    };
     let work = |id| {
         let (state, owner) = (state.clone(), owner.to_owned());
         async move {
@@ -46,7 +36,7 @@ pub async fn tick(state: &BotState, owner: &str) -> anyhow::Result<usize> {
             }
         }
     };
-    state.lease().work_due(claim, work).await
+    state.lease().work_due(wake, stop, SLOTS, claim, work).await;
 }
 
 /// Deploy rows are leased for `deploy_lease`.

@@ -11,7 +11,6 @@ use tokio::sync::watch;
 
 use crate::bot::BotState;
 use crate::chat::ResponseType;
-use crate::lease;
 use crate::outbox::Post;
 use crate::slack::api::SlackError;
 use crate::store::{MessageKind, QueuedMessage};
@@ -19,30 +18,23 @@ use crate::store::{MessageKind, QueuedMessage};
 /// How far Slack's clock may be behind ours when looking for a post in its history.
 const CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 /// Messages sent at once by one process.
-const BATCH: i64 = 32;
+const SLOTS: usize = 32;
 /// Tries of a `response_url` post before it is given up.
 const MAX_RESPONSE_ATTEMPTS: i64 = 6;
-/// Sends queued messages until `stop` says so.
+/// Sends queued messages until `stop` says so. A message sent may ready the next
+/// of its thread, which the claim after it finds at once.
 pub async fn run(state: BotState, stop: watch::Receiver<bool>) {
-    let (wake, interval) = (state.store.messages_queued(), Duration::from_millis(250));
+    let wake = (state.store.messages_queued(), Duration::from_millis(250));
     let state = &state;
-    lease::run(wake, interval, stop, move || async move {
-        match deliver_due(state).await {
-            // A pass that sent anything may have unblocked the next message of a thread:
-            // look again at once.
-            Ok(sent) => sent > 0,
-            Err(error) => {
-                tracing::error!(error = format!("{error:#}"), "outbox delivery failed");
-                false
-            }
-        }
-    })
-    .await;
-}
-
-/// One pass over the due messages; returns how many were attempted.
-pub async fn deliver_due(state: &BotState) -> anyhow::Result<usize> {
-    let claim = |now, until| state.store.claim_messages(now, until, BATCH);
+    let claim = |now, until, free| async move {
+        (state.store.claim_messages(now, until, free).await).unwrap_or_else(|error| {
+            tracing::error!(
+                error = format!("{error:#}"),
+                "claiming outbox messages failed"
+            );
+            Vec::new()
+        })
+    };
     let work = |queued: QueuedMessage| {
         let state = state.clone();
         async move {
@@ -55,7 +47,7 @@ pub async fn deliver_due(state: &BotState) -> anyhow::Result<usize> {
             }
         }
     };
-    state.lease().work_due(claim, work).await
+    state.lease().work_due(wake, stop, SLOTS, claim, work).await;
 }
 
 /// Messages are leased for `deploy_lease`, like deploys.

@@ -6,7 +6,7 @@
 
 mod delivery;
 
-pub use delivery::{deliver_due, run};
+pub use delivery::run;
 
 use serde::{Deserialize, Serialize};
 

@@ -49,3 +49,4 @@ mod slack_commands;
 mod slack_manifest;
 mod slack_sdk_signed;
 mod slow_clients;
+mod worker;
