@@ -37,10 +37,11 @@ impl Lease {
     }
 
     /// Works due rows until `stop` turns true, up to `slots` at once. It claims
-    /// `claim(now, lease_until, free slots)` whenever a row's work ends, `wake` is
+    /// `claim(now, lease_until, free slots)` when a row's work ends, `wake` is
     /// notified or `interval` passes, so a slow row holds up no other (as a batch
-    /// worked to its end before the next claim did). Once stopping, it waits for the
-    /// rows in hand.
+    /// worked to its end before the next claim did). While most slots are busy it
+    /// waits for a quarter of them to free: a claim per row ended cost a fifth more
+    /// CPU per deploy in the scale bench. Once stopping, it waits for the rows in hand.
     pub async fn work_due<T, C, W>(
         &self,
         (wake, interval): (&Notify, Duration),
@@ -55,7 +56,7 @@ impl Lease {
         let mut running = JoinSet::new();
         loop {
             let free = slots.saturating_sub(running.len());
-            if free > 0 {
+            if free > 0 && free * 4 >= slots {
                 let now = self.clock.now_millis();
                 for row in claim(now, self.until(now), free as i64).await {
                     running.spawn(work(row));
