@@ -1,7 +1,7 @@
 //! Leased work, as the deploy worker and the Slack outbox both do it.
 //!
-//! Owns the loop's timing (a claim whenever a row's work ends, on a wake-up or on a
-//! tick, none once stopped), claiming due rows under a lease and working a bounded
+//! Owns the loop's timing (a claim once a quarter of the slots are free, on a wake-up
+//! or on a tick, none once stopped), claiming due rows under a lease and working a bounded
 //! number side by side, and keeping a row's lease while it is worked: renewed every
 //! third of its length, the work dropped unfinished as soon as a renewal fails, so a
 //! process that lost a row (it stalled, another took over) stops acting on it. What is

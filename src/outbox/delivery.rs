@@ -22,7 +22,7 @@ const SLOTS: usize = 32;
 /// Tries of a `response_url` post before it is given up.
 const MAX_RESPONSE_ATTEMPTS: i64 = 6;
 /// Sends queued messages until `stop` says so. A message sent may ready the next
-/// of its thread, which the claim after it finds at once.
+/// of its thread, which the next claim finds (once a quarter of the slots are free).
 pub async fn run(state: BotState, stop: watch::Receiver<bool>) {
     let wake = (state.store.messages_queued(), Duration::from_millis(250));
     let state = &state;
