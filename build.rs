@@ -19,9 +19,16 @@ fn main() {
             .file_name()
             .and_then(|name| name.to_str())
             .expect("spec file names are UTF-8");
-        let path = path.to_str().expect("spec paths are UTF-8");
+        // The path is spelled from the crate's own directory when the crate compiles,
+        // not written out here: a target directory shared by several checkouts (as
+        // .ci/run shares one) keeps this output while the checkout it named is gone.
+        let path = format!("/commands/{name}");
         // `{:?}` writes a Rust string literal, escapes included.
-        writeln!(code, "    ({name:?}, include_str!({path:?})),").expect("writing to a String");
+        writeln!(
+            code,
+            "    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {path:?}))),"
+        )
+        .expect("writing to a String");
     }
     code.push_str("];\n");
     let out_dir = env::var("OUT_DIR").expect("cargo sets OUT_DIR");
